@@ -1,0 +1,26 @@
+"""The ``archsim`` command line (Typer). Each command lives in its own module and registers on ``app``."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="archsim",
+    help="Simulate analog in-memory (RPU) training chips: accuracy and timing from one run.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """Simulate analog in-memory (RPU) training chips: accuracy and timing from one run."""
+
+
+# Command modules register themselves on import.
+from archsim.cli import presets  # noqa: E402,F401
+
+
+def main() -> None:
+    app()

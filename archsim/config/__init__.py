@@ -1,0 +1,41 @@
+"""Configuration: frozen pydantic models, pure data, loaded from YAML presets.
+
+Config code imports neither SimPy nor Numba. Errors (:class:`ConfigError`) name the file, the
+field and the allowed values.
+"""
+
+from archsim.config.errors import ConfigError
+from archsim.config.rpu import (
+    ConstantStepDevice,
+    FloatingPointRPUConfig,
+    IOConfig,
+    PulseUpdateConfig,
+    RPUConfig,
+    load_rpu,
+    rpu_presets,
+)
+from archsim.config.workload import (
+    ArrayShape,
+    LSTMModel,
+    TrainingConfig,
+    WorkloadConfig,
+    load_workload,
+    workload_presets,
+)
+
+__all__ = [
+    "ArrayShape",
+    "ConfigError",
+    "ConstantStepDevice",
+    "FloatingPointRPUConfig",
+    "IOConfig",
+    "LSTMModel",
+    "PulseUpdateConfig",
+    "RPUConfig",
+    "TrainingConfig",
+    "WorkloadConfig",
+    "load_rpu",
+    "load_workload",
+    "rpu_presets",
+    "workload_presets",
+]

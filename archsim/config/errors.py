@@ -1,0 +1,126 @@
+"""Configuration errors that name the file, the field and what is allowed, and the YAML loader."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ConfigError(ValueError):
+    """Invalid configuration. The message names the source file, the field and what is allowed."""
+
+
+def _allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
+    """Field names allowed at ``loc`` (the parent of an unknown key), following nested models."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        fields = getattr(current, "model_fields", None)
+        if fields is None:
+            return None
+        if part not in fields:
+            # A discriminated-union branch tag (e.g. 'analog') appears in the location.
+            continue
+        annotation = fields[part].annotation
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        current = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if current is None:
+            return None
+    fields = getattr(current, "model_fields", None)
+    return sorted(fields) if fields is not None else None
+
+
+def format_validation_error(err: ValidationError, model: type[BaseModel], source: str) -> str:
+    """One line per problem: ``source: field.path: message (allowed ...)``."""
+    lines = []
+    for problem in err.errors():
+        loc = tuple(problem["loc"])
+        path = ".".join(str(p) for p in loc) or "<top level>"
+        message = problem["msg"]
+        if problem["type"] == "extra_forbidden":
+            allowed = _allowed_fields(model, loc)
+            message = f"unknown key '{loc[-1]}'"
+            if allowed:
+                message += f"; allowed keys: {', '.join(allowed)}"
+        elif "input" in problem and problem["type"] not in ("missing",):
+            message += f" (got {problem['input']!r})"
+        lines.append(f"{source}: {path}: {message}")
+    return "\n".join(lines)
+
+
+def validate(model: type[M], data: Any, source: str) -> M:
+    """Build ``model`` from plain data, raising ConfigError that names ``source`` and the fields."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(err, model, source)) from None
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Read a YAML mapping, with errors that name the file."""
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping, got {type(data).__name__}")
+    return data
+
+
+def resolve_preset(name_or_path: str | Path, folder: Path, what: str) -> Path:
+    """A preset given by name (looked up in ``folder``) or by path to a YAML file."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml") or candidate.exists():
+        if not candidate.is_file():
+            raise ConfigError(f"{candidate}: no such {what} file")
+        return candidate
+    preset = folder / f"{name_or_path}.yaml"
+    if preset.is_file():
+        return preset
+    available = sorted(p.stem for p in folder.glob("*.yaml"))
+    raise ConfigError(
+        f"unknown {what} '{name_or_path}': not a file and not a preset in {folder}; "
+        f"available presets: {', '.join(available) or '(none)'}"
+    )
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` on top of ``base``, merging nested mappings key by key."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_preset_data(path: Path, folder: Path, what: str, _seen: tuple[Path, ...] = ()) -> dict:
+    """Read a preset, resolving ``extends: OTHER`` (a preset in ``folder``) by a deep merge."""
+    if path.resolve() in _seen:
+        chain = " -> ".join(str(p) for p in (*_seen, path))
+        raise ConfigError(f"{path}: extends: circular chain {chain}")
+    data = read_yaml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ConfigError(f"{path}: extends: must be a preset name, got {parent!r}")
+    try:
+        parent_path = resolve_preset(parent, folder, what)
+    except ConfigError as err:
+        raise ConfigError(f"{path}: extends: {err}") from None
+    base = load_preset_data(parent_path, folder, what, (*_seen, path.resolve()))
+    return deep_merge(base, data)

@@ -1,0 +1,146 @@
+"""Device and periphery configuration of an RPU tile (NUMERICS.md), and its YAML presets.
+
+Values are relative to the weight range unless a unit is named: weights are dimensionless
+conductance differences, ``dw_min`` is the mean change of one coincidence pulse, spreads are
+relative standard deviations (0.3 = 30 %).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from archsim.config.errors import ConfigError, load_preset_data, resolve_preset, validate
+from archsim.paths import MODELS_DIR
+
+RPU_DIR = MODELS_DIR / "rpu"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ConstantStepDevice(_Frozen):
+    """Constant-step device with hard bounds (NUMERICS.md 3.2-3.4)."""
+
+    kind: Literal["constant_step"] = "constant_step"
+    dw_min: float = Field(0.001, gt=0, description="Mean weight change of one coincidence.")
+    dw_min_d2d: float = Field(0.3, ge=0, description="Device-to-device spread of the step (rel.).")
+    dw_min_c2c: float = Field(0.3, ge=0, description="Cycle-to-cycle spread of each step (rel.).")
+    up_down: float = Field(0.0, gt=-1, lt=1, description="Mean up/down imbalance beta (relative to dw_min).")
+    up_down_d2d: float = Field(
+        0.01, ge=0, description="Device-to-device spread r of the up/down difference (rel.)."
+    )
+    w_max: float = Field(0.6, gt=0, description="Mean upper weight bound.")
+    w_min: float = Field(-0.6, lt=0, description="Mean lower weight bound.")
+    w_max_d2d: float = Field(0.3, ge=0, description="Device-to-device spread of w_max (rel.).")
+    w_min_d2d: float = Field(0.3, ge=0, description="Device-to-device spread of w_min (rel.).")
+
+
+class IOConfig(_Frozen):
+    """Periphery of one MVM direction: DAC, ADC, noise and the management schemes (NUMERICS.md 2)."""
+
+    inp_bits: int | None = Field(
+        7, ge=2, le=16, description="DAC resolution in bits (2^(b-1)-1 levels per sign); None: exact."
+    )
+    inp_stochastic_round: bool = Field(
+        False, description="Stochastic (unbiased) instead of nearest rounding in the DAC."
+    )
+    out_bits: int | None = Field(
+        9, ge=2, le=24, description="ADC resolution in bits over [-out_bound, out_bound]; None: exact."
+    )
+    out_noise: float = Field(
+        0.06, ge=0, description="Std of additive Gaussian output noise, normalised domain."
+    )
+    out_bound: float | None = Field(
+        12.0, gt=0, description="Output saturation level, normalised domain; None: unbounded."
+    )
+    noise_management: bool = Field(True, description="Scale each input vector by its abs-max.")
+    bound_management: bool = Field(
+        True, description="Repeat a saturated MVM with the input halved (up to the pass cap)."
+    )
+
+    @model_validator(mode="after")
+    def _adc_needs_bound(self) -> IOConfig:
+        if self.out_bits is not None and self.out_bound is None:
+            raise ValueError("out_bits needs out_bound (the ADC range); set out_bound or out_bits: null")
+        return self
+
+
+class PulseUpdateConfig(_Frozen):
+    """Stochastic pulsed update (NUMERICS.md 3.1)."""
+
+    bl: int = Field(10, ge=1, le=64, description="Pulse-train length BL (slots); max with bl_management.")
+    update_management: bool = Field(
+        False, description="Balance the x and d pulse probabilities (A*B unchanged)."
+    )
+    bl_management: bool = Field(
+        False, description="Use BL = min(ceil(lr*max|x|*max|d|/dw_min), bl) per update."
+    )
+
+
+class RPUConfig(_Frozen):
+    """An analog RPU tile: device model, forward and backward periphery, pulsed update."""
+
+    kind: Literal["analog"] = "analog"
+    description: str = Field("", description="Where the numbers come from.")
+    device: ConstantStepDevice = ConstantStepDevice()
+    forward: IOConfig = IOConfig()
+    backward: IOConfig = IOConfig()
+    update: PulseUpdateConfig = PulseUpdateConfig()
+    bm_backward: bool = Field(
+        True,
+        description="Bound management in backward too: True is the paper's mode, False the "
+        "reference simulator's. Sets backward.bound_management.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _backward_bound_management(cls, data: Any) -> Any:
+        # bm_backward is the one switch; an explicit, contradicting backward setting is an error.
+        if not isinstance(data, dict):
+            return data
+        bm = data.get("bm_backward", True)
+        backward = data.get("backward", {})
+        if isinstance(backward, IOConfig):
+            backward = backward.model_dump()
+        if not isinstance(backward, dict):
+            return data
+        if "bound_management" in backward and backward["bound_management"] != bm:
+            raise ValueError(
+                f"backward.bound_management={backward['bound_management']} contradicts "
+                f"bm_backward={bm}; set only bm_backward"
+            )
+        return {**data, "backward": {**backward, "bound_management": bm}}
+
+
+class FloatingPointRPUConfig(_Frozen):
+    """Ideal floating-point weights: exact MVMs and W -= lr * outer(d, x)."""
+
+    kind: Literal["fp"] = "fp"
+    description: str = Field("", description="Where the numbers come from.")
+
+
+AnyRPUConfig = Annotated[RPUConfig | FloatingPointRPUConfig, Field(discriminator="kind")]
+
+
+def load_rpu(name_or_path: str | Path) -> RPUConfig | FloatingPointRPUConfig:
+    """An RPU preset by name (``models/rpu/NAME.yaml``) or by path.
+
+    A preset may start with ``extends: OTHER`` and override only what differs. A missing
+    ``kind`` means ``analog``.
+    """
+    path = resolve_preset(name_or_path, RPU_DIR, "RPU preset")
+    data = load_preset_data(path, RPU_DIR, "RPU preset")
+    kinds = {"analog": RPUConfig, "fp": FloatingPointRPUConfig}
+    kind = data.setdefault("kind", "analog")
+    if kind not in kinds:
+        raise ConfigError(f"{path}: kind: unknown {kind!r}; allowed: {', '.join(kinds)}")
+    return validate(kinds[kind], data, str(path))
+
+
+def rpu_presets() -> list[str]:
+    """Names of the presets in ``models/rpu``."""
+    return sorted(p.stem for p in RPU_DIR.glob("*.yaml"))

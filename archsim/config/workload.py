@@ -1,0 +1,85 @@
+"""Workloads: a stacked character-level LSTM with a softmax layer, its corpus and its training.
+
+The same YAML file drives training (archsim.train) and the chip model (archsim.chip): both take
+the array shapes from :meth:`WorkloadConfig.arrays`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from archsim.config.errors import load_preset_data, resolve_preset, validate
+from archsim.paths import WORKLOADS_DIR
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LSTMModel(_Frozen):
+    """Stacked LSTM layers, each mapped onto one 4m x (m + n + 1) array, plus a V x (m + 1) softmax."""
+
+    kind: Literal["lstm"] = "lstm"
+    hidden_size: int = Field(gt=0, description="Hidden units m per layer.")
+    num_layers: int = Field(ge=1, le=8, description="Stacked LSTM layers.")
+
+
+class TrainingConfig(_Frozen):
+    """Plain SGD with batch 1, as the paper trains."""
+
+    learning_rate: float = Field(gt=0, description="Fixed SGD learning rate.")
+    dropout: float = Field(0.0, ge=0, lt=1, description="Dropout probability on non-recurrent connections.")
+    bptt_steps: int = Field(100, ge=1, description="Unrolled time steps per window (nBPTT).")
+
+
+class WorkloadConfig(_Frozen):
+    """One training workload (paper naming: LSTM2-512-WP = 2 layers of 512 on War and Peace)."""
+
+    name: str = Field(description="Short name, e.g. lstm2-512-wp.")
+    description: str = Field("", description="What it is and where it comes from.")
+    corpus: str = Field(
+        description="Built-in corpus (warpeace, linux) or a path to a text file (one symbol per byte)."
+    )
+    vocab_size: int = Field(gt=1, le=256, description="Distinct byte values V in the corpus.")
+    model: LSTMModel
+    training: TrainingConfig
+
+    def arrays(self) -> list[ArrayShape]:
+        """The RPU arrays of the paper's mapping, input layer first, softmax last."""
+        m, v = self.model.hidden_size, self.vocab_size
+        shapes = []
+        n = v
+        for layer in range(self.model.num_layers):
+            shapes.append(ArrayShape(f"lstm{layer + 1}", rows=4 * m, cols=m + n + 1))
+            n = m
+        shapes.append(ArrayShape("softmax", rows=v, cols=m + 1))
+        return shapes
+
+
+@dataclass(frozen=True)
+class ArrayShape:
+    """One logical array: ``rows`` outputs (forward) by ``cols`` inputs, the bias column included."""
+
+    name: str
+    rows: int
+    cols: int
+
+    @property
+    def devices(self) -> int:
+        return self.rows * self.cols
+
+
+def load_workload(name_or_path: str | Path) -> WorkloadConfig:
+    """A workload preset by name (``workloads/NAME.yaml``) or by path."""
+    path = resolve_preset(name_or_path, WORKLOADS_DIR, "workload")
+    data = load_preset_data(path, WORKLOADS_DIR, "workload")
+    return validate(WorkloadConfig, data, str(path))
+
+
+def workload_presets() -> list[str]:
+    """Names of the presets in ``workloads/``."""
+    return sorted(p.stem for p in WORKLOADS_DIR.glob("*.yaml"))

@@ -1,0 +1,43 @@
+"""Input validation for tile calls: clear ValueErrors naming the argument and the expected shape."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def as_vectors(value: np.ndarray, name: str, size: int) -> tuple[np.ndarray, bool]:
+    """``value`` as a C-contiguous float32 (B, size) batch, and whether it was a single vector."""
+    arr = np.asarray(value)
+    if arr.ndim == 1 and arr.shape[0] == size:
+        single = True
+        arr = arr[None, :]
+    elif arr.ndim == 2 and arr.shape[1] == size:
+        single = False
+    else:
+        raise ValueError(f"{name}: expected shape ({size},) or (B, {size}), got {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+        raise ValueError(f"{name}: expected real numbers, got dtype {arr.dtype}")
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name}: contains NaN or inf (expected finite values)")
+    return arr, single
+
+
+def as_matrix(value: np.ndarray, name: str, rows: int, cols: int) -> np.ndarray:
+    """``value`` as a finite C-contiguous float32 (rows, cols) matrix."""
+    arr = np.asarray(value)
+    if arr.shape != (rows, cols):
+        raise ValueError(f"{name}: expected shape ({rows}, {cols}), got {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+        raise ValueError(f"{name}: expected real numbers, got dtype {arr.dtype}")
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name}: contains NaN or inf (expected finite values)")
+    return arr
+
+
+def check_lr(lr: float) -> float:
+    lr = float(lr)
+    if not np.isfinite(lr) or lr < 0:
+        raise ValueError(f"lr: expected a finite learning rate >= 0, got {lr}")
+    return lr

@@ -1,5 +1,5 @@
 """Analog numerics: the RPU tile (Numba kernels with NumPy reference twins) and its FP twin."""
 
-from archsim.numerics.tile import FloatingPointTile, make_tile
+from archsim.numerics.tile import AnalogTile, FloatingPointTile, make_tile
 
-__all__ = ["FloatingPointTile", "make_tile"]
+__all__ = ["AnalogTile", "FloatingPointTile", "make_tile"]

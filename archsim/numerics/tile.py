@@ -16,8 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from archsim.config.rpu import FloatingPointRPUConfig, RPUConfig
+from archsim.config.rpu import FloatingPointRPUConfig, IOConfig, RPUConfig
 from archsim.numerics.checks import as_matrix, as_vectors, check_lr
+from archsim.numerics.devices import DeviceArrays, sample_devices
+from archsim.numerics.mvm import mvm, scale_cap
+from archsim.numerics.update import pulsed_update
 
 
 class FloatingPointTile:
@@ -67,10 +70,153 @@ class FloatingPointTile:
         self._weights = as_matrix(state["weights"], "state['weights']", self.out_size, self.in_size).copy()
 
 
+class _IOParams:
+    """The scalars the MVM kernel takes for one direction, derived once from an IOConfig."""
+
+    def __init__(self, io: IOConfig):
+        self.inp_res = 1.0 / (2 ** (io.inp_bits - 1) - 1) if io.inp_bits is not None else 0.0
+        self.inp_sr = io.inp_stochastic_round and io.inp_bits is not None
+        bound = io.out_bound if io.out_bound is not None else np.inf
+        self.out_res = 2.0 * bound / (2**io.out_bits - 2) if io.out_bits is not None else 0.0
+        self.out_noise = io.out_noise
+        self.out_bound = bound
+        self.noise_management = io.noise_management
+        self.bound_management = io.bound_management and io.out_bound is not None
+        self.s_cap = scale_cap(self.inp_res)
+
+
+class AnalogTile:
+    """An RPU cross-point array trained in place (NUMERICS.md): the analog twin of FloatingPointTile.
+
+    Device-to-device parameters are drawn once from ``seed``; every later random draw is a pure
+    function of (seed, call counter, index), so the same seed and call sequence give the same
+    result, and the state to checkpoint is the weights plus one counter.
+    """
+
+    def __init__(self, out_size: int, in_size: int, rpu: RPUConfig, seed: int = 0):
+        if out_size < 1 or in_size < 1:
+            raise ValueError(f"out_size, in_size: expected >= 1, got ({out_size}, {in_size})")
+        if not isinstance(rpu, RPUConfig):
+            raise ValueError(f"rpu: expected an analog RPUConfig, got {type(rpu).__name__}")
+        self.out_size = int(out_size)
+        self.in_size = int(in_size)
+        self.rpu = rpu
+        self.seed = int(seed)
+        seq = np.random.SeedSequence(self.seed)
+        device_seed, key_seed = seq.spawn(2)
+        dev = rpu.device
+        self.devices: DeviceArrays = sample_devices(
+            (self.out_size, self.in_size),
+            np.random.default_rng(device_seed),
+            dw_min=dev.dw_min,
+            dw_min_d2d=dev.dw_min_d2d,
+            up_down=dev.up_down,
+            up_down_d2d=dev.up_down_d2d,
+            w_max=dev.w_max,
+            w_min=dev.w_min,
+            w_max_d2d=dev.w_max_d2d,
+            w_min_d2d=dev.w_min_d2d,
+        )
+        self.key = int(key_seed.generate_state(1, dtype=np.uint64)[0])
+        self.counter = 0
+        self._weights = np.zeros((self.out_size, self.in_size), dtype=np.float32)
+        self._forward_io = _IOParams(rpu.forward)
+        self._backward_io = _IOParams(rpu.backward)
+        self.last_passes = np.ones(1, dtype=np.int32)
+        #: Coincidences (device pulses) applied by the last update call.
+        self.last_pulses = 0
+
+    def set_weights(self, weights: np.ndarray) -> None:
+        w = as_matrix(weights, "W", self.out_size, self.in_size)
+        self._weights = np.clip(w, self.devices.bmin, self.devices.bmax).astype(np.float32)
+
+    def get_weights(self) -> np.ndarray:
+        return self._weights.copy()
+
+    def _next_counter(self) -> int:
+        self.counter += 1
+        return self.counter
+
+    def _mvm(self, vectors: np.ndarray, transpose: bool, io: _IOParams, n_out: int) -> np.ndarray:
+        out = np.empty((vectors.shape[0], n_out), dtype=np.float32)
+        passes = np.empty(vectors.shape[0], dtype=np.int32)
+        mvm(
+            self._weights,
+            vectors,
+            transpose,
+            io.inp_res,
+            io.inp_sr,
+            io.out_res,
+            io.out_noise,
+            io.out_bound,
+            io.noise_management,
+            io.bound_management,
+            io.s_cap,
+            np.uint64(self.key),
+            np.uint64(self._next_counter()),
+            out,
+            passes,
+        )
+        self.last_passes = passes
+        return out
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """y = W x through DAC, array, noise and ADC; x (N,) or (B, N)."""
+        xb, single = as_vectors(x, "x", self.in_size)
+        y = self._mvm(xb, False, self._forward_io, self.out_size)
+        return y[0] if single else y
+
+    def backward(self, d: np.ndarray) -> np.ndarray:
+        """z = W^T d through DAC, array, noise and ADC; d (M,) or (B, M)."""
+        db, single = as_vectors(d, "d", self.out_size)
+        z = self._mvm(db, True, self._backward_io, self.in_size)
+        return z[0] if single else z
+
+    def update(self, x: np.ndarray, d: np.ndarray, lr: float) -> None:
+        """One stochastic pulsed rank-1 update per row of x and d, in order: E[dW] = -lr outer(d, x)."""
+        xb, _ = as_vectors(x, "x", self.in_size)
+        db, _ = as_vectors(d, "d", self.out_size)
+        if xb.shape[0] != db.shape[0]:
+            raise ValueError(f"x, d: expected the same batch size, got {xb.shape[0]} and {db.shape[0]}")
+        lr = check_lr(lr)
+        up = self.rpu.update
+        dev = self.devices
+        self.last_pulses = pulsed_update(
+            self._weights,
+            dev.up,
+            dev.down,
+            dev.bmin,
+            dev.bmax,
+            xb,
+            db,
+            lr,
+            self.rpu.device.dw_min,
+            up.bl,
+            self.rpu.device.dw_min_c2c,
+            up.update_management,
+            up.bl_management,
+            np.uint64(self.key),
+            np.uint64(self._next_counter()),
+        )
+
+    def state_dict(self) -> dict[str, Any]:
+        """Weights and the random-stream counter (device parameters follow from the seed)."""
+        return {"kind": "analog", "seed": self.seed, "counter": self.counter, "weights": self._weights.copy()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state.get("kind") != "analog" or int(state["seed"]) != self.seed:
+            raise ValueError(
+                f"state: expected an analog tile state with seed {self.seed}, "
+                f"got kind={state.get('kind')!r} seed={state.get('seed')!r}"
+            )
+        self._weights = as_matrix(state["weights"], "state['weights']", self.out_size, self.in_size).copy()
+        self.counter = int(state["counter"])
+
+
 def make_tile(
     out_size: int, in_size: int, rpu: RPUConfig | FloatingPointRPUConfig, seed: int = 0
-) -> FloatingPointTile:
+) -> AnalogTile | FloatingPointTile:
     """The tile that ``rpu`` describes: analog for ``kind: analog``, floating point for ``kind: fp``."""
     if isinstance(rpu, FloatingPointRPUConfig):
         return FloatingPointTile(out_size, in_size, rpu, seed)
-    raise NotImplementedError("AnalogTile is being built (issue 2)")
+    return AnalogTile(out_size, in_size, rpu, seed)

@@ -1,0 +1,175 @@
+"""Chip configuration (TIMING.md): RPU tiles with DAC/ADC periphery, NLF units, activation memory,
+links, the clock and the energy of every action, and its YAML presets in ``models/chips``.
+
+Pure data: no SimPy, no Numba. Times are in ns, energies in pJ, powers in mW, sizes in bytes,
+bandwidths in GB/s (1 GB/s = 1 byte/ns); the chip model converts ns to clock cycles once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from archsim.config.errors import load_preset_data, resolve_preset, validate
+from archsim.paths import MODELS_DIR
+
+CHIPS_DIR = MODELS_DIR / "chips"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DACConfig(_Frozen):
+    """Input drivers of a tile: time-encoded inputs take 2^(bits-1) - 1 pulse slots per pass."""
+
+    bits: int = Field(7, ge=1, le=16, description="Input resolution in bits (sign included).")
+    t_slot_ns: float = Field(1.0, ge=0, description="Duration of one input pulse slot, ns.")
+    energy_per_conversion_pj: float = Field(
+        0.0, ge=0, description="Energy to drive one input line for one pass, pJ."
+    )
+
+
+class ADCConfig(_Frozen):
+    """Output converters of a tile, shared by its output lines (ADC sharing)."""
+
+    count_per_tile: int = Field(
+        ge=1, description="ADCs per tile; outputs are converted in ceil(outputs / count) rounds."
+    )
+    bits: int = Field(9, ge=1, le=24, description="Output resolution in bits.")
+    t_conversion_ns: float = Field(0.0, ge=0, description="Time of one conversion round, ns.")
+    energy_per_conversion_pj: float = Field(0.0, ge=0, description="Energy of one conversion, pJ.")
+
+
+class TileConfig(_Frozen):
+    """One physical RPU tile: a cross-point array of rows x cols devices and its periphery.
+
+    Forward/backward cycle = input encoding + integration + conversion, repeated per pass;
+    update cycle = BL x update pulse slot + overhead.
+    """
+
+    rows: int = Field(ge=1, description="Physical rows (forward outputs) of one tile.")
+    cols: int = Field(ge=1, description="Physical columns (forward inputs) of one tile.")
+    count: int = Field(ge=1, description="Tiles on the chip.")
+    t_integration_ns: float = Field(ge=0, description="Analog integration time of one MVM pass, ns.")
+    t_update_slot_ns: float = Field(ge=0, description="Duration of one update pulse slot, ns.")
+    update_bl: int = Field(10, ge=1, le=64, description="Update pulse-train length BL (slots).")
+    t_update_overhead_ns: float = Field(0.0, ge=0, description="Fixed time added to every update, ns.")
+    dac: DACConfig = DACConfig()
+    adc: ADCConfig
+    energy_mvm_per_device_pj: float = Field(
+        0.0, ge=0, description="Array energy per device per forward/backward pass, pJ."
+    )
+    energy_update_per_device_pj: float = Field(
+        0.0, ge=0, description="Array energy per device per update cycle, pJ."
+    )
+    energy_update_pulse_pj: float = Field(
+        0.0, ge=0, description="Energy of one update pulse on one row or column line, pJ."
+    )
+    leakage_mw: float = Field(0.0, ge=0, description="Static power of one tile and its periphery, mW.")
+
+
+class IdealNLFConfig(_Frozen):
+    """NLF units that take no time and never contend (the paper's assumption)."""
+
+    kind: Literal["ideal"] = "ideal"
+    count: int = Field(1, ge=1, description="NLF units (arrays are assigned round robin).")
+    energy_per_element_op_pj: float = Field(0.0, ge=0, description="Energy of one element-op, pJ.")
+    leakage_mw: float = Field(0.0, ge=0, description="Static power of one NLF unit, mW.")
+
+
+class NLFLatencyConfig(_Frozen):
+    """Pipeline latency of each operation class, ns (paid once per stage of an NLF operation)."""
+
+    sigmoid_ns: float = Field(0.0, ge=0, description="Sigmoid stage latency, ns.")
+    tanh_ns: float = Field(0.0, ge=0, description="Tanh stage latency, ns.")
+    multiply_ns: float = Field(0.0, ge=0, description="Element-wise multiply stage latency, ns.")
+    add_ns: float = Field(0.0, ge=0, description="Element-wise add stage latency, ns.")
+    exp_ns: float = Field(0.0, ge=0, description="Exponential (softmax) stage latency, ns.")
+
+
+class DigitalNLFConfig(_Frozen):
+    """Pipelined digital NLF units: each stage streams its elements through ``lanes`` per cycle."""
+
+    kind: Literal["digital"] = "digital"
+    count: int = Field(ge=1, description="NLF units (arrays are assigned round robin).")
+    lanes: int = Field(ge=1, description="Elements per clock cycle of one unit.")
+    latency: NLFLatencyConfig = NLFLatencyConfig()
+    energy_per_element_op_pj: float = Field(0.0, ge=0, description="Energy of one element-op, pJ.")
+    leakage_mw: float = Field(0.0, ge=0, description="Static power of one NLF unit, mW.")
+
+
+class IdealMemoryConfig(_Frozen):
+    """Activation memory of unlimited capacity and bandwidth, zero latency."""
+
+    kind: Literal["ideal"] = "ideal"
+    energy_per_byte_pj: float = Field(0.0, ge=0, description="Energy per byte read or written, pJ.")
+    leakage_mw: float = Field(0.0, ge=0, description="Static power, mW.")
+
+
+class SRAMMemoryConfig(_Frozen):
+    """On-chip activation memory (SRAM) with one port shared by all accesses."""
+
+    kind: Literal["sram"] = "sram"
+    capacity_bytes: int = Field(ge=1, description="Capacity, bytes.")
+    bandwidth_gbps: float = Field(gt=0, description="Port bandwidth, GB/s (bytes per ns).")
+    latency_ns: float = Field(0.0, ge=0, description="Access latency added to every transfer, ns.")
+    energy_per_byte_pj: float = Field(0.0, ge=0, description="Energy per byte read or written, pJ.")
+    leakage_mw: float = Field(0.0, ge=0, description="Static power, mW.")
+
+
+class IdealLinkConfig(_Frozen):
+    """A link of unlimited bandwidth and zero latency."""
+
+    kind: Literal["ideal"] = "ideal"
+    energy_per_byte_pj: float = Field(0.0, ge=0, description="Energy per byte moved, pJ.")
+
+
+class WiredLinkConfig(_Frozen):
+    """A link (bus) that carries one transfer at a time."""
+
+    kind: Literal["wired"] = "wired"
+    bandwidth_gbps: float = Field(gt=0, description="Bandwidth, GB/s (bytes per ns).")
+    latency_ns: float = Field(0.0, ge=0, description="Latency added to every transfer, ns.")
+    energy_per_byte_pj: float = Field(0.0, ge=0, description="Energy per byte moved, pJ.")
+
+
+AnyNLFConfig = Annotated[IdealNLFConfig | DigitalNLFConfig, Field(discriminator="kind")]
+AnyMemoryConfig = Annotated[IdealMemoryConfig | SRAMMemoryConfig, Field(discriminator="kind")]
+AnyLinkConfig = Annotated[IdealLinkConfig | WiredLinkConfig, Field(discriminator="kind")]
+
+
+class LinksConfig(_Frozen):
+    """The chip's interconnect: one tile<->NLF link per mapped array, one shared NLF<->memory link."""
+
+    tile_nlf: AnyLinkConfig = IdealLinkConfig()
+    nlf_memory: AnyLinkConfig = IdealLinkConfig()
+
+
+class ChipConfig(_Frozen):
+    """A pipelined RPU training chip."""
+
+    name: str = Field(description="Short name, e.g. paper-ideal.")
+    description: str = Field("", description="What it is and where its numbers come from.")
+    clock_ghz: float = Field(gt=0, description="Digital clock frequency, GHz (cycles per ns).")
+    bytes_per_value: int = Field(
+        4, ge=1, le=8, description="Size of one stored or transferred activation value, bytes."
+    )
+    tile: TileConfig
+    nlf: AnyNLFConfig
+    memory: AnyMemoryConfig
+    links: LinksConfig = LinksConfig()
+
+
+def load_chip(name_or_path: str | Path) -> ChipConfig:
+    """A chip preset by name (``models/chips/NAME.yaml``) or by path; may start with ``extends:``."""
+    path = resolve_preset(name_or_path, CHIPS_DIR, "chip preset")
+    data = load_preset_data(path, CHIPS_DIR, "chip preset")
+    return validate(ChipConfig, data, str(path))
+
+
+def chip_presets() -> list[str]:
+    """Names of the presets in ``models/chips``."""
+    return sorted(p.stem for p in CHIPS_DIR.glob("*.yaml"))

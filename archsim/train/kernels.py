@@ -1,0 +1,101 @@
+"""Digital LSTM cell math (the paper's NLF blocks): gate non-linearities and Hadamard products.
+
+Pure loops over arrays, compiled with Numba; ``*_reference`` are the NumPy twins the tests compare
+against. Every array is (B, ...) with B independent sequences; gates are stacked i, f, o, g.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+jit = numba.njit(cache=True, fastmath=False)
+
+
+@jit
+def _sigmoid(x):
+    # Split by sign so that exp never overflows.
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+@jit
+def lstm_cell_forward(z, c_prev, gates, c, tanh_c, h):
+    """One step: pre-activations ``z`` (B, 4m) and ``c_prev`` (B, m) -> gates, c, tanh(c), h (outputs)."""
+    batch, m = c_prev.shape
+    for b in range(batch):
+        for j in range(m):
+            i = _sigmoid(z[b, j])
+            f = _sigmoid(z[b, m + j])
+            o = _sigmoid(z[b, 2 * m + j])
+            g = math.tanh(z[b, 3 * m + j])
+            gates[b, j] = i
+            gates[b, m + j] = f
+            gates[b, 2 * m + j] = o
+            gates[b, 3 * m + j] = g
+            cc = f * c_prev[b, j] + i * g
+            tc = math.tanh(cc)
+            c[b, j] = cc
+            tanh_c[b, j] = tc
+            h[b, j] = o * tc
+
+
+@jit
+def lstm_cell_backward(dh_above, dh_rec, dc, gates, c_prev, tanh_c, dz):
+    """One step back: dh = dh_above + dh_rec; ``dc`` (B, m) is dL/dc_t on entry, dL/dc_{t-1} on exit.
+
+    Writes dL/dz (B, 4m) into ``dz``.
+    """
+    batch, m = dc.shape
+    for b in range(batch):
+        for j in range(m):
+            dh = dh_above[b, j] + dh_rec[b, j]
+            i = gates[b, j]
+            f = gates[b, m + j]
+            o = gates[b, 2 * m + j]
+            g = gates[b, 3 * m + j]
+            tc = tanh_c[b, j]
+            dct = dc[b, j] + dh * o * (1.0 - tc * tc)
+            dz[b, j] = dct * g * i * (1.0 - i)
+            dz[b, m + j] = dct * c_prev[b, j] * f * (1.0 - f)
+            dz[b, 2 * m + j] = dh * tc * o * (1.0 - o)
+            dz[b, 3 * m + j] = dct * i * (1.0 - g * g)
+            dc[b, j] = dct * f
+
+
+def lstm_cell_forward_reference(z, c_prev):
+    """NumPy twin of :func:`lstm_cell_forward`: returns (gates, c, tanh_c, h)."""
+    m = c_prev.shape[1]
+    i, f, o = (1.0 / (1.0 + np.exp(-z[:, k * m : (k + 1) * m])) for k in range(3))
+    g = np.tanh(z[:, 3 * m :])
+    c = f * c_prev + i * g
+    tc = np.tanh(c)
+    return np.concatenate([i, f, o, g], axis=1), c, tc, o * tc
+
+
+def lstm_cell_backward_reference(dh, dc, gates, c_prev, tanh_c):
+    """NumPy twin of :func:`lstm_cell_backward`: returns (dz, dc_prev)."""
+    m = dc.shape[1]
+    i, f, o, g = (gates[:, k * m : (k + 1) * m] for k in range(4))
+    dct = dc + dh * o * (1.0 - tanh_c**2)
+    dz = np.concatenate(
+        [dct * g * i * (1 - i), dct * c_prev * f * (1 - f), dh * tanh_c * o * (1 - o), dct * i * (1 - g * g)],
+        axis=1,
+    )
+    return dz, dct * f
+
+
+def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row cross-entropy (nats) and its gradient dL/dlogits = softmax - onehot, both (R,), (R, V)."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    expd = np.exp(shifted)
+    total = expd.sum(axis=1, keepdims=True)
+    rows = np.arange(logits.shape[0])
+    loss = np.log(total[:, 0]) - shifted[rows, targets]
+    grad = expd / total
+    grad[rows, targets] -= 1
+    return loss, grad

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
-jit = numba.njit(cache=True, fastmath=False)
+from archsim.numerics.jit import jit
 
 
 @jit

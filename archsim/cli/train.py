@@ -1,0 +1,154 @@
+"""``archsim train``: train a workload on analog (or FP) tiles and report the test cross-entropy."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from archsim.cli import app
+from archsim.config import ConfigError, load_rpu, load_workload
+from archsim.config.errors import resolve_preset
+from archsim.paths import REPORTS_DIR, WORKLOADS_DIR
+
+#: Exit codes: 1 bad input, 3 diverged, 130 interrupted (checkpoint written).
+EXIT_DIVERGED = 3
+EXIT_INTERRUPTED = 130
+
+
+def _fail(console: Console, message: str) -> None:
+    console.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(1)
+
+
+@app.command("train")
+def train_command(
+    workload: Annotated[str, typer.Argument(help="Workload preset name (workloads/NAME.yaml) or path.")],
+    rpu: Annotated[
+        str, typer.Option("--rpu", help="RPU preset name (models/rpu/NAME.yaml, e.g. fp) or path.")
+    ],
+    chars: Annotated[
+        int | None, typer.Option("--chars", help="Training characters in total (whole windows).")
+    ] = None,
+    epochs: Annotated[
+        float | None, typer.Option("--epochs", help="Epochs over the train split (default 1).")
+    ] = None,
+    eval_chars: Annotated[
+        int | None,
+        typer.Option("--eval-chars", help="Evaluate on this prefix of the test split (default: all)."),
+    ] = None,
+    eval_every: Annotated[
+        int, typer.Option("--eval-every", help="Training characters between evaluations.")
+    ] = 100_000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of weight init, dropout masks and tiles.")] = 0,
+    lr: Annotated[
+        float | None, typer.Option("--lr", help="Override training.learning_rate of the workload.")
+    ] = None,
+    dropout: Annotated[
+        float | None, typer.Option("--dropout", help="Override training.dropout of the workload.")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue bit for bit from the checkpoint in --out.")
+    ] = False,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Write the result as JSON to this file.")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Run directory: checkpoint and result.json (default reports/train-WORKLOAD-RPU-sSEED).",
+        ),
+    ] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+) -> None:
+    """Train WORKLOAD with every weight on tiles of RPU; report test cross-entropy (nats/char)."""
+    from archsim.train.data import load_corpus
+    from archsim.train.trainer import TrainOptions, train
+
+    console = Console(stderr=True)
+    if chars is not None and chars < 1:
+        _fail(console, f"--chars: expected a positive number of characters, got {chars}")
+    if epochs is not None and not epochs > 0:
+        _fail(console, f"--epochs: expected a positive number, got {epochs}")
+    if eval_chars is not None and eval_chars < 2:
+        _fail(console, f"--eval-chars: expected at least 2 characters, got {eval_chars}")
+    if eval_every < 1:
+        _fail(console, f"--eval-every: expected a positive number of characters, got {eval_every}")
+    if lr is not None and not lr > 0:
+        _fail(console, f"--lr: expected a learning rate > 0, got {lr}")
+    if dropout is not None and not 0 <= dropout < 1:
+        _fail(console, f"--dropout: expected 0 <= p < 1, got {dropout}")
+    try:
+        rpu_cfg = load_rpu(rpu)
+    except ConfigError as err:
+        _fail(console, f"--rpu: {err}")
+    try:
+        wl_path = resolve_preset(workload, WORKLOADS_DIR, "workload")
+        wl = load_workload(wl_path)
+        corpus_ref = wl.corpus
+        if not Path(corpus_ref).is_absolute() and not Path(corpus_ref).exists():
+            beside = wl_path.parent / corpus_ref
+            corpus_ref = str(beside) if beside.exists() else corpus_ref
+        corpus = load_corpus(corpus_ref, wl.vocab_size, source=f"{wl_path}")
+    except ConfigError as err:
+        _fail(console, f"WORKLOAD: {err}")
+    rpu_name = Path(rpu).stem
+    out_dir = out if out is not None else REPORTS_DIR / f"train-{wl.name}-{rpu_name}-s{seed}"
+    options = TrainOptions(
+        out_dir=out_dir,
+        chars=chars,
+        epochs=epochs,
+        eval_chars=eval_chars,
+        eval_every=eval_every,
+        seed=seed,
+        learning_rate=lr,
+        dropout=dropout,
+        resume=resume,
+    )
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("chars  {task.fields[speed]:>8.0f} chars/s  loss {task.fields[loss]:.3f}"),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not progress,
+    )
+    task = bar.add_task(f"{wl.name} on {rpu_name}", total=None, speed=0.0, loss=float("nan"))
+    last = [0.0]
+
+    def on_window(p) -> None:
+        now = time.perf_counter()
+        if now - last[0] > 0.2 or p.chars_trained >= p.target_chars:
+            last[0] = now
+            bar.update(
+                task, completed=p.chars_trained, total=p.target_chars, speed=p.chars_per_s, loss=p.loss
+            )
+
+    try:
+        with bar:
+            result = train(wl, rpu_cfg, corpus, options, rpu_name=rpu_name, progress=on_window)
+    except (ValueError, FileExistsError, FileNotFoundError) as err:
+        _fail(console, str(err))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result.write_json(out_dir / "result.json")
+    if json_file is not None:
+        result.write_json(json_file)
+    ms = f"{result.ms_per_char:.3f} ms/char" if result.ms_per_char is not None else "n/a"
+    console.print(
+        f"{result.status}: {result.message}\n"
+        f"test CE {result.test_ce:.4f} nats/char, train CE {result.train_ce or float('nan'):.4f}, "
+        f"{result.chars_trained} chars ({result.epochs:.3f} epochs), {ms}; results in {out_dir}",
+        highlight=False,
+    )
+    if result.status == "diverged":
+        console.print(f"[red]diverged:[/red] {result.message}", highlight=False)
+        raise typer.Exit(EXIT_DIVERGED)
+    if result.status == "interrupted":
+        console.print(f"interrupted; continue with the same command and --resume (--out {out_dir})")
+        raise typer.Exit(EXIT_INTERRUPTED)

@@ -1,0 +1,179 @@
+"""The training loop: it learns, resumes bit for bit, stops on divergence; the CLI's input errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from archsim.cli import app
+from archsim.config import FloatingPointRPUConfig, WorkloadConfig, load_rpu
+from archsim.train.checkpoint import CHECKPOINT_NAME, load_checkpoint
+from archsim.train.data import load_corpus
+from archsim.train.trainer import TrainOptions, train
+
+
+def tiny_workload(corpus_path, lr=0.1, dropout=0.0, hidden=16, layers=1, steps=20):
+    return WorkloadConfig(
+        name="tiny",
+        corpus=str(corpus_path),
+        vocab_size=len(set(corpus_path.read_bytes())),
+        model={"hidden_size": hidden, "num_layers": layers},
+        training={"learning_rate": lr, "dropout": dropout, "bptt_steps": steps},
+    )
+
+
+def test_fp_model_learns_a_repetitive_corpus(small_corpus, tmp_path):
+    workload = tiny_workload(small_corpus, lr=0.1)
+    corpus = load_corpus(workload.corpus, workload.vocab_size)
+    options = TrainOptions(out_dir=tmp_path / "run", chars=6000, eval_every=3000, eval_chars=400)
+    result = train(workload, FloatingPointRPUConfig(), corpus, options, rpu_name="fp")
+    assert result.status == "completed"
+    assert [p.chars for p in result.curve] == [0, 3000, 6000]
+    assert result.curve[0].test_ce > 2.5  # about ln(V) = ln 28 before training
+    assert result.test_ce < 1.0  # the text repeats: a working LSTM predicts most of it
+    assert result.ms_per_char > 0 and result.chars_trained == 6000
+    json.dumps(result.to_dict())
+
+
+def _weights(run_dir):
+    return [t["weights"] for t in load_checkpoint(run_dir / CHECKPOINT_NAME)["tiles"]]
+
+
+@pytest.mark.parametrize("rpu_name", ["fp", "rpu-baseline"])
+def test_resume_continues_bit_for_bit(small_corpus, tmp_path, rpu_name):
+    workload = tiny_workload(small_corpus, lr=0.05, dropout=0.3, layers=2, hidden=8)
+    corpus = load_corpus(workload.corpus, workload.vocab_size)
+    fp = load_rpu(rpu_name)
+
+    def opts(run, chars, resume=False):
+        return TrainOptions(
+            out_dir=tmp_path / run, chars=chars, eval_every=400, eval_chars=200, resume=resume
+        )
+
+    straight = train(workload, fp, corpus, opts("a", 1600))
+    half = train(workload, fp, corpus, opts("b", 800))
+    assert half.chars_trained == 800
+    resumed = train(workload, fp, corpus, opts("b", 1600, resume=True))
+    assert resumed.curve == straight.curve
+    for wa, wb in zip(_weights(tmp_path / "a"), _weights(tmp_path / "b"), strict=True):
+        np.testing.assert_array_equal(wa, wb)
+    state_a = load_checkpoint(tmp_path / "a" / CHECKPOINT_NAME)
+    state_b = load_checkpoint(tmp_path / "b" / CHECKPOINT_NAME)
+    assert state_a["rng_dropout"] == state_b["rng_dropout"]
+    for ha, hb in zip(state_a["state"]["h"], state_b["state"]["h"], strict=True):
+        np.testing.assert_array_equal(ha, hb)
+
+
+def test_resume_refuses_a_different_run(small_corpus, tmp_path):
+    workload = tiny_workload(small_corpus)
+    corpus = load_corpus(workload.corpus, workload.vocab_size)
+    fp = FloatingPointRPUConfig()
+    train(workload, fp, corpus, TrainOptions(out_dir=tmp_path, chars=100, eval_chars=100))
+    with pytest.raises(ValueError, match="differs in: learning_rate"):
+        train(workload, fp, corpus, TrainOptions(out_dir=tmp_path, chars=200, learning_rate=0.3, resume=True))
+    with pytest.raises(FileExistsError, match="--resume"):
+        train(workload, fp, corpus, TrainOptions(out_dir=tmp_path, chars=200))
+
+
+def test_divergence_stops_and_keeps_the_last_good_checkpoint(small_corpus, tmp_path):
+    workload = tiny_workload(small_corpus, lr=200.0)
+    corpus = load_corpus(workload.corpus, workload.vocab_size)
+    options = TrainOptions(out_dir=tmp_path, chars=20_000, eval_chars=100, eval_every=100_000)
+    result = train(workload, FloatingPointRPUConfig(), corpus, options)
+    assert result.status == "diverged"
+    assert "last good checkpoint (0 chars)" in result.message and "lower learning rate" in result.message
+    assert result.chars_trained < 20_000
+    assert load_checkpoint(tmp_path / CHECKPOINT_NAME)["progress"]["chars_trained"] == 0
+
+
+def test_cli_trains_and_writes_json(small_corpus, tmp_path):
+    wl_file = tmp_path / "tiny.yaml"
+    wl_file.write_text(
+        f"name: tiny\ncorpus: {small_corpus}\nvocab_size: 28\n"
+        "model: {hidden_size: 8, num_layers: 1}\ntraining: {learning_rate: 0.1, bptt_steps: 20}\n"
+    )
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        app,
+        [
+            "train",
+            str(wl_file),
+            "--rpu",
+            "fp",
+            "--chars",
+            "400",
+            "--eval-chars",
+            "100",
+            "--out",
+            str(out),
+            "--json",
+            str(tmp_path / "r.json"),
+            "--no-progress",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    data = json.loads((tmp_path / "r.json").read_text())
+    for key in ("test_ce", "train_ce", "chars_trained", "curve", "seconds", "ms_per_char"):
+        assert key in data
+    assert data["chars_trained"] == 400 and (out / "result.json").exists()
+    res = CliRunner().invoke(
+        app,
+        [
+            "train",
+            str(wl_file),
+            "--rpu",
+            "fp",
+            "--chars",
+            "400",
+            "--out",
+            str(out),
+            "--lr",
+            "500",
+            "--no-progress",
+        ],
+    )
+    assert res.exit_code == 1 and "--resume" in res.output
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["no-such-workload", "--rpu", "fp"], "WORKLOAD: unknown workload 'no-such-workload'"),
+        (["lstm1-64-wp", "--rpu", "no-such-rpu"], "--rpu: unknown RPU preset"),
+        (["lstm1-64-wp", "--rpu", "fp", "--chars", "-5"], "--chars: expected a positive"),
+        (["lstm1-64-wp", "--rpu", "fp", "--eval-chars", "1"], "--eval-chars"),
+    ],
+)
+def test_cli_bad_input_names_the_argument(args, needle):
+    res = CliRunner().invoke(app, ["train", *args, "--no-progress"])
+    assert res.exit_code == 1
+    assert needle in " ".join(res.output.split())
+
+
+def test_cli_divergence_exit_code(small_corpus, tmp_path):
+    wl_file = tmp_path / "tiny.yaml"
+    wl_file.write_text(
+        f"name: tiny\ncorpus: {small_corpus}\nvocab_size: 28\n"
+        "model: {hidden_size: 8, num_layers: 1}\ntraining: {learning_rate: 200.0, bptt_steps: 20}\n"
+    )
+    res = CliRunner().invoke(
+        app,
+        [
+            "train",
+            str(wl_file),
+            "--rpu",
+            "fp",
+            "--chars",
+            "20000",
+            "--eval-chars",
+            "100",
+            "--out",
+            str(tmp_path / "o"),
+            "--no-progress",
+        ],
+    )
+    assert res.exit_code == 3
+    assert "diverged" in res.output

@@ -1,0 +1,57 @@
+"""The chip assembled from its configuration and a mapping: the units, named, in one list."""
+
+from __future__ import annotations
+
+import simpy
+
+from archsim.chip import graph
+from archsim.chip.mapping import Mapping
+from archsim.chip.units import ActivationMemory, Link, NLFUnit, RPUTile
+from archsim.config.chip import ChipConfig, SRAMMemoryConfig
+
+
+class CountingEnvironment(simpy.Environment):
+    """A SimPy environment that counts the events it schedules."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scheduled_events = 0
+
+    def schedule(self, event, priority=1, delay=0) -> None:  # noqa: D102
+        self.scheduled_events += 1
+        super().schedule(event, priority, delay)
+
+
+class Chip:
+    """The used tiles, the NLF units, one link per array, the memory link and the memory."""
+
+    def __init__(self, env: simpy.Environment, config: ChipConfig, mapping: Mapping) -> None:
+        self.env = env
+        self.config = config
+        self.mapping = mapping
+        uc = graph.UnitCosts.of(config)
+        units: list = []
+        for a in mapping.arrays:
+            for s in a.slices:
+                units.append(RPUTile(env, graph.tile_unit(s.tile), config.tile, uc.tile))
+        for u in range(config.nlf.count):
+            units.append(NLFUnit(env, graph.nlf_unit(u), uc.nlf, config.nlf.energy_per_element_op_pj))
+        for a in mapping.arrays:
+            units.append(Link(env, graph.array_link(a), uc.tile_link, config.links.tile_nlf.energy_per_byte_pj))
+        units.append(Link(env, graph.MEMORY_LINK, uc.memory_link, config.links.nlf_memory.energy_per_byte_pj))
+        capacity = config.memory.capacity_bytes if isinstance(config.memory, SRAMMemoryConfig) else None
+        self.memory = ActivationMemory(env, graph.MEMORY, uc.memory, config.memory.energy_per_byte_pj, capacity)
+        units.append(self.memory)
+        self.units = units
+        self.index = {u.name: i for i, u in enumerate(units)}
+        self.tiles = [u for u in units if isinstance(u, RPUTile)]
+
+    def leakage_mw(self) -> dict[str, float]:
+        """Static power by component; unused tiles are assumed power-gated."""
+        c = self.config
+        return {
+            "tiles": len(self.tiles) * c.tile.leakage_mw,
+            "nlf": c.nlf.count * c.nlf.leakage_mw,
+            "memory": c.memory.leakage_mw,
+        }
+

@@ -1,0 +1,208 @@
+"""The workload graph of one training window: a networkx DAG, built from the mapping (pure step).
+
+Per step and array: the forward MVM on every tile of the array, the transfers, the partial-sum
+accumulation of a split array, the NLF work and the BPTT stores; then the backward chain in
+reverse time order; then the nBPTT rank-1 updates of every array. Every node carries its unit,
+its hardware verb and arguments, its cost in cycles (one pass) and its operations (counting rule),
+so the graph is inspectable without running SimPy. Edges into the next window of the same
+sequence (the recurrent state, the updated weights) are listed in ``graph.graph["carry"]``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import networkx as nx
+
+from archsim.chip import costs
+from archsim.chip.mapping import MappedArray, Mapping
+from archsim.config.chip import ChipConfig
+
+#: Unit names: tiles "tile<k>", NLF units "nlf<u>", "memory", one link per array, the memory link.
+MEMORY = "memory"
+MEMORY_LINK = "link:nlf-memory"
+
+
+def tile_unit(k: int) -> str:
+    return f"tile{k}"
+
+
+def nlf_unit(u: int) -> str:
+    return f"nlf{u}"
+
+
+def array_link(array: MappedArray) -> str:
+    return f"link:{array.name}"
+
+
+#: Unit class of each verb (for the breakdown: what an array waited on).
+VERB_CLASS = {
+    "forward": "tile", "backward": "tile", "update": "tile",
+    "activate": "nlf", "accumulate": "nlf",
+    "transfer": "link",
+    "store": "memory", "load": "memory",
+}
+
+
+@dataclass(frozen=True)
+class UnitCosts:
+    """The chip's cost functions in cycles, converted once."""
+
+    tile: costs.TileTiming
+    nlf: costs.NLFTiming
+    memory: costs.TransferTiming
+    tile_link: costs.TransferTiming
+    memory_link: costs.TransferTiming
+
+    @classmethod
+    def of(cls, chip: ChipConfig) -> UnitCosts:
+        g = chip.clock_ghz
+        return cls(
+            costs.TileTiming.of(chip.tile, g),
+            costs.NLFTiming.of(chip),
+            costs.TransferTiming.of(chip.memory, g),
+            costs.TransferTiming.of(chip.links.tile_nlf, g),
+            costs.TransferTiming.of(chip.links.nlf_memory, g),
+        )
+
+
+def build_window_graph(mapping: Mapping, chip: ChipConfig) -> nx.DiGraph:
+    """The DAG of one training window (one sequence) on the mapped chip."""
+    uc = UnitCosts.of(chip)
+    bpv = chip.bytes_per_value
+    steps = mapping.bptt_steps
+    arrays = mapping.arrays
+    g = nx.DiGraph(steps=steps, workload=mapping.workload, chip=mapping.chip)
+    carry: list[tuple[tuple, tuple]] = []
+
+    def node(key, unit, verb, args, cycles, preds=(), ops=0):
+        g.add_node(key, unit=unit, verb=verb, args=args, cycles=cycles, ops=ops, array=key[1], step=key[2])
+        for p in preds:
+            g.add_edge(p, key)
+        return key
+
+    def transfer(key, unit, timing, nbytes, preds):
+        return node(key, unit, "transfer", (nbytes,), timing.cycles(nbytes), preds)
+
+    def nlf(key, a, work, preds):
+        return node(key, nlf_unit(a.nlf_unit), "activate", (work,), uc.nlf.cycles(work), preds)
+
+    def acc(key, a, adds, preds):
+        work = costs.accumulate_work(adds)
+        return node(key, nlf_unit(a.nlf_unit), "accumulate", (work,), uc.nlf.cycles(work), preds)
+
+    def mvm(phase, verb, a, t, preds_of):
+        keys = []
+        for s in a.slices:
+            if verb == "update":
+                cycles = uc.tile.update_cycles
+            else:
+                cycles = uc.tile.mvm_cycles(s.rows if verb == "forward" else s.cols)
+            key = (f"{phase}_mvm", a.name, t, s.tile)
+            keys.append(node(key, tile_unit(s.tile), verb, (s.rows, s.cols), cycles, preds_of(s),
+                             costs.operations(s.rows, s.cols)))
+        return keys
+
+    store = {a.name: costs.bptt_bytes(a.kind, a.rows, a.cols, bpv) for a in arrays}
+    f_nlf: dict[tuple[int, int], tuple] = {}
+    # Forward, step by step, layer by layer.
+    for t in range(steps):
+        for ai, a in enumerate(arrays):
+            preds = []
+            if ai > 0:
+                preds.append(f_nlf[ai - 1, t])
+            if a.kind == "lstm" and t > 0:
+                preds.append(f_nlf[ai, t - 1])
+            fin = transfer(("f_in", a.name, t), array_link(a), uc.tile_link, a.cols * bpv, preds)
+            if a.kind == "lstm" and t == 0:
+                carry.append((("f_nlf", a.name, steps - 1), fin))
+            tiles = mvm("f", "forward", a, t, lambda s, fin=fin: [fin])
+            if t == 0:
+                carry.extend((("u_mvm", a.name, steps - 1, s.tile), k) for s, k in zip(a.slices, tiles, strict=True))
+            out = transfer(("f_out", a.name, t), array_link(a), uc.tile_link, a.rows * a.col_blocks * bpv, tiles)
+            if a.col_blocks > 1:
+                out = acc(("f_acc", a.name, t), a, (a.col_blocks - 1) * a.rows, [out])
+            m = a.rows // 4
+            work = costs.lstm_forward_work(m) if a.kind == "lstm" else costs.softmax_forward_work(a.rows)
+            f_nlf[ai, t] = nlf(("f_nlf", a.name, t), a, work, [out])
+            b = store[a.name]
+            ml = transfer(("f_mlink", a.name, t), MEMORY_LINK, uc.memory_link, b.inputs + b.saved, [f_nlf[ai, t]])
+            nbytes = b.inputs + b.saved
+            node(("f_store", a.name, t), MEMORY, "store", (nbytes, nbytes), uc.memory.cycles(nbytes), [ml])
+    # Backward in reverse time order, from the softmax down.
+    b_res: dict[tuple[int, int], tuple] = {}
+    b_nlf: dict[tuple[int, int], tuple] = {}
+    b_in: dict[tuple[int, int], tuple] = {}
+    b_mvm: dict[tuple[int, int], list[tuple]] = {}
+    for t in reversed(range(steps)):
+        for ai in reversed(range(len(arrays))):
+            a = arrays[ai]
+            b = store[a.name]
+            preds = [("f_store", a.name, t)]
+            if t < steps - 1:
+                preds.append(b_nlf[ai, t + 1] if a.kind == "lstm" else b_in[ai, t + 1])
+            load = node(("b_load", a.name, t), MEMORY, "load", (b.saved, b.saved if a.kind == "lstm" else 0),
+                        uc.memory.cycles(b.saved), preds)
+            ml = transfer(("b_mlink", a.name, t), MEMORY_LINK, uc.memory_link, b.saved, [load])
+            if a.kind == "lstm":
+                preds = [ml, b_res[ai + 1, t]]
+                if t < steps - 1:
+                    preds += [b_res[ai, t + 1], b_nlf[ai, t + 1]]
+                src = b_nlf[ai, t] = nlf(("b_nlf", a.name, t), a, costs.lstm_backward_work(a.rows // 4), preds)
+                dl = transfer(("b_mlink_d", a.name, t), MEMORY_LINK, uc.memory_link, b.delta, [src])
+                node(("b_store", a.name, t), MEMORY, "store", (b.delta, b.delta), uc.memory.cycles(b.delta), [dl])
+            else:
+                src = ml
+            b_in[ai, t] = transfer(("b_in", a.name, t), array_link(a), uc.tile_link, a.rows * bpv, [src])
+            tiles = b_mvm[ai, t] = mvm("b", "backward", a, t, lambda s, ai=ai, t=t: [b_in[ai, t]])
+            out = transfer(("b_out", a.name, t), array_link(a), uc.tile_link, a.cols * a.row_blocks * bpv, tiles)
+            if a.row_blocks > 1:
+                out = acc(("b_acc", a.name, t), a, (a.row_blocks - 1) * a.cols, [out])
+            b_res[ai, t] = out
+    # The nBPTT rank-1 updates of every array, once its backward chain is done.
+    for ai, a in enumerate(arrays):
+        b = store[a.name]
+        kept = b.delta if a.kind == "lstm" else b.saved
+        prev_in = None
+        prev_tiles: list[tuple] = b_mvm[ai, 0]
+        for t in range(steps):
+            preds = [("b_store", a.name, t) if a.kind == "lstm" else ("f_store", a.name, t)]
+            if prev_in is None:
+                preds.append(b_nlf[ai, 0] if a.kind == "lstm" else b_in[ai, 0])
+            else:
+                preds.append(prev_in)
+            nbytes = b.inputs + kept
+            load = node(("u_load", a.name, t), MEMORY, "load", (nbytes, nbytes), uc.memory.cycles(nbytes), preds)
+            ml = transfer(("u_mlink", a.name, t), MEMORY_LINK, uc.memory_link, nbytes, [load])
+            prev_in = transfer(("u_in", a.name, t), array_link(a), uc.tile_link, (a.rows + a.cols) * bpv, [ml])
+            by_tile = {k[3]: k for k in prev_tiles}
+            prev_tiles = mvm("u", "update", a, t, lambda s, fin=prev_in, bt=by_tile: [fin, bt[s.tile]])
+    g.graph["carry"] = carry
+    return g
+
+
+def critical_path(g: nx.DiGraph) -> tuple[int, list]:
+    """Longest path through one window in cycles (one pass per MVM, no contention) and its nodes."""
+    best: dict = {}
+    back: dict = {}
+    for key in g.nodes:  # insertion order is topological
+        start, arg = 0, None
+        for p in g.predecessors(key):
+            if best[p] > start:
+                start, arg = best[p], p
+        best[key] = start + g.nodes[key]["cycles"]
+        back[key] = arg
+    end = max(best, key=best.__getitem__)
+    path = [end]
+    while back[path[-1]] is not None:
+        path.append(back[path[-1]])
+    return best[end], path[::-1]
+
+
+def operation_counts(g: nx.DiGraph) -> dict[str, int]:
+    """Nodes per hardware verb, and the operations of one window by the counting rule."""
+    counts = Counter(d["verb"] for _, d in g.nodes(data=True))
+    result = dict(sorted(counts.items()))
+    result["operations"] = sum(d["ops"] for _, d in g.nodes(data=True))
+    return result

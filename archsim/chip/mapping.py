@@ -1,0 +1,121 @@
+"""Mapping a workload's arrays onto the chip's tiles and NLF units: a pure step, no simulation.
+
+A logical array of r x c devices larger than a tile of R x C is split into ceil(r/R) row blocks by
+ceil(c/C) column blocks; forward partial sums of the column blocks and backward partial sums of the
+row blocks are added digitally by the array's NLF unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from archsim.chip.costs import bptt_bytes
+from archsim.config.chip import ChipConfig, SRAMMemoryConfig
+from archsim.config.errors import ConfigError
+from archsim.config.workload import WorkloadConfig
+
+
+class MappingError(ConfigError):
+    """The workload does not fit the chip; the message names the chip field and the limit."""
+
+
+@dataclass(frozen=True)
+class TileSlice:
+    """The part of a logical array held by one physical tile."""
+
+    tile: int  # physical tile index on the chip
+    row_block: int
+    col_block: int
+    rows: int  # used rows of the tile
+    cols: int  # used columns of the tile
+
+
+@dataclass(frozen=True)
+class MappedArray:
+    """One logical array (an LSTM layer or the softmax) and where it lives."""
+
+    name: str
+    kind: str  # "lstm" or "softmax"
+    rows: int
+    cols: int
+    row_blocks: int
+    col_blocks: int
+    slices: tuple[TileSlice, ...]
+    nlf_unit: int
+
+    @property
+    def devices(self) -> int:
+        return self.rows * self.cols
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """The whole workload on the chip."""
+
+    workload: str
+    chip: str
+    arrays: tuple[MappedArray, ...]
+    bptt_steps: int
+    tiles_used: int
+
+    @property
+    def devices(self) -> int:
+        return sum(a.devices for a in self.arrays)
+
+    def bptt_window_bytes(self, bytes_per_value: int) -> int:
+        """Least activation memory one window needs: every step's inputs, and its saved state or
+        its deltas, whichever is larger (the saved state is freed as the deltas are written)."""
+        per_step = 0
+        for a in self.arrays:
+            b = bptt_bytes(a.kind, a.rows, a.cols, bytes_per_value)
+            per_step += b.inputs + max(b.saved, b.delta)
+        return per_step * self.bptt_steps
+
+
+def _blocks(n: int, size: int) -> list[int]:
+    """Sizes of the blocks of n split into pieces of at most ``size``."""
+    full, rest = divmod(n, size)
+    return [size] * full + ([rest] if rest else [])
+
+
+def map_workload(workload: WorkloadConfig, chip: ChipConfig, check_memory: bool = True) -> Mapping:
+    """Assign each array to tiles (split when larger than a tile) and to an NLF unit (round robin).
+
+    Raises MappingError naming ``tile.count`` when the tiles do not suffice, and
+    ``memory.capacity_bytes`` when one window's BPTT storage cannot fit (unless ``check_memory``
+    is False, in which case the simulation reports it as a finding).
+    """
+    tile = chip.tile
+    arrays: list[MappedArray] = []
+    next_tile = 0
+    needs = []
+    for index, shape in enumerate(workload.arrays()):
+        row_sizes, col_sizes = _blocks(shape.rows, tile.rows), _blocks(shape.cols, tile.cols)
+        slices = []
+        for i, r in enumerate(row_sizes):
+            for j, c in enumerate(col_sizes):
+                slices.append(TileSlice(next_tile, i, j, r, c))
+                next_tile += 1
+        needs.append(f"{shape.name} {shape.rows}x{shape.cols} needs {len(slices)}")
+        kind = "softmax" if shape.name == "softmax" else "lstm"
+        arrays.append(
+            MappedArray(
+                shape.name, kind, shape.rows, shape.cols, len(row_sizes), len(col_sizes),
+                tuple(slices), index % chip.nlf.count,
+            )
+        )
+    if next_tile > tile.count:
+        raise MappingError(
+            f"chip '{chip.name}': tile.count: workload '{workload.name}' needs {next_tile} tiles of "
+            f"{tile.rows}x{tile.cols} ({'; '.join(needs)}) but the chip has tile.count = {tile.count}"
+        )
+    mapping = Mapping(workload.name, chip.name, tuple(arrays), workload.training.bptt_steps, next_tile)
+    if check_memory and isinstance(chip.memory, SRAMMemoryConfig):
+        need = mapping.bptt_window_bytes(chip.bytes_per_value)
+        if need > chip.memory.capacity_bytes:
+            raise MappingError(
+                f"chip '{chip.name}': memory.capacity_bytes: the BPTT storage of one window of "
+                f"'{workload.name}' ({workload.training.bptt_steps} steps) needs at least {need} bytes; "
+                f"the limit is memory.capacity_bytes = {chip.memory.capacity_bytes}"
+            )
+    return mapping

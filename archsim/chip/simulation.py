@@ -1,0 +1,296 @@
+"""Simulate a workload on a chip and reduce the records to a :class:`ChipResult`, and the trace."""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import networkx as nx
+
+from archsim.chip.chip import Chip, CountingEnvironment
+from archsim.chip.graph import VERB_CLASS, build_window_graph, critical_path
+from archsim.chip.mapping import Mapping, map_workload
+from archsim.chip.results import ChipResult, Finding, MappedArraySummary, SteadyState
+from archsim.chip.schedule import ArrayOpHook, Scheduler, WindowRecord
+from archsim.config.chip import ChipConfig
+from archsim.config.workload import WorkloadConfig
+
+#: Training characters of the built-in corpora (ARCHITECTURE.md, "Data": the paper's split).
+TRAIN_CHARS = {"warpeace": 2_933_246, "linux": 6_111_421}
+
+#: Categories of an array's time (TIMING.md section 4): working, or idle waiting for something.
+CATEGORIES = ("busy", "extra_passes", "nlf", "memory", "link", "dependency", "schedule", "fill", "drain")
+
+
+def train_chars(workload: WorkloadConfig) -> int:
+    """Characters in one epoch: the built-in corpus's training split, or the whole file given by path."""
+    if workload.corpus in TRAIN_CHARS:
+        return TRAIN_CHARS[workload.corpus]
+    path = Path(workload.corpus)
+    return path.stat().st_size if path.is_file() else workload.training.bptt_steps
+
+
+class ChipRun:
+    """One simulation: the mapping, the graph, the chip, the scheduler and its records."""
+
+    def __init__(
+        self, workload: WorkloadConfig, chip: ChipConfig, schedule: str = "dataflow", streams: int = 1,
+        hook: ArrayOpHook | None = None, check_memory: bool = True,
+    ) -> None:
+        self.workload = workload
+        self.config = chip
+        self.mapping: Mapping = map_workload(workload, chip, check_memory=check_memory)
+        self.graph: nx.DiGraph = build_window_graph(self.mapping, chip)
+        self.env = CountingEnvironment()
+        self.chip = Chip(self.env, chip, self.mapping)
+        self.scheduler = Scheduler(self.env, self.graph, self.chip, schedule, streams, hook)
+        self.wall_seconds = 0.0
+
+    def run(self, windows: int | None = None, max_windows: int = 16) -> ChipRun:
+        """``windows``: simulate exactly that many windows per stream; None: until periodic."""
+        t0 = time.perf_counter()
+        if windows is not None:
+            self.scheduler.run(windows, detect_period=False)
+        else:
+            self.scheduler.run(max_windows, detect_period=True)
+        self.wall_seconds = time.perf_counter() - t0
+        return self
+
+    # -- reductions ----------------------------------------------------------------------------
+
+    def _rounds_measured(self) -> tuple[list[int], int, int]:
+        """Rounds the steady-state figures are taken over, their span in cycles, and the start cycle."""
+        s = self.scheduler
+        if s.period is not None:
+            last = len(s.round_end) - 1
+            rounds = list(range(last - s.period.rounds + 1, last + 1))
+            return rounds, s.period.cycles, s.round_end[last] - s.period.cycles
+        return list(range(len(s.round_end))), s.round_end[-1], 0
+
+    def _records(self, rounds: list[int]) -> list[WindowRecord]:
+        return [self.scheduler.records[st, w] for w in rounds for st in range(self.scheduler.streams)]
+
+    def utilization(self) -> dict[str, float]:
+        rounds, span, _ = self._rounds_measured()
+        cg = self.scheduler.cg
+        busy = [0] * len(self.chip.units)
+        for rec in self._records(rounds):
+            for i in range(cg.n):
+                busy[cg.unit[i]] += rec.end[i] - rec.start[i]
+        return {u.name: round(busy[k] / span, 6) for k, u in enumerate(self.chip.units)}
+
+    def breakdowns(self) -> dict[str, dict[str, float]]:
+        """Per tile: the fraction of the measured span in each category."""
+        rounds, span, lo = self._rounds_measured()
+        measured = set(rounds)
+        s = self.scheduler
+        cg = s.cg
+        per_tile: dict[int, list[tuple[int, WindowRecord, int]]] = defaultdict(list)
+        for rec in s.records.values():
+            for i in range(cg.n):
+                if cg.is_tile[i] and rec.end[i] >= 0:
+                    per_tile[cg.unit[i]].append((rec.start[i], rec, i))
+        result = {}
+        for u, ops in per_tile.items():
+            ops.sort(key=lambda x: (x[0], x[1].stream, x[1].window))
+            acc = dict.fromkeys(CATEGORIES, 0)
+            prev_end = 0
+            for start, rec, i in ops:
+                if rec.window in measured:
+                    acc["busy"] += cg.cycles[i]
+                    acc["extra_passes"] += rec.end[i] - start - cg.cycles[i]
+                    if start > prev_end:
+                        self._attribute(rec, i, prev_end, acc)
+                prev_end = max(prev_end, rec.end[i])
+            if s.period is None:
+                acc["drain"] += max(0, lo + span - prev_end)
+            result[self.chip.units[u].name] = {k: round(v / span, 6) for k, v in acc.items()}
+        return result
+
+    def _attribute(self, rec: WindowRecord, i: int, gap_lo: int, acc: dict[str, int]) -> None:
+        """Charge the idle gap [gap_lo, start of op i] along the chain of critical predecessors."""
+        cg = self.scheduler.cg
+        token = self.scheduler.token is not None
+        t = rec.start[i]
+        if rec.ready[i] < t:  # ready but waiting for the chip-wide token
+            lo = max(gap_lo, rec.ready[i])
+            acc["schedule"] += t - lo
+            t = lo
+        cur = (rec, i)
+        while t > gap_lo:
+            pred = cur[0].crit[cur[1]]
+            if pred is None:
+                acc["fill"] += t - gap_lo
+                return
+            pr, pi = pred
+            cls = "dependency" if cg.is_tile[pi] else cg.unit_class[pi]
+            t = min(t, pr.end[pi])
+            start = max(gap_lo, pr.start[pi])
+            if t > start:
+                acc[cls] += t - start
+                t = start
+            ready = max(gap_lo, pr.ready[pi])
+            if t > ready:  # the predecessor queued for its unit (or the token)
+                acc["schedule" if token else cls] += t - ready
+                t = ready
+            cur = pred
+
+    def step_latency_cycles(self) -> float:
+        """Median over the steps of window 0, stream 0: first layer's forward start to softmax output."""
+        rec = self.scheduler.records[0, 0]
+        index = {k: i for i, k in enumerate(self.scheduler.cg.keys)}
+        first, last = self.mapping.arrays[0], self.mapping.arrays[-1]
+        lat = []
+        for t in range(self.mapping.bptt_steps):
+            begin = min(rec.start[index["f_mvm", first.name, t, s.tile]] for s in first.slices)
+            lat.append(rec.end[index["f_nlf", last.name, t]] - begin)
+        return statistics.median(lat)
+
+    def window_energy_pj(self) -> dict[str, float]:
+        """Dynamic energy of one window of one stream by component (pure costs, one pass per MVM)."""
+        from archsim.chip import costs
+
+        c = self.config
+        e: dict[str, float] = defaultdict(float)
+        for _, d in self.graph.nodes(data=True):
+            verb, args = d["verb"], d["args"]
+            if verb in ("forward", "backward"):
+                rows, cols = args
+                ins, outs = (cols, rows) if verb == "forward" else (rows, cols)
+                for k, v in costs.mvm_energy_pj(c.tile, rows, cols, ins, outs).items():
+                    e[k] += v
+            elif verb == "update":
+                for k, v in costs.update_energy_pj(c.tile, *args).items():
+                    e[k] += v
+            elif verb in ("activate", "accumulate"):
+                e["nlf"] += costs.work_elements(args[0]) * c.nlf.energy_per_element_op_pj
+            elif verb == "transfer":
+                per_byte = (c.links.nlf_memory if d["unit"] == "link:nlf-memory" else c.links.tile_nlf).energy_per_byte_pj
+                e["link"] += args[0] * per_byte
+            else:
+                e["memory"] += args[0] * c.memory.energy_per_byte_pj
+        return dict(e)
+
+    def memory_traffic(self) -> tuple[int, int]:
+        """Bytes written and read by one window of one stream."""
+        w = r = 0
+        for _, d in self.graph.nodes(data=True):
+            if d["verb"] == "store":
+                w += d["args"][0]
+            elif d["verb"] == "load":
+                r += d["args"][0]
+        return w, r
+
+    def result(self) -> ChipResult:
+        s = self.scheduler
+        cfg = self.config
+        ns = 1.0 / cfg.clock_ghz
+        k = s.streams
+        steps = self.mapping.bptt_steps
+        ops_window = sum(s.cg.ops)
+        rounds, span, _ = self._rounds_measured()
+        ns_per_window = span * ns / (len(rounds) * k)
+        teraops = ops_window / ns_per_window / 1e3
+        # The busiest tile's pure busy time per window bounds the throughput of this mapping.
+        busy_tile = defaultdict(int)
+        for i in range(s.cg.n):
+            if s.cg.is_tile[i]:
+                busy_tile[s.cg.unit[i]] += s.cg.cycles[i]
+        peak = ops_window / (max(busy_tile.values()) * ns) / 1e3
+        breakdowns = self.breakdowns()
+        by_array = {}
+        busiest, best = "", -1.0
+        for a in self.mapping.arrays:
+            names = [f"tile{sl.tile}" for sl in a.slices]
+            top = max(names, key=lambda n: breakdowns[n]["busy"] + breakdowns[n]["extra_passes"])
+            by_array[a.name] = breakdowns[top]
+            load = breakdowns[top]["busy"] + breakdowns[top]["extra_passes"]
+            if load > best + 1e-12:
+                busiest, best = a.name, load
+        ns_per_char = ns_per_window / steps
+        energy = {key: v / steps for key, v in sorted(self.window_energy_pj().items())}
+        leakage_mw = sum(self.chip.leakage_mw().values())
+        energy["leakage"] = leakage_mw * ns_per_char  # mW x ns = pJ
+        energy["total"] = sum(energy.values())
+        chars = train_chars(self.workload)
+        windows_epoch = math.ceil(chars / (steps * k))
+        try:
+            epoch_cycles = s.completion(windows_epoch - 1)
+            epoch_seconds = epoch_cycles * ns * 1e-9
+        except ValueError:
+            epoch_seconds = windows_epoch * k * ns_per_window * 1e-9
+        written, read = self.memory_traffic()
+        mem = self.chip.memory
+        findings = []
+        if mem.capacity_bytes is not None and mem.peak_bytes > mem.capacity_bytes:
+            findings.append(Finding(
+                "error", "memory.capacity_bytes",
+                f"BPTT storage does not fit: peak occupancy {mem.peak_bytes} bytes with {k} stream(s) "
+                f"exceeds memory.capacity_bytes = {mem.capacity_bytes}",
+            ))
+        last = rounds[-1]
+        rec = s.records[0, last]
+        window_latency = (max(rec.end) - min(rec.start)) * ns
+        if s.period is not None:
+            steady = SteadyState(True, s.period.rounds, s.period.cycles * ns, s.period.first_round, len(s.round_end),
+                                 "schedule repeated exactly; per-window figures over one period, epoch extrapolated exactly")
+        else:
+            steady = SteadyState(False, 0, 0.0, 0, len(s.round_end),
+                                 "no period detected: figures averaged over the whole simulated run")
+        cp_cycles, _ = critical_path(self.graph)
+        return ChipResult(
+            workload=self.workload.name, chip=cfg.name, schedule=s.schedule, streams=k,
+            teraops_per_s=teraops, ideal_peak_teraops_per_s=peak, peak_fraction=teraops / peak,
+            teraops_per_w=ops_window / (energy["total"] * steps),
+            ns_per_char=ns_per_char, ns_per_window=ns_per_window, window_latency_ns=window_latency,
+            step_latency_ns=self.step_latency_cycles() * ns, epoch_seconds=epoch_seconds,
+            chars_per_epoch=chars, windows_per_epoch=windows_epoch, operations_per_window=ops_window,
+            devices=self.mapping.devices, critical_path_ns=cp_cycles * ns,
+            utilization=self.utilization(), busiest_array=busiest, breakdown=by_array[busiest],
+            breakdown_by_array=by_array, energy_pj_per_char=energy,
+            memory={
+                "bytes_written_per_window": written, "bytes_read_per_window": read,
+                "peak_occupancy_bytes": mem.peak_bytes, "capacity_bytes": mem.capacity_bytes,
+                "fits": mem.capacity_bytes is None or mem.peak_bytes <= mem.capacity_bytes,
+            },
+            arrays=[MappedArraySummary(a.name, a.rows, a.cols, a.devices, [f"tile{x.tile}" for x in a.slices],
+                                       f"nlf{a.nlf_unit}") for a in self.mapping.arrays],
+            steady_state=steady, findings=findings, simulated_events=self.env.scheduled_events,
+            simulated_operations=sum(r.done for r in s.records.values()), wall_seconds=self.wall_seconds,
+        )
+
+    def trace(self) -> list[dict]:
+        """Chrome trace-event JSON (Perfetto): one complete event per timed operation, in microseconds."""
+        s = self.scheduler
+        cg = s.cg
+        us = 1e-3 / self.config.clock_ghz
+        classes = sorted({VERB_CLASS[v] for v in cg.verb})
+        pid = {c: n + 1 for n, c in enumerate(classes)}
+        events: list[dict] = [
+            {"name": "process_name", "ph": "M", "pid": pid[c], "tid": 0, "args": {"name": c}} for c in classes
+        ]
+        for n, u in enumerate(self.chip.units):
+            if u.kind in pid:
+                events.append({"name": "thread_name", "ph": "M", "pid": pid[u.kind], "tid": n, "args": {"name": u.name}})
+        for (stream, window), rec in sorted(s.records.items()):
+            for i in range(cg.n):
+                if rec.start[i] >= 0 and rec.end[i] > rec.start[i]:
+                    key = cg.keys[i]
+                    events.append({
+                        "name": f"{key[0]} {key[1]} t{key[2]}", "ph": "X",
+                        "ts": rec.start[i] * us, "dur": (rec.end[i] - rec.start[i]) * us,
+                        "pid": pid[cg.unit_class[i]], "tid": cg.unit[i],
+                        "args": {"stream": stream, "window": window, "passes": rec.passes[i]},
+                    })
+        return events
+
+
+def simulate(
+    workload: WorkloadConfig, chip: ChipConfig, schedule: str = "dataflow", streams: int = 1,
+    windows: int | None = None, max_windows: int = 16, hook: ArrayOpHook | None = None, check_memory: bool = True,
+) -> ChipRun:
+    """Map, build the graph and simulate; ``.result()`` gives the figures, ``.trace()`` the trace."""
+    return ChipRun(workload, chip, schedule, streams, hook, check_memory).run(windows, max_windows)

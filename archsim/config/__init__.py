@@ -39,3 +39,7 @@ __all__ = [
     "rpu_presets",
     "workload_presets",
 ]
+
+from archsim.config.chip import ChipConfig, chip_presets, load_chip  # noqa: E402
+
+__all__ += ["ChipConfig", "chip_presets", "load_chip"]

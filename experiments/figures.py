@@ -179,6 +179,30 @@ def cmd_plot(args: argparse.Namespace) -> None:
             plt.close(fig_ax[0])
 
 
+def cmd_table(args: argparse.Namespace) -> None:
+    """A Markdown table per figure: final test CE, curve points, train CE, speed."""
+    results = _results()
+    for wl_name in args.workloads.split(","):
+        default_p = load_workload(wl_name).training.dropout
+        for fig, runs in FIGURES.items():
+            print(f"\n{wl_name}, {TITLES[fig]}\n")
+            print("| RPU | dropout | status | chars | test CE (final) | test CE at 0.5M / 1M / 2M ", end="")
+            print("| train CE | ms/char |")
+            print("|---|---|---|---|---|---|---|---|")
+            for rpu, p in runs:
+                p = default_p if p is None else p
+                r = results.get(run_id(wl_name, rpu, p))
+                if r is None:
+                    print(f"| {rpu} | {p:g} | pending | - | - | - | - | - |")
+                    continue
+                at = {c.chars: c.test_ce for c in r.curve}
+                mid = " / ".join(f"{at[k]:.3f}" if k in at else "-" for k in (500_000, 1_000_000, 2_000_000))
+                ce = f"{r.test_ce:.3f}" if r.test_ce is not None else "-"
+                tr = f"{r.train_ce:.3f}" if r.train_ce is not None else "-"
+                ms = f"{r.ms_per_char:.3f}" if r.ms_per_char is not None else "-"
+                print(f"| {rpu} | {p:g} | {r.status} | {r.chars_trained:,} | {ce} | {mid} | {tr} | {ms} |")
+
+
 def cmd_status(args: argparse.Namespace) -> None:
     for name, r in _results().items():
         ce = f"{r.test_ce:.4f}" if r.test_ce is not None else "n/a"
@@ -204,6 +228,9 @@ def main() -> None:
     plot = sub.add_parser("plot", help="plot the curves and write docs/experiments/results.json")
     plot.add_argument("--workloads", default="lstm2-64-wp,lstm2-128-wp")
     plot.set_defaults(func=cmd_plot)
+    table = sub.add_parser("table", help="print Markdown tables of the results")
+    table.add_argument("--workloads", default="lstm2-64-wp,lstm2-128-wp")
+    table.set_defaults(func=cmd_table)
     status = sub.add_parser("status", help="list the runs and their state")
     status.set_defaults(func=cmd_status)
     args = parser.parse_args()

@@ -37,10 +37,14 @@ class Chip:
         for u in range(config.nlf.count):
             units.append(NLFUnit(env, graph.nlf_unit(u), uc.nlf, config.nlf.energy_per_element_op_pj))
         for a in mapping.arrays:
-            units.append(Link(env, graph.array_link(a), uc.tile_link, config.links.tile_nlf.energy_per_byte_pj))
+            units.append(
+                Link(env, graph.array_link(a), uc.tile_link, config.links.tile_nlf.energy_per_byte_pj)
+            )
         units.append(Link(env, graph.MEMORY_LINK, uc.memory_link, config.links.nlf_memory.energy_per_byte_pj))
         capacity = config.memory.capacity_bytes if isinstance(config.memory, SRAMMemoryConfig) else None
-        self.memory = ActivationMemory(env, graph.MEMORY, uc.memory, config.memory.energy_per_byte_pj, capacity)
+        self.memory = ActivationMemory(
+            env, graph.MEMORY, uc.memory, config.memory.energy_per_byte_pj, capacity
+        )
         units.append(self.memory)
         self.units = units
         self.index = {u.name: i for i, u in enumerate(units)}
@@ -54,4 +58,3 @@ class Chip:
             "nlf": c.nlf.count * c.nlf.leakage_mw,
             "memory": c.memory.leakage_mw,
         }
-

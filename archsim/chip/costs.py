@@ -51,7 +51,9 @@ class TileTiming:
             integrate_cycles=ns_to_cycles(tile.t_integration_ns, clock_ghz),
             conversion_round_cycles=ns_to_cycles(tile.adc.t_conversion_ns, clock_ghz),
             adcs=tile.adc.count_per_tile,
-            update_cycles=ns_to_cycles(tile.update_bl * tile.t_update_slot_ns + tile.t_update_overhead_ns, clock_ghz),
+            update_cycles=ns_to_cycles(
+                tile.update_bl * tile.t_update_slot_ns + tile.t_update_overhead_ns, clock_ghz
+            ),
         )
 
     def conversion_cycles(self, outputs: int) -> int:
@@ -63,7 +65,9 @@ class TileTiming:
         return passes * (self.encode_cycles + self.integrate_cycles + self.conversion_cycles(outputs))
 
 
-def mvm_energy_pj(tile: TileConfig, rows_used: int, cols_used: int, inputs: int, outputs: int, passes: int = 1) -> dict[str, float]:
+def mvm_energy_pj(
+    tile: TileConfig, rows_used: int, cols_used: int, inputs: int, outputs: int, passes: int = 1
+) -> dict[str, float]:
     """Energy of one forward (inputs = cols) or backward (inputs = rows) MVM, by component."""
     return {
         "array": passes * rows_used * cols_used * tile.energy_mvm_per_device_pj,
@@ -90,11 +94,19 @@ def lstm_backward_work(m: int) -> NLFWork:
     """Backward NLF of one LSTM step of width m: dh = dh_above + dh_recurrent (m adds), the cell
     gradient (4m multiplies, 2m adds), the four gate deltas with their derivatives (11m multiplies,
     m adds) and dc_prev = dc * f (m multiplies). Assumption: derivatives from stored activations."""
-    return (("add", m), ("multiply", 4 * m), ("add", 2 * m), ("multiply", 11 * m), ("add", m), ("multiply", m))
+    return (
+        ("add", m),
+        ("multiply", 4 * m),
+        ("add", 2 * m),
+        ("multiply", 11 * m),
+        ("add", m),
+        ("multiply", m),
+    )
 
 
 def softmax_forward_work(v: int) -> NLFWork:
-    """Softmax of V outputs and its error: V exp, V adds (sum), V multiplies (normalise), V adds (y - target)."""
+    """Softmax of V outputs and its error: V exp, V adds (sum), V multiplies (normalise),
+    V adds (y - target)."""
     return (("exp", v), ("add", v), ("multiply", v), ("add", v))
 
 
@@ -120,8 +132,16 @@ class NLFTiming:
         if not isinstance(nlf, DigitalNLFConfig):
             return cls(lanes=0, latency_cycles=dict.fromkeys(NLF_CLASSES, 0))
         lat = nlf.latency
-        ns = {"sigmoid": lat.sigmoid_ns, "tanh": lat.tanh_ns, "multiply": lat.multiply_ns, "add": lat.add_ns, "exp": lat.exp_ns}
-        return cls(lanes=nlf.lanes, latency_cycles={k: ns_to_cycles(v, chip.clock_ghz) for k, v in ns.items()})
+        ns = {
+            "sigmoid": lat.sigmoid_ns,
+            "tanh": lat.tanh_ns,
+            "multiply": lat.multiply_ns,
+            "add": lat.add_ns,
+            "exp": lat.exp_ns,
+        }
+        return cls(
+            lanes=nlf.lanes, latency_cycles={k: ns_to_cycles(v, chip.clock_ghz) for k, v in ns.items()}
+        )
 
     def cycles(self, work: NLFWork) -> int:
         """Stages run in order; each streams its elements through the lanes after its pipeline latency."""

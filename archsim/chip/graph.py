@@ -38,10 +38,14 @@ def array_link(array: MappedArray) -> str:
 
 #: Unit class of each verb (for the breakdown: what an array waited on).
 VERB_CLASS = {
-    "forward": "tile", "backward": "tile", "update": "tile",
-    "activate": "nlf", "accumulate": "nlf",
+    "forward": "tile",
+    "backward": "tile",
+    "update": "tile",
+    "activate": "nlf",
+    "accumulate": "nlf",
     "transfer": "link",
-    "store": "memory", "load": "memory",
+    "store": "memory",
+    "load": "memory",
 }
 
 
@@ -100,8 +104,17 @@ def build_window_graph(mapping: Mapping, chip: ChipConfig) -> nx.DiGraph:
             else:
                 cycles = uc.tile.mvm_cycles(s.rows if verb == "forward" else s.cols)
             key = (f"{phase}_mvm", a.name, t, s.tile)
-            keys.append(node(key, tile_unit(s.tile), verb, (s.rows, s.cols), cycles, preds_of(s),
-                             costs.operations(s.rows, s.cols)))
+            keys.append(
+                node(
+                    key,
+                    tile_unit(s.tile),
+                    verb,
+                    (s.rows, s.cols),
+                    cycles,
+                    preds_of(s),
+                    costs.operations(s.rows, s.cols),
+                )
+            )
         return keys
 
     store = {a.name: costs.bptt_bytes(a.kind, a.rows, a.cols, bpv) for a in arrays}
@@ -119,15 +132,21 @@ def build_window_graph(mapping: Mapping, chip: ChipConfig) -> nx.DiGraph:
                 carry.append((("f_nlf", a.name, steps - 1), fin))
             tiles = mvm("f", "forward", a, t, lambda s, fin=fin: [fin])
             if t == 0:
-                carry.extend((("u_mvm", a.name, steps - 1, s.tile), k) for s, k in zip(a.slices, tiles, strict=True))
-            out = transfer(("f_out", a.name, t), array_link(a), uc.tile_link, a.rows * a.col_blocks * bpv, tiles)
+                carry.extend(
+                    (("u_mvm", a.name, steps - 1, s.tile), k) for s, k in zip(a.slices, tiles, strict=True)
+                )
+            out = transfer(
+                ("f_out", a.name, t), array_link(a), uc.tile_link, a.rows * a.col_blocks * bpv, tiles
+            )
             if a.col_blocks > 1:
                 out = acc(("f_acc", a.name, t), a, (a.col_blocks - 1) * a.rows, [out])
             m = a.rows // 4
             work = costs.lstm_forward_work(m) if a.kind == "lstm" else costs.softmax_forward_work(a.rows)
             f_nlf[ai, t] = nlf(("f_nlf", a.name, t), a, work, [out])
             b = store[a.name]
-            ml = transfer(("f_mlink", a.name, t), MEMORY_LINK, uc.memory_link, b.inputs + b.saved, [f_nlf[ai, t]])
+            ml = transfer(
+                ("f_mlink", a.name, t), MEMORY_LINK, uc.memory_link, b.inputs + b.saved, [f_nlf[ai, t]]
+            )
             nbytes = b.inputs + b.saved
             node(("f_store", a.name, t), MEMORY, "store", (nbytes, nbytes), uc.memory.cycles(nbytes), [ml])
     # Backward in reverse time order, from the softmax down.
@@ -142,21 +161,38 @@ def build_window_graph(mapping: Mapping, chip: ChipConfig) -> nx.DiGraph:
             preds = [("f_store", a.name, t)]
             if t < steps - 1:
                 preds.append(b_nlf[ai, t + 1] if a.kind == "lstm" else b_in[ai, t + 1])
-            load = node(("b_load", a.name, t), MEMORY, "load", (b.saved, b.saved if a.kind == "lstm" else 0),
-                        uc.memory.cycles(b.saved), preds)
+            load = node(
+                ("b_load", a.name, t),
+                MEMORY,
+                "load",
+                (b.saved, b.saved if a.kind == "lstm" else 0),
+                uc.memory.cycles(b.saved),
+                preds,
+            )
             ml = transfer(("b_mlink", a.name, t), MEMORY_LINK, uc.memory_link, b.saved, [load])
             if a.kind == "lstm":
                 preds = [ml, b_res[ai + 1, t]]
                 if t < steps - 1:
                     preds += [b_res[ai, t + 1], b_nlf[ai, t + 1]]
-                src = b_nlf[ai, t] = nlf(("b_nlf", a.name, t), a, costs.lstm_backward_work(a.rows // 4), preds)
+                src = b_nlf[ai, t] = nlf(
+                    ("b_nlf", a.name, t), a, costs.lstm_backward_work(a.rows // 4), preds
+                )
                 dl = transfer(("b_mlink_d", a.name, t), MEMORY_LINK, uc.memory_link, b.delta, [src])
-                node(("b_store", a.name, t), MEMORY, "store", (b.delta, b.delta), uc.memory.cycles(b.delta), [dl])
+                node(
+                    ("b_store", a.name, t),
+                    MEMORY,
+                    "store",
+                    (b.delta, b.delta),
+                    uc.memory.cycles(b.delta),
+                    [dl],
+                )
             else:
                 src = ml
             b_in[ai, t] = transfer(("b_in", a.name, t), array_link(a), uc.tile_link, a.rows * bpv, [src])
             tiles = b_mvm[ai, t] = mvm("b", "backward", a, t, lambda s, ai=ai, t=t: [b_in[ai, t]])
-            out = transfer(("b_out", a.name, t), array_link(a), uc.tile_link, a.cols * a.row_blocks * bpv, tiles)
+            out = transfer(
+                ("b_out", a.name, t), array_link(a), uc.tile_link, a.cols * a.row_blocks * bpv, tiles
+            )
             if a.row_blocks > 1:
                 out = acc(("b_acc", a.name, t), a, (a.row_blocks - 1) * a.cols, [out])
             b_res[ai, t] = out
@@ -173,9 +209,13 @@ def build_window_graph(mapping: Mapping, chip: ChipConfig) -> nx.DiGraph:
             else:
                 preds.append(prev_in)
             nbytes = b.inputs + kept
-            load = node(("u_load", a.name, t), MEMORY, "load", (nbytes, nbytes), uc.memory.cycles(nbytes), preds)
+            load = node(
+                ("u_load", a.name, t), MEMORY, "load", (nbytes, nbytes), uc.memory.cycles(nbytes), preds
+            )
             ml = transfer(("u_mlink", a.name, t), MEMORY_LINK, uc.memory_link, nbytes, [load])
-            prev_in = transfer(("u_in", a.name, t), array_link(a), uc.tile_link, (a.rows + a.cols) * bpv, [ml])
+            prev_in = transfer(
+                ("u_in", a.name, t), array_link(a), uc.tile_link, (a.rows + a.cols) * bpv, [ml]
+            )
             by_tile = {k[3]: k for k in prev_tiles}
             prev_tiles = mvm("u", "update", a, t, lambda s, fin=prev_in, bt=by_tile: [fin, bt[s.tile]])
     g.graph["carry"] = carry

@@ -100,8 +100,14 @@ def map_workload(workload: WorkloadConfig, chip: ChipConfig, check_memory: bool 
         kind = "softmax" if shape.name == "softmax" else "lstm"
         arrays.append(
             MappedArray(
-                shape.name, kind, shape.rows, shape.cols, len(row_sizes), len(col_sizes),
-                tuple(slices), index % chip.nlf.count,
+                shape.name,
+                kind,
+                shape.rows,
+                shape.cols,
+                len(row_sizes),
+                len(col_sizes),
+                tuple(slices),
+                index % chip.nlf.count,
             )
         )
     if next_tile > tile.count:

@@ -49,7 +49,7 @@ class ChipResult:
     teraops_per_s: float
     ideal_peak_teraops_per_s: float  # this mapping with the busiest array never waiting
     peak_fraction: float  # teraops_per_s / ideal_peak_teraops_per_s
-    teraops_per_w: float
+    teraops_per_w: float | None  # None when the chip models no energy
     ns_per_char: float
     ns_per_window: float  # amortised: one window of one stream
     window_latency_ns: float  # first start to last end of one window (steady state)

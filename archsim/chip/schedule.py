@@ -86,7 +86,8 @@ class CompiledGraph:
         ]
         self.method = [getattr(units[self.unit[i]], self.verb[i]) for i in range(self.n)]
         self.account = [
-            getattr(units[self.unit[i]], f"account_{self.verb[i]}") if self.inline[i] else None for i in range(self.n)
+            getattr(units[self.unit[i]], f"account_{self.verb[i]}") if self.inline[i] else None
+            for i in range(self.n)
         ]
 
 
@@ -100,7 +101,9 @@ class WindowRecord:
         self.stream = stream
         self.window = window
         n = cg.n
-        self.rem = [a + b for a, b in zip(cg.npred, cg.carry_npred, strict=True)] if window else list(cg.npred)
+        self.rem = (
+            [a + b for a, b in zip(cg.npred, cg.carry_npred, strict=True)] if window else list(cg.npred)
+        )
         self.ready = [0] * n
         self.start = [-1] * n  # -1: not started (yet)
         self.end = [-1] * n
@@ -113,7 +116,12 @@ class Scheduler:
     """Runs windows of K streams on a chip under a schedule; records every operation."""
 
     def __init__(
-        self, env: simpy.Environment, g: nx.DiGraph, chip: Chip, schedule: str = "dataflow", streams: int = 1,
+        self,
+        env: simpy.Environment,
+        g: nx.DiGraph,
+        chip: Chip,
+        schedule: str = "dataflow",
+        streams: int = 1,
         hook: ArrayOpHook | None = None,
     ) -> None:
         if schedule not in SCHEDULES:
@@ -211,8 +219,18 @@ class Scheduler:
             if self.hook is not None:
                 k = cg.keys[j]
                 rows, cols = cg.args[j]
-                passes = self.hook(ArrayOp(cg.verb[j], k[1], k[2], self.chip.units[cg.unit[j]].name,
-                                           rec.stream, rec.window, rows, cols))
+                passes = self.hook(
+                    ArrayOp(
+                        cg.verb[j],
+                        k[1],
+                        k[2],
+                        self.chip.units[cg.unit[j]].name,
+                        rec.stream,
+                        rec.window,
+                        rows,
+                        cols,
+                    )
+                )
                 rec.passes[j] = passes
             start = yield from cg.method[j](*cg.args[j], passes, priority)
         else:
@@ -235,9 +253,13 @@ class Scheduler:
         self.round_end.append(self.env.now)
         if self._detect:
             recs = [self.records[s, w] for s in range(self.streams)]
-            self._round_vectors.append(np.array([x for r in recs for x in (*r.start, *r.end)], dtype=np.int64))
+            self._round_vectors.append(
+                np.array([x for r in recs for x in (*r.start, *r.end)], dtype=np.int64)
+            )
             self.period = self.period or self._find_period(w)
-        if ((self._detect and self.period is not None) or w == self._max_rounds - 1) and not self._stop.triggered:
+        if (
+            (self._detect and self.period is not None) or w == self._max_rounds - 1
+        ) and not self._stop.triggered:
             self._stop.succeed()
 
     def _find_period(self, r: int) -> Period | None:

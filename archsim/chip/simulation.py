@@ -37,8 +37,13 @@ class ChipRun:
     """One simulation: the mapping, the graph, the chip, the scheduler and its records."""
 
     def __init__(
-        self, workload: WorkloadConfig, chip: ChipConfig, schedule: str = "dataflow", streams: int = 1,
-        hook: ArrayOpHook | None = None, check_memory: bool = True,
+        self,
+        workload: WorkloadConfig,
+        chip: ChipConfig,
+        schedule: str = "dataflow",
+        streams: int = 1,
+        hook: ArrayOpHook | None = None,
+        check_memory: bool = True,
     ) -> None:
         self.workload = workload
         self.config = chip
@@ -48,16 +53,48 @@ class ChipRun:
         self.chip = Chip(self.env, chip, self.mapping)
         self.scheduler = Scheduler(self.env, self.graph, self.chip, schedule, streams, hook)
         self.wall_seconds = 0.0
+        self.hook = hook
+        self._full_runs: dict[int, int] = {}
 
     def run(self, windows: int | None = None, max_windows: int = 16) -> ChipRun:
         """``windows``: simulate exactly that many windows per stream; None: until periodic."""
         t0 = time.perf_counter()
         if windows is not None:
             self.scheduler.run(windows, detect_period=False)
+            self._full_runs[windows] = self.scheduler.round_end[-1]
         else:
             self.scheduler.run(max_windows, detect_period=True)
         self.wall_seconds = time.perf_counter() - t0
         return self
+
+    def rounds_completion(self, n: int) -> int:
+        """Completion cycle of a run of exactly ``n`` windows per stream, from the periodic steady
+        state: the last window drains faster (nothing follows it), so the drain is measured once in
+        a full simulation of a short run with the same phase (n mod period) and subtracted."""
+        if n in self._full_runs:
+            return self._full_runs[n]
+        s = self.scheduler
+        if s.period is None:
+            raise ValueError("no periodic steady state: simulate the run in full")
+        p = s.period
+        base = p.first_round + 3
+        if n <= base + p.rounds:
+            return self._full_run(n)
+        short = base + (n - base) % p.rounds
+        drain = s.completion(short - 1) - self._full_run(short)
+        return s.completion(n - 1) - drain
+
+    def _full_run(self, n: int) -> int:
+        if n not in self._full_runs:
+            run = ChipRun(
+                self.workload,
+                self.config,
+                self.scheduler.schedule,
+                self.scheduler.streams,
+                check_memory=False,
+            ).run(windows=n)
+            self._full_runs[n] = run.scheduler.round_end[-1]
+        return self._full_runs[n]
 
     # -- reductions ----------------------------------------------------------------------------
 
@@ -80,7 +117,7 @@ class ChipRun:
         for rec in self._records(rounds):
             for i in range(cg.n):
                 busy[cg.unit[i]] += rec.end[i] - rec.start[i]
-        return {u.name: round(busy[k] / span, 6) for k, u in enumerate(self.chip.units)}
+        return {u.name: busy[k] / span for k, u in enumerate(self.chip.units)}
 
     def breakdowns(self) -> dict[str, dict[str, float]]:
         """Per tile: the fraction of the measured span in each category."""
@@ -98,16 +135,18 @@ class ChipRun:
             ops.sort(key=lambda x: (x[0], x[1].stream, x[1].window))
             acc = dict.fromkeys(CATEGORIES, 0)
             prev_end = 0
-            for start, rec, i in ops:
+            for n, (start, rec, i) in enumerate(ops):
                 if rec.window in measured:
                     acc["busy"] += cg.cycles[i]
                     acc["extra_passes"] += rec.end[i] - start - cg.cycles[i]
-                    if start > prev_end:
+                    if n == 0:
+                        acc["fill"] += start  # the pipeline filling up to this array
+                    elif start > prev_end:
                         self._attribute(rec, i, prev_end, acc)
                 prev_end = max(prev_end, rec.end[i])
             if s.period is None:
                 acc["drain"] += max(0, lo + span - prev_end)
-            result[self.chip.units[u].name] = {k: round(v / span, 6) for k, v in acc.items()}
+            result[self.chip.units[u].name] = {k: v / span for k, v in acc.items()}
         return result
 
     def _attribute(self, rec: WindowRecord, i: int, gap_lo: int, acc: dict[str, int]) -> None:
@@ -168,7 +207,9 @@ class ChipRun:
             elif verb in ("activate", "accumulate"):
                 e["nlf"] += costs.work_elements(args[0]) * c.nlf.energy_per_element_op_pj
             elif verb == "transfer":
-                per_byte = (c.links.nlf_memory if d["unit"] == "link:nlf-memory" else c.links.tile_nlf).energy_per_byte_pj
+                per_byte = (
+                    c.links.nlf_memory if d["unit"] == "link:nlf-memory" else c.links.tile_nlf
+                ).energy_per_byte_pj
                 e["link"] += args[0] * per_byte
             else:
                 e["memory"] += args[0] * c.memory.energy_per_byte_pj
@@ -217,49 +258,89 @@ class ChipRun:
         energy["total"] = sum(energy.values())
         chars = train_chars(self.workload)
         windows_epoch = math.ceil(chars / (steps * k))
-        try:
-            epoch_cycles = s.completion(windows_epoch - 1)
-            epoch_seconds = epoch_cycles * ns * 1e-9
-        except ValueError:
+        if windows_epoch in self._full_runs or (s.period is not None and self.hook is None):
+            epoch_seconds = self.rounds_completion(windows_epoch) * ns * 1e-9
+            exact = True
+        else:
             epoch_seconds = windows_epoch * k * ns_per_window * 1e-9
+            exact = False
         written, read = self.memory_traffic()
         mem = self.chip.memory
         findings = []
         if mem.capacity_bytes is not None and mem.peak_bytes > mem.capacity_bytes:
-            findings.append(Finding(
-                "error", "memory.capacity_bytes",
-                f"BPTT storage does not fit: peak occupancy {mem.peak_bytes} bytes with {k} stream(s) "
-                f"exceeds memory.capacity_bytes = {mem.capacity_bytes}",
-            ))
+            findings.append(
+                Finding(
+                    "error",
+                    "memory.capacity_bytes",
+                    f"BPTT storage does not fit: peak occupancy {mem.peak_bytes} bytes with {k} stream(s) "
+                    f"exceeds memory.capacity_bytes = {mem.capacity_bytes}",
+                )
+            )
         last = rounds[-1]
         rec = s.records[0, last]
         window_latency = (max(rec.end) - min(rec.start)) * ns
         if s.period is not None:
-            steady = SteadyState(True, s.period.rounds, s.period.cycles * ns, s.period.first_round, len(s.round_end),
-                                 "schedule repeated exactly; per-window figures over one period, epoch extrapolated exactly")
+            note = "schedule repeated exactly; per-window figures over one period; epoch " + (
+                "extrapolated exactly (steady state plus the last window's drain from a short full run)"
+                if exact
+                else "= windows x steady-state window time (a hook may change later windows)"
+            )
+            steady = SteadyState(
+                True, s.period.rounds, s.period.cycles * ns, s.period.first_round, len(s.round_end), note
+            )
         else:
-            steady = SteadyState(False, 0, 0.0, 0, len(s.round_end),
-                                 "no period detected: figures averaged over the whole simulated run")
+            steady = SteadyState(
+                False,
+                0,
+                0.0,
+                0,
+                len(s.round_end),
+                "no period detected: figures averaged over the whole simulated run"
+                + ("" if exact else "; epoch = windows x mean window time"),
+            )
         cp_cycles, _ = critical_path(self.graph)
         return ChipResult(
-            workload=self.workload.name, chip=cfg.name, schedule=s.schedule, streams=k,
-            teraops_per_s=teraops, ideal_peak_teraops_per_s=peak, peak_fraction=teraops / peak,
-            teraops_per_w=ops_window / (energy["total"] * steps),
-            ns_per_char=ns_per_char, ns_per_window=ns_per_window, window_latency_ns=window_latency,
-            step_latency_ns=self.step_latency_cycles() * ns, epoch_seconds=epoch_seconds,
-            chars_per_epoch=chars, windows_per_epoch=windows_epoch, operations_per_window=ops_window,
-            devices=self.mapping.devices, critical_path_ns=cp_cycles * ns,
-            utilization=self.utilization(), busiest_array=busiest, breakdown=by_array[busiest],
-            breakdown_by_array=by_array, energy_pj_per_char=energy,
+            workload=self.workload.name,
+            chip=cfg.name,
+            schedule=s.schedule,
+            streams=k,
+            teraops_per_s=teraops,
+            ideal_peak_teraops_per_s=peak,
+            peak_fraction=teraops / peak,
+            teraops_per_w=ops_window / (energy["total"] * steps) if energy["total"] > 0 else None,
+            ns_per_char=ns_per_char,
+            ns_per_window=ns_per_window,
+            window_latency_ns=window_latency,
+            step_latency_ns=self.step_latency_cycles() * ns,
+            epoch_seconds=epoch_seconds,
+            chars_per_epoch=chars,
+            windows_per_epoch=windows_epoch,
+            operations_per_window=ops_window,
+            devices=self.mapping.devices,
+            critical_path_ns=cp_cycles * ns,
+            utilization=self.utilization(),
+            busiest_array=busiest,
+            breakdown=by_array[busiest],
+            breakdown_by_array=by_array,
+            energy_pj_per_char=energy,
             memory={
-                "bytes_written_per_window": written, "bytes_read_per_window": read,
-                "peak_occupancy_bytes": mem.peak_bytes, "capacity_bytes": mem.capacity_bytes,
+                "bytes_written_per_window": written,
+                "bytes_read_per_window": read,
+                "peak_occupancy_bytes": mem.peak_bytes,
+                "capacity_bytes": mem.capacity_bytes,
                 "fits": mem.capacity_bytes is None or mem.peak_bytes <= mem.capacity_bytes,
             },
-            arrays=[MappedArraySummary(a.name, a.rows, a.cols, a.devices, [f"tile{x.tile}" for x in a.slices],
-                                       f"nlf{a.nlf_unit}") for a in self.mapping.arrays],
-            steady_state=steady, findings=findings, simulated_events=self.env.scheduled_events,
-            simulated_operations=sum(r.done for r in s.records.values()), wall_seconds=self.wall_seconds,
+            arrays=[
+                MappedArraySummary(
+                    a.name, a.rows, a.cols, a.devices, [f"tile{x.tile}" for x in a.slices], f"nlf{a.nlf_unit}"
+                )
+                for a in self.mapping.arrays
+            ],
+            steady_state=steady,
+            findings=findings,
+            simulated_events=self.env.scheduled_events,
+            simulated_operations=sum(r.done for r in s.records.values()),
+            wall_seconds=self.wall_seconds,
         )
 
     def trace(self) -> list[dict]:
@@ -274,23 +355,36 @@ class ChipRun:
         ]
         for n, u in enumerate(self.chip.units):
             if u.kind in pid:
-                events.append({"name": "thread_name", "ph": "M", "pid": pid[u.kind], "tid": n, "args": {"name": u.name}})
+                events.append(
+                    {"name": "thread_name", "ph": "M", "pid": pid[u.kind], "tid": n, "args": {"name": u.name}}
+                )
         for (stream, window), rec in sorted(s.records.items()):
             for i in range(cg.n):
                 if rec.start[i] >= 0 and rec.end[i] > rec.start[i]:
                     key = cg.keys[i]
-                    events.append({
-                        "name": f"{key[0]} {key[1]} t{key[2]}", "ph": "X",
-                        "ts": rec.start[i] * us, "dur": (rec.end[i] - rec.start[i]) * us,
-                        "pid": pid[cg.unit_class[i]], "tid": cg.unit[i],
-                        "args": {"stream": stream, "window": window, "passes": rec.passes[i]},
-                    })
+                    events.append(
+                        {
+                            "name": f"{key[0]} {key[1]} t{key[2]}",
+                            "ph": "X",
+                            "ts": rec.start[i] * us,
+                            "dur": (rec.end[i] - rec.start[i]) * us,
+                            "pid": pid[cg.unit_class[i]],
+                            "tid": cg.unit[i],
+                            "args": {"stream": stream, "window": window, "passes": rec.passes[i]},
+                        }
+                    )
         return events
 
 
 def simulate(
-    workload: WorkloadConfig, chip: ChipConfig, schedule: str = "dataflow", streams: int = 1,
-    windows: int | None = None, max_windows: int = 16, hook: ArrayOpHook | None = None, check_memory: bool = True,
+    workload: WorkloadConfig,
+    chip: ChipConfig,
+    schedule: str = "dataflow",
+    streams: int = 1,
+    windows: int | None = None,
+    max_windows: int = 16,
+    hook: ArrayOpHook | None = None,
+    check_memory: bool = True,
 ) -> ChipRun:
     """Map, build the graph and simulate; ``.result()`` gives the figures, ``.trace()`` the trace."""
     return ChipRun(workload, chip, schedule, streams, hook, check_memory).run(windows, max_windows)

@@ -123,7 +123,9 @@ class NLFUnit(_Unit):
 
     kind = "nlf"
 
-    def __init__(self, env: simpy.Environment, name: str, timing: costs.NLFTiming, energy_per_element_op_pj: float) -> None:
+    def __init__(
+        self, env: simpy.Environment, name: str, timing: costs.NLFTiming, energy_per_element_op_pj: float
+    ) -> None:
         super().__init__(env, name, timed=timing.lanes > 0)
         self.timing = timing
         self.energy_per_element_op_pj = energy_per_element_op_pj
@@ -151,7 +153,9 @@ class Link(_Unit):
 
     kind = "link"
 
-    def __init__(self, env: simpy.Environment, name: str, timing: costs.TransferTiming, energy_per_byte_pj: float) -> None:
+    def __init__(
+        self, env: simpy.Environment, name: str, timing: costs.TransferTiming, energy_per_byte_pj: float
+    ) -> None:
         super().__init__(env, name, timed=timing.bytes_per_cycle > 0)
         self.timing = timing
         self.energy_per_byte_pj = energy_per_byte_pj
@@ -172,8 +176,14 @@ class ActivationMemory(_Unit):
 
     kind = "memory"
 
-    def __init__(self, env: simpy.Environment, name: str, timing: costs.TransferTiming, energy_per_byte_pj: float,
-                 capacity_bytes: int | None) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        name: str,
+        timing: costs.TransferTiming,
+        energy_per_byte_pj: float,
+        capacity_bytes: int | None,
+    ) -> None:
         super().__init__(env, name, timed=timing.bytes_per_cycle > 0)
         self.timing = timing
         self.energy_per_byte_pj = energy_per_byte_pj

@@ -19,11 +19,16 @@ def _table(result) -> Table:
     table = Table(title=f"{r.workload} on {r.chip}: {r.schedule}, {r.streams} stream(s)", show_header=False)
     table.add_column("figure")
     table.add_column("value")
-    table.add_row("TeraOps/s", f"{r.teraops_per_s:.2f}  ({100 * r.peak_fraction:.2f} % of this mapping's ideal "
-                  f"{r.ideal_peak_teraops_per_s:.2f})")
+    table.add_row(
+        "TeraOps/s",
+        f"{r.teraops_per_s:.2f}  ({100 * r.peak_fraction:.2f} % of this mapping's ideal "
+        f"{r.ideal_peak_teraops_per_s:.2f})",
+    )
     table.add_row("TeraOps/W", f"{r.teraops_per_w:.2f}")
     table.add_row("time per char / window", f"{r.ns_per_char:.1f} ns / {r.ns_per_window / 1e3:.2f} us")
-    table.add_row("latency: step / window", f"{r.step_latency_ns:.0f} ns / {r.window_latency_ns / 1e3:.2f} us")
+    table.add_row(
+        "latency: step / window", f"{r.step_latency_ns:.0f} ns / {r.window_latency_ns / 1e3:.2f} us"
+    )
     table.add_row("epoch", f"{r.epoch_seconds:.3f} s ({r.windows_per_epoch} windows per stream)")
     parts = ", ".join(f"{k} {100 * v:.1f} %" for k, v in r.breakdown.items() if v >= 5e-4)
     table.add_row(f"busiest array ({r.busiest_array})", parts)
@@ -33,13 +38,22 @@ def _table(result) -> Table:
     table.add_row("energy per char", f"{r.energy_pj_per_char['total'] / 1e3:.1f} nJ ({energy})")
     m = r.memory
     cap = "unlimited" if m["capacity_bytes"] is None else f"{m['capacity_bytes'] / 2**20:.1f} MiB"
-    table.add_row("memory", f"peak {m['peak_occupancy_bytes'] / 2**20:.2f} MiB of {cap}; "
-                  f"{(m['bytes_written_per_window'] + m['bytes_read_per_window']) / 2**20:.2f} MiB moved per window")
+    table.add_row(
+        "memory",
+        f"peak {m['peak_occupancy_bytes'] / 2**20:.2f} MiB of {cap}; "
+        f"{(m['bytes_written_per_window'] + m['bytes_read_per_window']) / 2**20:.2f} MiB moved per window",
+    )
     s = r.steady_state
-    table.add_row("steady state", f"periodic every {s.period_windows} window(s) from window {s.first_periodic_window}"
-                  if s.periodic else s.note)
-    table.add_row("simulated", f"{r.simulated_operations} operations, {r.simulated_events} events, "
-                  f"{r.wall_seconds:.2f} s wall")
+    table.add_row(
+        "steady state",
+        f"periodic every {s.period_windows} window(s) from window {s.first_periodic_window}"
+        if s.periodic
+        else s.note,
+    )
+    table.add_row(
+        "simulated",
+        f"{r.simulated_operations} operations, {r.simulated_events} events, {r.wall_seconds:.2f} s wall",
+    )
     return table
 
 
@@ -49,11 +63,15 @@ def simulate_command(
     chip: Annotated[str, typer.Option("--chip", help="Chip preset name or YAML path.")],
     schedule: Annotated[str, typer.Option(help="sequential or dataflow.")] = "dataflow",
     streams: Annotated[int, typer.Option(help="Independent sequences in flight.")] = 1,
-    windows: Annotated[int | None, typer.Option(help="Simulate exactly N windows per stream "
-                                                "(default: until the schedule is periodic).")] = None,
+    windows: Annotated[
+        int | None,
+        typer.Option(help="Simulate exactly N windows per stream (default: until the schedule is periodic)."),
+    ] = None,
     json_file: Annotated[Path | None, typer.Option("--json", help="Write the results as JSON.")] = None,
     trace: Annotated[Path | None, typer.Option(help="Write a Chrome trace-event JSON (Perfetto).")] = None,
-    out: Annotated[Path | None, typer.Option(help="Write result.json and trace.json into this folder.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write result.json and trace.json into this folder.")
+    ] = None,
 ) -> None:
     """Simulate training WORKLOAD on a chip: TeraOps/s, latency, utilization, energy."""
     from archsim.chip import SCHEDULES, simulate
@@ -85,6 +103,8 @@ def simulate_command(
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
     for f in result.findings:
-        err.print(f"[red]{f.level}:[/red] {f.field}: {f.message}", markup=True, highlight=False, soft_wrap=True)
+        err.print(
+            f"[red]{f.level}:[/red] {f.field}: {f.message}", markup=True, highlight=False, soft_wrap=True
+        )
     if any(f.level == "error" for f in result.findings):
         raise typer.Exit(1)

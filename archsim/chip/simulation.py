@@ -45,6 +45,7 @@ class ChipRun:
         hook: ArrayOpHook | None = None,
         check_memory: bool = True,
     ) -> None:
+        t0 = time.perf_counter()
         self.workload = workload
         self.config = chip
         self.mapping: Mapping = map_workload(workload, chip, check_memory=check_memory)
@@ -52,19 +53,26 @@ class ChipRun:
         self.env = CountingEnvironment()
         self.chip = Chip(self.env, chip, self.mapping)
         self.scheduler = Scheduler(self.env, self.graph, self.chip, schedule, streams, hook)
-        self.wall_seconds = 0.0
         self.hook = hook
+        self.full = False
+        self.extra_events = 0  # events of the short full runs that measure the drain
         self._full_runs: dict[int, int] = {}
+        self.wall_seconds = time.perf_counter() - t0
 
-    def run(self, windows: int | None = None, max_windows: int = 16) -> ChipRun:
-        """``windows``: simulate exactly that many windows per stream; None: until periodic."""
+    def run(self, windows: int | None = None, max_windows: int | None = None) -> ChipRun:
+        """``windows``: simulate exactly that many windows per stream (figures over the whole run);
+        None: until the schedule is periodic, at most ``max_windows`` per stream (default: about 32
+        windows in all), then over the last half of the run when no period was found."""
         t0 = time.perf_counter()
+        self.full = windows is not None
         if windows is not None:
             self.scheduler.run(windows, detect_period=False)
             self._full_runs[windows] = self.scheduler.round_end[-1]
         else:
+            if max_windows is None:
+                max_windows = max(6, -(-32 // self.scheduler.streams))
             self.scheduler.run(max_windows, detect_period=True)
-        self.wall_seconds = time.perf_counter() - t0
+        self.wall_seconds += time.perf_counter() - t0
         return self
 
     def rounds_completion(self, n: int) -> int:
@@ -86,14 +94,12 @@ class ChipRun:
 
     def _full_run(self, n: int) -> int:
         if n not in self._full_runs:
-            run = ChipRun(
-                self.workload,
-                self.config,
-                self.scheduler.schedule,
-                self.scheduler.streams,
-                check_memory=False,
-            ).run(windows=n)
+            t0 = time.perf_counter()
+            s = self.scheduler
+            run = ChipRun(self.workload, self.config, s.schedule, s.streams, check_memory=False).run(windows=n)
             self._full_runs[n] = run.scheduler.round_end[-1]
+            self.extra_events += run.env.scheduled_events
+            self.wall_seconds += time.perf_counter() - t0
         return self._full_runs[n]
 
     # -- reductions ----------------------------------------------------------------------------
@@ -105,7 +111,11 @@ class ChipRun:
             last = len(s.round_end) - 1
             rounds = list(range(last - s.period.rounds + 1, last + 1))
             return rounds, s.period.cycles, s.round_end[last] - s.period.cycles
-        return list(range(len(s.round_end))), s.round_end[-1], 0
+        n = len(s.round_end)
+        if self.full or n < 4:
+            return list(range(n)), s.round_end[-1], 0
+        half = n // 2
+        return list(range(half, n)), s.round_end[-1] - s.round_end[half - 1], s.round_end[half - 1]
 
     def _records(self, rounds: list[int]) -> list[WindowRecord]:
         return [self.scheduler.records[st, w] for w in rounds for st in range(self.scheduler.streams)]
@@ -226,6 +236,8 @@ class ChipRun:
         return w, r
 
     def result(self) -> ChipResult:
+        """The figures; ``wall_seconds`` covers building, simulating (with any drain run) and this."""
+        t_start, wall_before = time.perf_counter(), self.wall_seconds
         s = self.scheduler
         cfg = self.config
         ns = 1.0 / cfg.clock_ghz
@@ -338,9 +350,9 @@ class ChipRun:
             ],
             steady_state=steady,
             findings=findings,
-            simulated_events=self.env.scheduled_events,
+            simulated_events=self.env.scheduled_events + self.extra_events,
             simulated_operations=sum(r.done for r in s.records.values()),
-            wall_seconds=self.wall_seconds,
+            wall_seconds=wall_before + time.perf_counter() - t_start,
         )
 
     def trace(self) -> list[dict]:
@@ -382,7 +394,7 @@ def simulate(
     schedule: str = "dataflow",
     streams: int = 1,
     windows: int | None = None,
-    max_windows: int = 16,
+    max_windows: int | None = None,
     hook: ArrayOpHook | None = None,
     check_memory: bool = True,
 ) -> ChipRun:

@@ -18,7 +18,7 @@ import numpy as np
 
 from archsim.config.rpu import FloatingPointRPUConfig, IOConfig, RPUConfig
 from archsim.numerics.checks import as_matrix, as_vectors, check_lr
-from archsim.numerics.devices import DeviceArrays, sample_devices
+from archsim.numerics.devices import BMAX, BMIN, DeviceArrays, sample_devices
 from archsim.numerics.mvm import mvm, scale_cap
 from archsim.numerics.update import pulsed_update
 
@@ -128,7 +128,7 @@ class AnalogTile:
 
     def set_weights(self, weights: np.ndarray) -> None:
         w = as_matrix(weights, "W", self.out_size, self.in_size)
-        self._weights = np.clip(w, self.devices.bmin, self.devices.bmax).astype(np.float32)
+        self._weights = np.clip(w, self.devices.decode(BMIN), self.devices.decode(BMAX)).astype(np.float32)
 
     def get_weights(self) -> np.ndarray:
         return self._weights.copy()
@@ -183,10 +183,9 @@ class AnalogTile:
         dev = self.devices
         self.last_pulses = pulsed_update(
             self._weights,
-            dev.up,
-            dev.down,
-            dev.bmin,
-            dev.bmax,
+            dev.packed,
+            dev.means,
+            dev.scales,
             xb,
             db,
             lr,

@@ -5,15 +5,22 @@ For each row b of ``xs`` (B, N) and ``ds`` (B, M), in order, the kernel
 
 1. sets the pulse amplitudes (fixed BL, or update / bit-length management),
 2. draws one Bernoulli train of BL slots per column j (probability min(B|x_j|, 1)) and per row i
-   (min(A|d_i|, 1)), packed into a uint64; trains are shared by the whole row / column,
-3. applies n_ij = popcount(train_d_i & train_x_j) coincidences to each device at once,
-   w += n*step*(1 + c2c*xi/sqrt(n)), and step by step (clipping after each) when a bound is
-   within reach, moving the weight down when sign(x_j) * sign(d_i) > 0.
+   (min(A|d_i|, 1)); trains are shared by the whole row / column, so coincidences keep the
+   row/column correlation of the hardware,
+3. applies every coincidence (a slot where both trains of a device fire) as one device step,
+   in slot order, with fresh cycle-to-cycle noise and clipping to the device's bounds after each
+   step (NUMERICS.md 3.2 exactly; no summed-step approximation is needed): the weight moves
+   down when sign(x_j) * sign(d_i) > 0. Within one update a device's weight is carried in
+   float64 and stored (float32) once, so float32 rounding does not accumulate over its pulses.
 
-Random draws of update b: the train slots of column j are 32-bit halves of draws
-``b * N * 32 + j * 32 + k`` (k < ceil(BL/2)) of sub-stream TAG_TRAIN_X, rows likewise on
-TAG_TRAIN_D; the cell noise of (i, j) is draw ``(b * M + i) * N + j`` of TAG_C2C; the per-pulse
-noise of the step-by-step fallback is draw ``((b * M + i) * N + j) * 64 + k`` of TAG_C2C_STEP.
+Speed (NUMERICS.md 6): the column trains are inverted into per-slot, per-sign column lists, so
+the work per row is one pass over the columns that fire in the row's slots, with the step
+direction fixed per list; no popcount, no per-cell branch on the coincidence count.
+
+Random draws of update b: the train slots of column j are the 32-bit halves of draws
+``(b * N + j) * 32 + k`` (k < ceil(BL / 2)) of sub-stream TAG_TRAIN_X, rows likewise on
+TAG_TRAIN_D; the cycle noise of the coincidence of device (i, j) in slot s is normal draw
+``((b * M + i) * N + j) * 64 + s`` of TAG_C2C.
 """
 
 from __future__ import annotations
@@ -25,22 +32,20 @@ import numpy as np
 from archsim.numerics.jit import jit
 from archsim.numerics.rng import (
     TAG_C2C,
-    TAG_C2C_STEP,
     TAG_TRAIN_D,
     TAG_TRAIN_X,
     call_base,
     call_base_np,
     draw,
     draw_np,
-    normal,
+    fill_normals,
     normal_np,
 )
 
-#: A device is updated pulse by pulse when its bound is closer than n steps of this many c2c sigmas.
-BOUND_REACH_SIGMAS = 6.0
 _LOW32 = np.uint64(0xFFFFFFFF)
 _S32 = np.uint64(32)
 _TWO32 = 4294967296.0
+MAX_SLOTS = 64
 
 
 @jit
@@ -80,20 +85,33 @@ def _train(base, first, prob, n_slots):
 
 
 @jit
-def _popcount(v):
-    v = v - ((v >> np.uint64(1)) & np.uint64(0x5555555555555555))
-    v = (v & np.uint64(0x3333333333333333)) + ((v >> np.uint64(2)) & np.uint64(0x3333333333333333))
-    v = (v + (v >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
-    return int((v * np.uint64(0x0101010101010101)) >> np.uint64(56))
+def _apply_pulses(w_row, dev_row, kind, means, scales, cols, count, direction, c2c, noise):
+    """One coincidence on each device ``cols[:count]`` of one row, clipped to its bounds.
+
+    ``dev_row`` (N, 4) int16: the packed [up, down, bmin, bmax] offsets (devices.py) decoded
+    with ``means`` and ``scales``; ``kind`` 0 (up) or 1 (down); ``noise[k]``: the N(0, 1)
+    cycle-to-cycle draw of device ``cols[k]``.
+    """
+    m_step, s_step = means[kind], scales[kind]
+    m_lo, s_lo, m_hi, s_hi = means[2], scales[2], means[3], scales[3]
+    for k in range(count):
+        j = cols[k]
+        step = m_step * (1.0 + s_step * dev_row[j, kind])
+        if c2c > 0.0:
+            step *= 1.0 + c2c * noise[k]
+        w = w_row[j] + direction * step
+        lo = m_lo * (1.0 + s_lo * dev_row[j, 2])
+        hi = m_hi * (1.0 + s_hi * dev_row[j, 3])
+        w = lo if w < lo else w
+        w_row[j] = hi if w > hi else w
 
 
 @jit
 def pulsed_update(
     weights,
-    up,
-    down,
-    bmin,
-    bmax,
+    devices,
+    means,
+    scales,
     xs,
     ds,
     lr,
@@ -107,17 +125,21 @@ def pulsed_update(
 ):
     """Apply the B rank-1 pulsed updates of ``xs`` (B, N) and ``ds`` (B, M) to ``weights`` in place.
 
-    Returns the total number of coincidences (pulses that reached a device).
+    ``devices`` (M, N, 4) int16, ``means`` and ``scales`` (4,): the packed device parameters.
+
+    Returns the total number of coincidences (device steps) applied.
     """
     n_batch, n_cols = xs.shape
     n_rows = ds.shape[1]
     base_x = call_base(key, counter, TAG_TRAIN_X)
     base_d = call_base(key, counter, TAG_TRAIN_D)
     base_c2c = call_base(key, counter, TAG_C2C)
-    base_step = call_base(key, counter, TAG_C2C_STEP)
-    col_mask = np.empty(n_cols, dtype=np.uint64)
-    col_index = np.empty(n_cols, dtype=np.int64)
-    col_sign = np.empty(n_cols, dtype=np.float64)
+    # Columns firing in slot s with x_j > 0 are slot_cols[2 s, :slot_count[2 s]]; x_j < 0: 2 s + 1.
+    slot_cols = np.empty((2 * bl, n_cols), dtype=np.int64)
+    slot_count = np.empty(2 * bl, dtype=np.int64)
+    row_buffer = np.empty(n_cols, dtype=np.float64)
+    raw = np.empty(n_cols, dtype=np.uint64)
+    noise = np.empty(n_cols, dtype=np.float64)
     total = 0
     for b in range(n_batch):
         x = xs[b]
@@ -131,46 +153,53 @@ def pulsed_update(
         if xmax == 0.0 or dmax == 0.0 or lr == 0.0:
             continue
         amp_d, amp_x, n_slots = pulse_amplitudes(xmax, dmax, lr, dw_min, bl, update_management, bl_management)
-        n_active = 0
+        slot_count[:] = 0
         for j in range(n_cols):
             mask = _train(base_x, (b * n_cols + j) * 32, amp_x * abs(np.float64(x[j])), n_slots)
-            if mask:
-                col_mask[n_active] = mask
-                col_index[n_active] = j
-                col_sign[n_active] = 1.0 if x[j] > 0 else -1.0
-                n_active += 1
+            sign = 0 if x[j] > 0 else 1
+            slot = 0
+            while mask:
+                if mask & np.uint64(1):
+                    lst = 2 * slot + sign
+                    slot_cols[lst, slot_count[lst]] = j
+                    slot_count[lst] += 1
+                mask >>= np.uint64(1)
+                slot += 1
         for i in range(n_rows):
             row_mask = _train(base_d, (b * n_rows + i) * 32, amp_d * abs(np.float64(d[i])), n_slots)
             if not row_mask:
                 continue
-            d_sign = 1.0 if d[i] > 0 else -1.0
-            w_row = weights[i]
+            d_positive = d[i] > 0
             cell0 = (b * n_rows + i) * n_cols
-            for jj in range(n_active):
-                n = _popcount(row_mask & col_mask[jj])
-                if n == 0:
+            # Within one update a device's weight is carried in float64 and stored once: rows
+            # with pulses in several slots accumulate in a float64 copy of the row.
+            several = (row_mask & (row_mask - np.uint64(1))) != 0
+            row = weights[i]
+            if several:
+                for j in range(n_cols):
+                    row_buffer[j] = row[j]
+            for slot in range(n_slots):
+                if not (row_mask >> np.uint64(slot)) & np.uint64(1):
                     continue
-                total += n
-                j = col_index[jj]
-                moving_down = d_sign * col_sign[jj] > 0.0
-                step = np.float64(down[i, j] if moving_down else up[i, j])
-                w = np.float64(w_row[j])
-                lo = np.float64(bmin[i, j])
-                hi = np.float64(bmax[i, j])
-                room = w - lo if moving_down else hi - w
-                direction = -1.0 if moving_down else 1.0
-                if n > 1 and room <= n * step * (1.0 + BOUND_REACH_SIGMAS * c2c):
-                    for k in range(n):
-                        dw = step
-                        if c2c > 0.0:
-                            dw = step * (1.0 + c2c * normal(base_step, (cell0 + j) * 64 + k))
-                        w = min(max(w + direction * dw, lo), hi)
-                else:
-                    dw = n * step
+                for sign in range(2):
+                    count = slot_count[2 * slot + sign]
+                    if count == 0:
+                        continue
+                    total += count
+                    moving_down = (sign == 0) == d_positive
+                    kind = 1 if moving_down else 0
+                    direction = -1.0 if moving_down else 1.0
+                    lst = slot_cols[2 * slot + sign]
                     if c2c > 0.0:
-                        dw = n * step * (1.0 + c2c * normal(base_c2c, cell0 + j) / math.sqrt(n))
-                    w = min(max(w + direction * dw, lo), hi)
-                w_row[j] = w
+                        fill_normals(base_c2c, lst, count, MAX_SLOTS, cell0 * MAX_SLOTS + slot, raw, noise)
+                    args = (devices[i], kind, means, scales, lst, count, direction, c2c, noise)
+                    if several:
+                        _apply_pulses(row_buffer, *args)
+                    else:
+                        _apply_pulses(row, *args)
+            if several:
+                for j in range(n_cols):
+                    row[j] = row_buffer[j]
     return total
 
 
@@ -190,10 +219,9 @@ def _train_np(base: np.uint64, first: np.ndarray, prob: np.ndarray, n_slots: int
 
 def pulsed_update_reference(
     weights: np.ndarray,
-    up: np.ndarray,
-    down: np.ndarray,
-    bmin: np.ndarray,
-    bmax: np.ndarray,
+    devices: np.ndarray,
+    means: np.ndarray,
+    scales: np.ndarray,
     xs: np.ndarray,
     ds: np.ndarray,
     lr: float,
@@ -205,13 +233,15 @@ def pulsed_update_reference(
     key: int,
     counter: int,
 ) -> int:
-    """NumPy twin of :func:`pulsed_update` (same draws), vectorised over the whole array."""
+    """NumPy twin of :func:`pulsed_update` (same draws), vectorised over the devices slot by slot."""
     n_batch, n_cols = xs.shape
     n_rows = ds.shape[1]
     base_x = call_base_np(key, counter, TAG_TRAIN_X)
     base_d = call_base_np(key, counter, TAG_TRAIN_D)
     base_c2c = call_base_np(key, counter, TAG_C2C)
-    base_step = call_base_np(key, counter, TAG_C2C_STEP)
+    cols = np.arange(n_cols, dtype=np.uint64)
+    rows = np.arange(n_rows, dtype=np.uint64)
+    up, down, lo, hi = (means[k] * (1.0 + scales[k] * devices[..., k]) for k in range(4))
     total = 0
     for b in range(n_batch):
         x, d = xs[b].astype(np.float64), ds[b].astype(np.float64)
@@ -221,33 +251,19 @@ def pulsed_update_reference(
         amp_d, amp_x, n_slots = pulse_amplitudes.py_func(
             xmax, dmax, lr, dw_min, bl, update_management, bl_management
         )
-        cols = np.arange(n_cols, dtype=np.uint64)
-        rows = np.arange(n_rows, dtype=np.uint64)
-        tx = _train_np(base_x, (b * n_cols + cols) * 32, amp_x * np.abs(x), n_slots)
-        td = _train_np(base_d, (b * n_rows + rows) * 32, amp_d * np.abs(d), n_slots)
-        n = td.astype(np.int64) @ tx.T.astype(np.int64)  # coincidences (M, N)
-        total += int(n.sum())
-        moving_down = np.sign(d)[:, None] * np.sign(x)[None, :] > 0
-        step = np.where(moving_down, down, up).astype(np.float64)
-        w = weights.astype(np.float64)
-        lo, hi = bmin.astype(np.float64), bmax.astype(np.float64)
+        train_x = _train_np(base_x, (b * n_cols + cols) * 32, amp_x * np.abs(x), n_slots)
+        train_d = _train_np(base_d, (b * n_rows + rows) * 32, amp_d * np.abs(d), n_slots)
+        moving_down = (d[:, None] > 0) == (x[None, :] > 0)
+        step = np.where(moving_down, down, up)
         direction = np.where(moving_down, -1.0, 1.0)
-        room = np.where(moving_down, w - lo, hi - w)
         cell = (b * n_rows + rows[:, None]) * n_cols + cols[None, :]
-        stepwise = (n > 1) & (room <= n * step * (1.0 + BOUND_REACH_SIGMAS * c2c))
-        summed = (n > 0) & ~stepwise
-        dw = n * step
-        if c2c > 0:
-            xi = normal_np(base_c2c, cell)
-            dw = n * step * (1.0 + c2c * xi / np.sqrt(np.maximum(n, 1)))
-        new = np.where(summed, np.clip(w + direction * dw, lo, hi), w)
-        for i, j in zip(*np.nonzero(stepwise), strict=True):
-            wij = w[i, j]
-            for k in range(n[i, j]):
-                dwk = step[i, j]
-                if c2c > 0:
-                    dwk = step[i, j] * (1.0 + c2c * normal_np(base_step, np.array([cell[i, j] * 64 + k]))[0])
-                wij = min(max(wij + direction[i, j] * dwk, lo[i, j]), hi[i, j])
-            new[i, j] = wij
-        weights[...] = new.astype(np.float32)
+        w = weights.astype(np.float64)  # carried in float64 within one update, stored once
+        for slot in range(n_slots):
+            hit = train_d[:, slot][:, None] & train_x[:, slot][None, :]
+            total += int(hit.sum())
+            dw = step[hit]
+            if c2c > 0:
+                dw = dw * (1.0 + c2c * normal_np(base_c2c, cell[hit] * MAX_SLOTS + slot))
+            w[hit] = np.clip(w[hit] + direction[hit] * dw, lo[hit], hi[hit])
+        weights[...] = w.astype(np.float32)
     return total

@@ -80,7 +80,10 @@ def _logger(path: Path):
 
 def cmd_run(args: argparse.Namespace) -> None:
     figs = args.figs.split(",")
+    only = set(args.only.split(",")) if args.only else None
     for wl_name, rpu_name, p in planned_runs(figs, args.workloads.split(",")):
+        if only is not None and run_id(wl_name, rpu_name, p) not in only:
+            continue
         run_dir = RUNS_DIR / run_id(wl_name, rpu_name, p)
         run_dir.mkdir(parents=True, exist_ok=True)
         log, on_window = _logger(run_dir / "log.txt")
@@ -224,6 +227,7 @@ def main() -> None:
     run.add_argument("--eval-chars", type=int, default=100_000, help="test prefix per evaluation")
     run.add_argument("--eval-every", type=int, default=250_000)
     run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--only", default="", help="comma-separated run ids (e.g. lstm2-64-wp-fp-d0.2)")
     run.set_defaults(func=cmd_run)
     plot = sub.add_parser("plot", help="plot the curves and write docs/experiments/results.json")
     plot.add_argument("--workloads", default="lstm2-64-wp,lstm2-128-wp")

@@ -175,6 +175,7 @@ def train(
     eval_text = test_text if options.eval_chars is None else test_text[: options.eval_chars]
     if len(eval_text) < 2:
         raise ValueError(f"--eval-chars: need at least 2 test characters, got {len(eval_text)}")
+    eval_streams = max(1, min(options.eval_streams, len(eval_text) - 1))
     eval_every = max(steps, options.eval_every)
     diverge_ce = options.diverge_ce if options.diverge_ce is not None else 2 * math.log(workload.vocab_size)
 
@@ -232,7 +233,7 @@ def train(
 
     def add_eval() -> None:
         train_ce = prog["interval_loss"] / prog["interval_chars"] if prog["interval_chars"] else None
-        test_ce = evaluate(net, eval_text, steps, options.eval_streams)
+        test_ce = evaluate(net, eval_text, steps, eval_streams)
         curve.append(CurvePoint(prog["chars_trained"], test_ce, train_ce))
         prog["interval_loss"], prog["interval_chars"] = 0.0, 0
 
@@ -324,9 +325,8 @@ def train(
         train_ce=next((c.train_ce for c in reversed(curve) if c.train_ce is not None), None),
         chars_trained=prog["chars_trained"],
         epochs=prog["chars_trained"] / epoch_chars,
-        eval_chars=((len(eval_text) - 1) // max(1, min(options.eval_streams, len(eval_text) - 1)))
-        * max(1, min(options.eval_streams, len(eval_text) - 1)),
-        eval_streams=max(1, min(options.eval_streams, len(eval_text) - 1)),
+        eval_chars=((len(eval_text) - 1) // eval_streams) * eval_streams,
+        eval_streams=eval_streams,
         curve=curve,
         seconds=time.perf_counter() - wall0,
         train_seconds=prog["train_seconds"],

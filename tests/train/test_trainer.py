@@ -38,6 +38,17 @@ def test_fp_model_learns_a_repetitive_corpus(small_corpus, tmp_path):
     json.dumps(result.to_dict())
 
 
+def test_epochs_wrap_around_the_train_split(tmp_path):
+    path = tmp_path / "short.txt"
+    path.write_bytes(b"abcdefgh" * 50)  # 360 train chars: 3 windows of 100 per epoch
+    workload = tiny_workload(path, steps=100)
+    corpus = load_corpus(workload.corpus, workload.vocab_size)
+    result = train(workload, FloatingPointRPUConfig(), corpus, TrainOptions(out_dir=tmp_path / "r", epochs=2))
+    assert result.status == "completed"
+    assert result.chars_trained == 600 and result.epochs == 2.0
+    assert result.eval_chars == 32  # 40 test chars: 16 streams of 2 predictions
+
+
 def _weights(run_dir):
     return [t["weights"] for t in load_checkpoint(run_dir / CHECKPOINT_NAME)["tiles"]]
 

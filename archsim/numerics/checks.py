@@ -5,9 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 
-def as_vectors(value: np.ndarray, name: str, size: int) -> tuple[np.ndarray, bool]:
-    """``value`` as a C-contiguous float32 (B, size) batch, and whether it was a single vector."""
-    arr = np.asarray(value)
+def as_vectors(value: np.ndarray, name: str, size: int, check_finite: bool = True) -> tuple[np.ndarray, bool]:
+    """``value`` as a C-contiguous float32 (B, size) batch, and whether it was a single vector.
+
+    ``check_finite=False`` leaves the NaN/inf check to a kernel that scans the values anyway
+    (the caller then raises :func:`non_finite_error`).
+    """
+    arr = value if type(value) is np.ndarray else np.asarray(value)
     if arr.ndim == 1 and arr.shape[0] == size:
         single = True
         arr = arr[None, :]
@@ -15,12 +19,17 @@ def as_vectors(value: np.ndarray, name: str, size: int) -> tuple[np.ndarray, boo
         single = False
     else:
         raise ValueError(f"{name}: expected shape ({size},) or (B, {size}), got {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
-        raise ValueError(f"{name}: expected real numbers, got dtype {arr.dtype}")
-    arr = np.ascontiguousarray(arr, dtype=np.float32)
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name}: contains NaN or inf (expected finite values)")
+    if arr.dtype != np.float32 or not arr.flags.c_contiguous:
+        if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+            raise ValueError(f"{name}: expected real numbers, got dtype {arr.dtype}")
+        arr = np.ascontiguousarray(arr, dtype=np.float32)
+    if check_finite and not np.isfinite(arr).all():
+        raise non_finite_error(name)
     return arr, single
+
+
+def non_finite_error(name: str) -> ValueError:
+    return ValueError(f"{name}: contains NaN or inf (expected finite values)")
 
 
 def as_matrix(value: np.ndarray, name: str, rows: int, cols: int) -> np.ndarray:
@@ -32,7 +41,7 @@ def as_matrix(value: np.ndarray, name: str, rows: int, cols: int) -> np.ndarray:
         raise ValueError(f"{name}: expected real numbers, got dtype {arr.dtype}")
     arr = np.ascontiguousarray(arr, dtype=np.float32)
     if not np.isfinite(arr).all():
-        raise ValueError(f"{name}: contains NaN or inf (expected finite values)")
+        raise non_finite_error(name)
     return arr
 
 

@@ -56,9 +56,14 @@ def mvm(
 
     inp_res: DAC step (0: no DAC); out_res: ADC step (0: no ADC); out_bound: saturation level
     (inf: none); s_cap: see :func:`scale_cap`. All in the normalised domain.
+    Returns -1, or the index of the first vector holding NaN or inf (then nothing is computed).
     """
     n_batch, n_in = vectors.shape
     n_out = out.shape[1]
+    for b in range(n_batch):
+        for j in range(n_in):
+            if not np.isfinite(vectors[b, j]):
+                return b
     base_noise = call_base(key, counter, TAG_NOISE)
     base_round = call_base(key, counter, TAG_ROUND)
     u = np.empty(n_in, dtype=np.float32)
@@ -104,6 +109,7 @@ def mvm(
                 break
             s *= 2.0
         passes[b] = p
+    return -1
 
 
 def mvm_reference(

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from archsim.config.rpu import FloatingPointRPUConfig, IOConfig, RPUConfig
-from archsim.numerics.checks import as_matrix, as_vectors, check_lr
+from archsim.numerics.checks import as_matrix, as_vectors, check_lr, non_finite_error
 from archsim.numerics.devices import BMAX, BMIN, DeviceArrays, sample_devices
 from archsim.numerics.mvm import mvm, scale_cap
 from archsim.numerics.update import pulsed_update
@@ -133,14 +133,10 @@ class AnalogTile:
     def get_weights(self) -> np.ndarray:
         return self._weights.copy()
 
-    def _next_counter(self) -> int:
-        self.counter += 1
-        return self.counter
-
-    def _mvm(self, vectors: np.ndarray, transpose: bool, io: _IOParams, n_out: int) -> np.ndarray:
+    def _mvm(self, vectors: np.ndarray, name: str, transpose: bool, io: _IOParams, n_out: int) -> np.ndarray:
         out = np.empty((vectors.shape[0], n_out), dtype=np.float32)
         passes = np.empty(vectors.shape[0], dtype=np.int32)
-        mvm(
+        status = mvm(
             self._weights,
             vectors,
             transpose,
@@ -153,35 +149,38 @@ class AnalogTile:
             io.bound_management,
             io.s_cap,
             np.uint64(self.key),
-            np.uint64(self._next_counter()),
+            np.uint64(self.counter + 1),
             out,
             passes,
         )
+        if status >= 0:
+            raise non_finite_error(name)
+        self.counter += 1  # only a completed call consumes random numbers
         self.last_passes = passes
         return out
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """y = W x through DAC, array, noise and ADC; x (N,) or (B, N)."""
-        xb, single = as_vectors(x, "x", self.in_size)
-        y = self._mvm(xb, False, self._forward_io, self.out_size)
+        xb, single = as_vectors(x, "x", self.in_size, check_finite=False)
+        y = self._mvm(xb, "x", False, self._forward_io, self.out_size)
         return y[0] if single else y
 
     def backward(self, d: np.ndarray) -> np.ndarray:
         """z = W^T d through DAC, array, noise and ADC; d (M,) or (B, M)."""
-        db, single = as_vectors(d, "d", self.out_size)
-        z = self._mvm(db, True, self._backward_io, self.in_size)
+        db, single = as_vectors(d, "d", self.out_size, check_finite=False)
+        z = self._mvm(db, "d", True, self._backward_io, self.in_size)
         return z[0] if single else z
 
     def update(self, x: np.ndarray, d: np.ndarray, lr: float) -> None:
         """One stochastic pulsed rank-1 update per row of x and d, in order: E[dW] = -lr outer(d, x)."""
-        xb, _ = as_vectors(x, "x", self.in_size)
-        db, _ = as_vectors(d, "d", self.out_size)
+        xb, _ = as_vectors(x, "x", self.in_size, check_finite=False)
+        db, _ = as_vectors(d, "d", self.out_size, check_finite=False)
         if xb.shape[0] != db.shape[0]:
             raise ValueError(f"x, d: expected the same batch size, got {xb.shape[0]} and {db.shape[0]}")
         lr = check_lr(lr)
         up = self.rpu.update
         dev = self.devices
-        self.last_pulses = pulsed_update(
+        pulses = pulsed_update(
             self._weights,
             dev.packed,
             dev.means,
@@ -195,8 +194,12 @@ class AnalogTile:
             up.update_management,
             up.bl_management,
             np.uint64(self.key),
-            np.uint64(self._next_counter()),
+            np.uint64(self.counter + 1),
         )
+        if pulses < 0:
+            raise non_finite_error("x" if pulses == -1 else "d")
+        self.counter += 1
+        self.last_pulses = pulses
 
     def state_dict(self) -> dict[str, Any]:
         """Weights and the random-stream counter (device parameters follow from the seed)."""

@@ -13,9 +13,9 @@ For each row b of ``xs`` (B, N) and ``ds`` (B, M), in order, the kernel
    down when sign(x_j) * sign(d_i) > 0. Within one update a device's weight is carried in
    float64 and stored (float32) once, so float32 rounding does not accumulate over its pulses.
 
-Speed (NUMERICS.md 6): the column trains are inverted into per-slot, per-sign column lists, so
-the work per row is one pass over the columns that fire in the row's slots, with the step
-direction fixed per list; no popcount, no per-cell branch on the coincidence count.
+Speed (NUMERICS.md 6): the column trains are inverted into per-slot column lists, so the work
+per row is one pass over the columns that fire in each of the row's slots; no popcount, no
+per-cell branch (the step direction is selected arithmetically).
 
 Random draws of update b: the train slots of column j are the 32-bit halves of draws
 ``(b * N + j) * 32 + k`` (k < ceil(BL / 2)) of sub-stream TAG_TRAIN_X, rows likewise on
@@ -85,21 +85,22 @@ def _train(base, first, prob, n_slots):
 
 
 @jit
-def _apply_pulses(w_row, dev_row, kind, means, scales, cols, count, direction, c2c, noise):
+def _apply_pulses(w_row, dev_row, means, scales, cols, count, x_sign, d_sign, c2c, noise):
     """One coincidence on each device ``cols[:count]`` of one row, clipped to its bounds.
 
     ``dev_row`` (N, 4) int16: the packed [up, down, bmin, bmax] offsets (devices.py) decoded
-    with ``means`` and ``scales``; ``kind`` 0 (up) or 1 (down); ``noise[k]``: the N(0, 1)
-    cycle-to-cycle draw of device ``cols[k]``.
+    with ``means`` and ``scales``; the weight moves down where ``x_sign[j] * d_sign > 0``;
+    ``noise[k]``: the N(0, 1) cycle-to-cycle draw of device ``cols[k]``.
     """
-    m_step, s_step = means[kind], scales[kind]
     m_lo, s_lo, m_hi, s_hi = means[2], scales[2], means[3], scales[3]
     for k in range(count):
         j = cols[k]
-        step = m_step * (1.0 + s_step * dev_row[j, kind])
+        sign = x_sign[j] * d_sign  # +1: down, -1: up (branch-free)
+        kind = np.int64(sign > 0.0)
+        step = means[kind] * (1.0 + scales[kind] * dev_row[j, kind])
         if c2c > 0.0:
             step *= 1.0 + c2c * noise[k]
-        w = w_row[j] + direction * step
+        w = w_row[j] - sign * step
         lo = m_lo * (1.0 + s_lo * dev_row[j, 2])
         hi = m_hi * (1.0 + s_hi * dev_row[j, 3])
         w = lo if w < lo else w
@@ -127,16 +128,25 @@ def pulsed_update(
 
     ``devices`` (M, N, 4) int16, ``means`` and ``scales`` (4,): the packed device parameters.
 
-    Returns the total number of coincidences (device steps) applied.
+    Returns the total number of coincidences (device steps) applied, or -1 when ``xs`` and -2
+    when ``ds`` holds NaN or inf (then nothing is changed).
     """
     n_batch, n_cols = xs.shape
     n_rows = ds.shape[1]
+    for b in range(n_batch):
+        for j in range(n_cols):
+            if not np.isfinite(xs[b, j]):
+                return -1
+        for i in range(n_rows):
+            if not np.isfinite(ds[b, i]):
+                return -2
     base_x = call_base(key, counter, TAG_TRAIN_X)
     base_d = call_base(key, counter, TAG_TRAIN_D)
     base_c2c = call_base(key, counter, TAG_C2C)
-    # Columns firing in slot s with x_j > 0 are slot_cols[2 s, :slot_count[2 s]]; x_j < 0: 2 s + 1.
-    slot_cols = np.empty((2 * bl, n_cols), dtype=np.int64)
-    slot_count = np.empty(2 * bl, dtype=np.int64)
+    # The columns whose train fires in slot s are slot_cols[s, :slot_count[s]].
+    slot_cols = np.empty((bl, n_cols), dtype=np.int64)
+    slot_count = np.empty(bl, dtype=np.int64)
+    x_sign = np.empty(n_cols, dtype=np.float64)
     row_buffer = np.empty(n_cols, dtype=np.float64)
     raw = np.empty(n_cols, dtype=np.uint64)
     noise = np.empty(n_cols, dtype=np.float64)
@@ -156,20 +166,19 @@ def pulsed_update(
         slot_count[:] = 0
         for j in range(n_cols):
             mask = _train(base_x, (b * n_cols + j) * 32, amp_x * abs(np.float64(x[j])), n_slots)
-            sign = 0 if x[j] > 0 else 1
+            x_sign[j] = 1.0 if x[j] > 0 else -1.0
             slot = 0
             while mask:
                 if mask & np.uint64(1):
-                    lst = 2 * slot + sign
-                    slot_cols[lst, slot_count[lst]] = j
-                    slot_count[lst] += 1
+                    slot_cols[slot, slot_count[slot]] = j
+                    slot_count[slot] += 1
                 mask >>= np.uint64(1)
                 slot += 1
         for i in range(n_rows):
             row_mask = _train(base_d, (b * n_rows + i) * 32, amp_d * abs(np.float64(d[i])), n_slots)
             if not row_mask:
                 continue
-            d_positive = d[i] > 0
+            d_sign = 1.0 if d[i] > 0 else -1.0
             cell0 = (b * n_rows + i) * n_cols
             # Within one update a device's weight is carried in float64 and stored once: rows
             # with pulses in several slots accumulate in a float64 copy of the row.
@@ -179,24 +188,18 @@ def pulsed_update(
                 for j in range(n_cols):
                     row_buffer[j] = row[j]
             for slot in range(n_slots):
-                if not (row_mask >> np.uint64(slot)) & np.uint64(1):
+                count = slot_count[slot]
+                if count == 0 or not (row_mask >> np.uint64(slot)) & np.uint64(1):
                     continue
-                for sign in range(2):
-                    count = slot_count[2 * slot + sign]
-                    if count == 0:
-                        continue
-                    total += count
-                    moving_down = (sign == 0) == d_positive
-                    kind = 1 if moving_down else 0
-                    direction = -1.0 if moving_down else 1.0
-                    lst = slot_cols[2 * slot + sign]
-                    if c2c > 0.0:
-                        fill_normals(base_c2c, lst, count, MAX_SLOTS, cell0 * MAX_SLOTS + slot, raw, noise)
-                    args = (devices[i], kind, means, scales, lst, count, direction, c2c, noise)
-                    if several:
-                        _apply_pulses(row_buffer, *args)
-                    else:
-                        _apply_pulses(row, *args)
+                total += count
+                lst = slot_cols[slot]
+                if c2c > 0.0:
+                    fill_normals(base_c2c, lst, count, MAX_SLOTS, cell0 * MAX_SLOTS + slot, raw, noise)
+                args = (devices[i], means, scales, lst, count, x_sign, d_sign, c2c, noise)
+                if several:
+                    _apply_pulses(row_buffer, *args)
+                else:
+                    _apply_pulses(row, *args)
             if several:
                 for j in range(n_cols):
                     row[j] = row_buffer[j]

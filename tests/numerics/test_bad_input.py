@@ -58,3 +58,18 @@ def test_inputs_are_not_modified(tile):
     tile.forward(x)
     tile.update(x, np.ones(4), 0.01)
     assert np.array_equal(x, before)
+
+
+def test_a_rejected_call_changes_nothing():
+    rpu = load_rpu("rpu-baseline")
+    x, d = np.linspace(-1, 1, 6), np.linspace(-1, 1, 4)
+    clean, failed = make_tile(4, 6, rpu, seed=3), make_tile(4, 6, rpu, seed=3)
+    for tile in (clean, failed):
+        tile.set_weights(np.full((4, 6), 0.1))
+    bad = x.copy()
+    bad[-1] = np.nan
+    for call in (lambda: failed.forward(bad), lambda: failed.update(x, np.append(d[:3], np.inf), 0.01)):
+        with pytest.raises(ValueError):
+            call()
+    assert np.array_equal(failed.get_weights(), clean.get_weights())
+    assert np.array_equal(failed.forward(x), clean.forward(x))

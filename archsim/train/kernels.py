@@ -23,6 +23,12 @@ def _sigmoid(x):
 
 
 @jit
+def _tanh(x):
+    # tanh through the sigmoid: libm's tanh is about 3x slower than exp here.
+    return 2.0 * _sigmoid(2.0 * x) - 1.0
+
+
+@jit
 def lstm_cell_forward(z, c_prev, gates, c, tanh_c, h):
     """One step: pre-activations ``z`` (B, 4m) and ``c_prev`` (B, m) -> gates, c, tanh(c), h (outputs)."""
     batch, m = c_prev.shape
@@ -31,13 +37,13 @@ def lstm_cell_forward(z, c_prev, gates, c, tanh_c, h):
             i = _sigmoid(z[b, j])
             f = _sigmoid(z[b, m + j])
             o = _sigmoid(z[b, 2 * m + j])
-            g = math.tanh(z[b, 3 * m + j])
+            g = _tanh(z[b, 3 * m + j])
             gates[b, j] = i
             gates[b, m + j] = f
             gates[b, 2 * m + j] = o
             gates[b, 3 * m + j] = g
             cc = f * c_prev[b, j] + i * g
-            tc = math.tanh(cc)
+            tc = _tanh(cc)
             c[b, j] = cc
             tanh_c[b, j] = tc
             h[b, j] = o * tc

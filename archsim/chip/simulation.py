@@ -96,7 +96,9 @@ class ChipRun:
         if n not in self._full_runs:
             t0 = time.perf_counter()
             s = self.scheduler
-            run = ChipRun(self.workload, self.config, s.schedule, s.streams, check_memory=False).run(windows=n)
+            run = ChipRun(self.workload, self.config, s.schedule, s.streams, check_memory=False).run(
+                windows=n
+            )
             self._full_runs[n] = run.scheduler.round_end[-1]
             self.extra_events += run.env.scheduled_events
             self.wall_seconds += time.perf_counter() - t0

@@ -121,3 +121,37 @@ def test_paper_ideal_reaches_the_paper_throughput():
     two = simulate(w, chip, streams=2).result()
     assert two.teraops_per_s >= 0.995 * 84.5
     assert two.peak_fraction == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("streams,windows", [(1, 2), (2, None), (3, None)])
+def test_time_of_every_array_is_fully_accounted(streams, windows):
+    w = make_workload(hidden=8, layers=2, vocab=3, steps=4)
+    run = simulate(w, real_chip(), streams=streams, windows=windows)
+    for name, parts in run.breakdowns().items():
+        assert sum(parts.values()) == pytest.approx(1.0), name
+    r = run.result()
+    assert r.breakdown["nlf"] > 0 and r.breakdown["link"] > 0  # the real chip's periphery shows up
+    assert r.peak_fraction == pytest.approx(r.breakdown["busy"])
+
+
+def test_trace_spans_never_overlap_on_a_unit():
+    w = make_workload(hidden=8, layers=2, vocab=3, steps=4)
+    run = simulate(w, real_chip(), streams=2, windows=3)
+    spans: dict[tuple, list] = {}
+    for e in run.trace():
+        if e["ph"] == "X":
+            assert e["dur"] > 0
+            spans.setdefault((e["pid"], e["tid"]), []).append((e["ts"], e["ts"] + e["dur"]))
+    assert len(spans) > 5
+    for unit, items in spans.items():
+        items.sort()
+        assert all(a[1] <= b[0] + 1e-9 for a, b in zip(items, items[1:], strict=False)), unit
+
+
+def test_epoch_is_the_extrapolated_completion_of_all_windows():
+    w = make_workload(hidden=8, layers=1, vocab=3, steps=4)
+    run = simulate(w, real_chip(), streams=2)
+    r = run.result()
+    assert r.windows_per_epoch == -(-2_933_246 // (4 * 2))
+    assert r.epoch_seconds == pytest.approx(run.rounds_completion(r.windows_per_epoch) * 1e-9)
+    assert r.epoch_seconds == pytest.approx(r.windows_per_epoch * 2 * r.ns_per_window * 1e-9, rel=1e-3)

@@ -64,3 +64,20 @@ def test_bad_chip_is_one_clear_line(tmp_path):
         app, ["simulate", "lstm2-512-wp", "--chip", "paper-ideal", "--schedule", "eager"]
     )
     assert result.exit_code == 2 and "allowed: sequential, dataflow" in result.output
+
+
+def test_memory_overflow_with_streams_is_reported_and_fails(tmp_path):
+    workload = tmp_path / "tiny.yaml"
+    workload.write_text(TINY)
+    chip = tmp_path / "chip.yaml"
+    chip.write_text(
+        "extends: paper-ideal\nmemory: {kind: sram, capacity_bytes: 200, bandwidth_gbps: 100, "
+        "energy_per_byte_pj: 1, leakage_mw: 0}\n"
+    )
+    args = ["simulate", str(workload), "--chip", str(chip), "--json", str(tmp_path / "r.json")]
+    assert CliRunner().invoke(app, args).exit_code == 0  # one window of one stream: 176 bytes fit
+    result = CliRunner().invoke(app, [*args, "--streams", "3"])
+    assert result.exit_code == 1
+    assert "memory.capacity_bytes" in result.output and "exceeds" in result.output
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["memory"]["fits"] is False and data["findings"][0]["level"] == "error"

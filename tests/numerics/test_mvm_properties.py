@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import analog, ideal_io
+from tile_configs import analog, ideal_io
 
 from archsim.config import load_rpu
 from archsim.numerics import AnalogTile

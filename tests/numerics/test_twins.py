@@ -5,7 +5,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 import pytest
-from conftest import ideal_io
+from tile_configs import ideal_io
 
 from archsim.config import load_rpu
 from archsim.numerics import AnalogTile, rng

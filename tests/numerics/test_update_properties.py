@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import analog, exact_device
 from scipy import stats
+from tile_configs import analog, exact_device
 
 from archsim.config import PulseUpdateConfig, load_rpu
 from archsim.numerics import AnalogTile

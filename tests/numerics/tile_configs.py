@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from archsim.config import ConstantStepDevice, IOConfig, PulseUpdateConfig, RPUConfig
 
 
@@ -48,8 +46,3 @@ def analog(forward=None, backward=None, device=None, update=None) -> RPUConfig:
         update=update or PulseUpdateConfig(),
         bm_backward=backward.bound_management,
     )
-
-
-@pytest.fixture
-def make_rpu():
-    return analog

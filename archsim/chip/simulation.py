@@ -10,8 +10,9 @@ from pathlib import Path
 
 import networkx as nx
 
+from archsim.chip import costs
 from archsim.chip.chip import Chip, CountingEnvironment
-from archsim.chip.graph import VERB_CLASS, build_window_graph, critical_path
+from archsim.chip.graph import MEMORY_LINK, VERB_CLASS, build_window_graph, critical_path
 from archsim.chip.mapping import Mapping, map_workload
 from archsim.chip.results import ChipResult, Finding, MappedArraySummary, SteadyState
 from archsim.chip.schedule import ArrayOpHook, Scheduler, WindowRecord
@@ -123,13 +124,28 @@ class ChipRun:
         return [self.scheduler.records[st, w] for w in rounds for st in range(self.scheduler.streams)]
 
     def utilization(self) -> dict[str, float]:
+        """Busy fraction of every unit over the measured span; ``tile<k>.dac`` and ``tile<k>.adc``:
+        the part of it the tile's DAC bank spends encoding and its ADC bank converting."""
         rounds, span, _ = self._rounds_measured()
         cg = self.scheduler.cg
+        timing = self.chip.tiles[0].timing if self.chip.tiles else None
         busy = [0] * len(self.chip.units)
+        dac = defaultdict(int)
+        adc = defaultdict(int)
         for rec in self._records(rounds):
             for i in range(cg.n):
                 busy[cg.unit[i]] += rec.end[i] - rec.start[i]
-        return {u.name: busy[k] / span for k, u in enumerate(self.chip.units)}
+                if cg.verb[i] in ("forward", "backward"):
+                    rows, cols = cg.args[i]
+                    outputs = rows if cg.verb[i] == "forward" else cols
+                    dac[cg.unit[i]] += rec.passes[i] * timing.encode_cycles
+                    adc[cg.unit[i]] += rec.passes[i] * timing.conversion_cycles(outputs)
+        result = {u.name: busy[k] / span for k, u in enumerate(self.chip.units)}
+        for k, u in enumerate(self.chip.units):
+            if u.kind == "tile":
+                result[f"{u.name}.dac"] = dac[k] / span
+                result[f"{u.name}.adc"] = adc[k] / span
+        return result
 
     def breakdowns(self) -> dict[str, dict[str, float]]:
         """Per tile: the fraction of the measured span in each category."""
@@ -201,17 +217,20 @@ class ChipRun:
         return statistics.median(lat)
 
     def window_energy_pj(self) -> dict[str, float]:
-        """Dynamic energy of one window of one stream by component (pure costs, one pass per MVM)."""
-        from archsim.chip import costs
-
+        """Dynamic energy of one window of one stream by component (pure costs), averaged over the
+        measured windows so that extra MVM passes set by a hook are counted."""
         c = self.config
+        rounds, _, _ = self._rounds_measured()
+        records = self._records(rounds)
         e: dict[str, float] = defaultdict(float)
-        for _, d in self.graph.nodes(data=True):
+        for i, key in enumerate(self.scheduler.cg.keys):
+            d = self.graph.nodes[key]
             verb, args = d["verb"], d["args"]
             if verb in ("forward", "backward"):
                 rows, cols = args
                 ins, outs = (cols, rows) if verb == "forward" else (rows, cols)
-                for k, v in costs.mvm_energy_pj(c.tile, rows, cols, ins, outs).items():
+                passes = sum(r.passes[i] for r in records) / len(records)
+                for k, v in costs.mvm_energy_pj(c.tile, rows, cols, ins, outs, passes).items():
                     e[k] += v
             elif verb == "update":
                 for k, v in costs.update_energy_pj(c.tile, *args).items():
@@ -219,10 +238,8 @@ class ChipRun:
             elif verb in ("activate", "accumulate"):
                 e["nlf"] += costs.work_elements(args[0]) * c.nlf.energy_per_element_op_pj
             elif verb == "transfer":
-                per_byte = (
-                    c.links.nlf_memory if d["unit"] == "link:nlf-memory" else c.links.tile_nlf
-                ).energy_per_byte_pj
-                e["link"] += args[0] * per_byte
+                link = c.links.nlf_memory if d["unit"] == MEMORY_LINK else c.links.tile_nlf
+                e["link"] += args[0] * link.energy_per_byte_pj
             else:
                 e["memory"] += args[0] * c.memory.energy_per_byte_pj
         return dict(e)

@@ -155,3 +155,23 @@ def test_epoch_is_the_extrapolated_completion_of_all_windows():
     assert r.windows_per_epoch == -(-2_933_246 // (4 * 2))
     assert r.epoch_seconds == pytest.approx(run.rounds_completion(r.windows_per_epoch) * 1e-9)
     assert r.epoch_seconds == pytest.approx(r.windows_per_epoch * 2 * r.ns_per_window * 1e-9, rel=1e-3)
+
+
+def test_extra_passes_cost_periphery_energy_and_show_in_dac_adc_use():
+    w = make_workload(hidden=8, layers=1, vocab=3, steps=2)
+    chip = real_chip()
+    data = chip.model_dump()
+    data["tile"]["dac"]["energy_per_conversion_pj"] = 1.0
+    chip = validate(type(chip), data, "dac energy")
+    one = simulate(w, chip, windows=1).result()
+    two = simulate(w, chip, windows=1, hook=lambda op: 2).result()
+    # lstm1 32 x 12 and softmax 3 x 9: forward drives 12 + 9 lines, backward 32 + 3, per step and pass.
+    assert one.energy_pj_per_char["dac"] == pytest.approx(12 + 9 + 32 + 3)
+    assert two.energy_pj_per_char["dac"] == pytest.approx(2 * one.energy_pj_per_char["dac"])
+    # 3-bit DAC: 6 cycles per pass; 8 ADCs of 5 cycles: forward 32 outputs = 4 rounds.
+    run = simulate(w, chip, windows=1)
+    u = run.result().utilization
+    span = run.scheduler.round_end[-1]
+    assert u["tile0.dac"] == pytest.approx(2 * 2 * 6 / span)
+    assert u["tile0.adc"] == pytest.approx(2 * (4 * 5 + 2 * 5) / span)
+    assert u["tile0"] > u["tile0.dac"] + u["tile0.adc"]

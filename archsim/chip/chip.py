@@ -17,7 +17,7 @@ class CountingEnvironment(simpy.Environment):
         super().__init__()
         self.scheduled_events = 0
 
-    def schedule(self, event, priority=1, delay=0) -> None:  # noqa: D102
+    def schedule(self, event, priority=1, delay=0) -> None:
         self.scheduled_events += 1
         super().schedule(event, priority, delay)
 

@@ -126,7 +126,8 @@ def fill_normals(base, cols, count, stride, offset, raw, out):
     """``out[k] = normal(base, cols[k] * stride + offset)`` for k < count, in batch.
 
     The draws are a pure uint64 map that the compiler vectorises; the ziggurat's fast path
-    follows, and the rare rejections (about 1 %) are redone one by one. ``raw`` is scratch.
+    follows and marks its rejections (about 1 %) with NaN, which are then redone one by one,
+    scanning only up to the last of them. ``raw`` is scratch of at least ``count`` entries.
     """
     first = np.uint64(offset) + _ONE
     for k in range(count):
@@ -135,14 +136,16 @@ def fill_normals(base, cols, count, stride, offset, raw, out):
     for k in range(count):
         layer = raw[k] & _LAYER_MASK
         u = 2.0 * _unit(raw[k]) - 1.0
-        out[k] = u * _ZX[layer]
-        rejected += np.int64(abs(u) >= _ZR[layer])
-    if rejected:
-        for k in range(count):
+        accept = abs(u) < _ZR[layer]
+        out[k] = u * _ZX[layer] if accept else np.nan
+        rejected += np.int64(not accept)
+    k = 0
+    while rejected:
+        if np.isnan(out[k]):
             layer = np.int64(raw[k] & _LAYER_MASK)
-            u = 2.0 * _unit(raw[k]) - 1.0
-            if abs(u) >= _ZR[layer]:
-                out[k] = _normal_slow(raw[k], layer, u)
+            out[k] = _normal_slow(raw[k], layer, 2.0 * _unit(raw[k]) - 1.0)
+            rejected -= 1
+        k += 1
 
 
 # NumPy twins (array forms) --------------------------------------------------------------------

@@ -15,7 +15,9 @@ For each row b of ``xs`` (B, N) and ``ds`` (B, M), in order, the kernel
 
 Speed (NUMERICS.md 6): the column trains are inverted into per-slot column lists, so the work
 per row is one pass over the columns that fire in each of the row's slots; no popcount, no
-per-cell branch (the step direction is selected arithmetically).
+per-cell branch (the step direction is selected arithmetically). A batch of updates (a training
+window) is applied row by row, each row receiving its updates in order, so that the row's
+weights and device parameters are read from memory once per batch rather than once per update.
 
 Random draws of update b: the train slots of column j are the 32-bit halves of draws
 ``(b * N + j) * 32 + k`` (k < ceil(BL / 2)) of sub-stream TAG_TRAIN_X, rows likewise on
@@ -143,59 +145,85 @@ def pulsed_update(
     base_x = call_base(key, counter, TAG_TRAIN_X)
     base_d = call_base(key, counter, TAG_TRAIN_D)
     base_c2c = call_base(key, counter, TAG_C2C)
-    # The columns whose train fires in slot s are slot_cols[s, :slot_count[s]].
-    slot_cols = np.empty((bl, n_cols), dtype=np.int64)
-    slot_count = np.empty(bl, dtype=np.int64)
-    x_sign = np.empty(n_cols, dtype=np.float64)
+    # Pass 1, per update b: the pulse amplitudes, the column trains inverted into per-slot column
+    # lists (flat: slot s of update b is cols[start[b, s]:start[b, s + 1]]) and the row trains.
+    n_slots = np.zeros(n_batch, dtype=np.int64)
+    amp_d = np.zeros(n_batch)
+    col_mask = np.zeros((n_batch, n_cols), dtype=np.uint64)
+    start = np.zeros((n_batch, bl + 1), dtype=np.int64)
+    for b in range(n_batch):
+        xmax = 0.0
+        for j in range(n_cols):
+            xmax = max(xmax, abs(np.float64(xs[b, j])))
+        dmax = 0.0
+        for i in range(n_rows):
+            dmax = max(dmax, abs(np.float64(ds[b, i])))
+        if xmax == 0.0 or dmax == 0.0 or lr == 0.0:
+            continue  # n_slots[b] = 0: no pulse
+        amp_d[b], amp_x, n_slots[b] = pulse_amplitudes(
+            xmax, dmax, lr, dw_min, bl, update_management, bl_management
+        )
+        for j in range(n_cols):
+            mask = _train(base_x, (b * n_cols + j) * 32, amp_x * abs(np.float64(xs[b, j])), n_slots[b])
+            col_mask[b, j] = mask
+            slot = 0
+            while mask:
+                start[b, slot + 1] += np.int64(mask & np.uint64(1))
+                mask >>= np.uint64(1)
+                slot += 1
+    offset = 0
+    for b in range(n_batch):
+        for slot in range(bl + 1):
+            offset += start[b, slot]
+            start[b, slot] = offset
+    cols = np.empty(max(offset, 1), dtype=np.int32)
+    fill = start[:, :bl].copy()
+    for b in range(n_batch):
+        for j in range(n_cols):
+            mask = col_mask[b, j]
+            slot = 0
+            while mask:
+                if mask & np.uint64(1):
+                    cols[fill[b, slot]] = j
+                    fill[b, slot] += 1
+                mask >>= np.uint64(1)
+                slot += 1
+    x_sign = np.where(xs > 0, 1.0, -1.0)
+    # Pass 2, row by row and, within a row, update by update: a device still receives its pulses
+    # in the order of the updates (and of the slots within one), while the row's weights and
+    # device parameters stay in cache for the whole batch. Devices are independent, and every
+    # draw is addressed by (b, i, j, slot), so this order gives the same result as update-major.
     row_buffer = np.empty(n_cols, dtype=np.float64)
     raw = np.empty(n_cols, dtype=np.uint64)
     noise = np.empty(n_cols, dtype=np.float64)
     total = 0
-    for b in range(n_batch):
-        x = xs[b]
-        d = ds[b]
-        xmax = 0.0
-        for j in range(n_cols):
-            xmax = max(xmax, abs(np.float64(x[j])))
-        dmax = 0.0
-        for i in range(n_rows):
-            dmax = max(dmax, abs(np.float64(d[i])))
-        if xmax == 0.0 or dmax == 0.0 or lr == 0.0:
-            continue
-        amp_d, amp_x, n_slots = pulse_amplitudes(xmax, dmax, lr, dw_min, bl, update_management, bl_management)
-        slot_count[:] = 0
-        for j in range(n_cols):
-            mask = _train(base_x, (b * n_cols + j) * 32, amp_x * abs(np.float64(x[j])), n_slots)
-            x_sign[j] = 1.0 if x[j] > 0 else -1.0
-            slot = 0
-            while mask:
-                if mask & np.uint64(1):
-                    slot_cols[slot, slot_count[slot]] = j
-                    slot_count[slot] += 1
-                mask >>= np.uint64(1)
-                slot += 1
-        for i in range(n_rows):
-            row_mask = _train(base_d, (b * n_rows + i) * 32, amp_d * abs(np.float64(d[i])), n_slots)
+    for i in range(n_rows):
+        row = weights[i]
+        dev_row = devices[i]
+        for b in range(n_batch):
+            if n_slots[b] == 0:
+                continue
+            row_mask = _train(base_d, (b * n_rows + i) * 32, amp_d[b] * abs(np.float64(ds[b, i])), n_slots[b])
             if not row_mask:
                 continue
-            d_sign = 1.0 if d[i] > 0 else -1.0
+            d_sign = 1.0 if ds[b, i] > 0 else -1.0
             cell0 = (b * n_rows + i) * n_cols
             # Within one update a device's weight is carried in float64 and stored once: rows
             # with pulses in several slots accumulate in a float64 copy of the row.
             several = (row_mask & (row_mask - np.uint64(1))) != 0
-            row = weights[i]
             if several:
                 for j in range(n_cols):
                     row_buffer[j] = row[j]
-            for slot in range(n_slots):
-                count = slot_count[slot]
-                if count == 0 or not (row_mask >> np.uint64(slot)) & np.uint64(1):
+            for slot in range(n_slots[b]):
+                first, last = start[b, slot], start[b, slot + 1]
+                if first == last or not (row_mask >> np.uint64(slot)) & np.uint64(1):
                     continue
+                count = last - first
                 total += count
-                lst = slot_cols[slot]
+                lst = cols[first:last]
                 if c2c > 0.0:
                     fill_normals(base_c2c, lst, count, MAX_SLOTS, cell0 * MAX_SLOTS + slot, raw, noise)
-                args = (devices[i], means, scales, lst, count, x_sign, d_sign, c2c, noise)
+                args = (dev_row, means, scales, lst, count, x_sign[b], d_sign, c2c, noise)
                 if several:
                     _apply_pulses(row_buffer, *args)
                 else:

@@ -35,6 +35,25 @@ def test_rng_scalar_kernels_match_the_array_forms():
     np.testing.assert_allclose(nor, rng.normal_np(base, idx), rtol=1e-13, atol=1e-13)
 
 
+def test_batched_normals_equal_the_scalar_draws_including_rejections():
+    @numba.njit
+    def scalar(base, cols, stride, offset):
+        out = np.empty(cols.size)
+        for k in range(cols.size):
+            out[k] = rng.normal(base, cols[k] * stride + offset)
+        return out
+
+    cols = np.sort(np.random.default_rng(0).choice(200_000, 50_000, replace=False)).astype(np.int32)
+    base = rng.call_base(np.uint64(3), np.uint64(4), rng.TAG_C2C)
+    raw, out = np.empty(cols.size, dtype=np.uint64), np.empty(cols.size)
+    rng.fill_normals(base, cols, cols.size, 64, 7, raw, out)
+    expected = scalar(base, cols, 64, 7)
+    assert np.array_equal(out, expected)
+    layer = (raw & np.uint64(255)).astype(np.int64)
+    u = 2.0 * ((raw >> np.uint64(11)).astype(np.float64) * 2.0**-53) - 1.0
+    assert (np.abs(u) >= rng._ZR[layer]).sum() > 100  # the slow path was exercised
+
+
 def test_normal_draws_are_standard_normal():
     z = rng.normal_np(rng.call_base_np(1, 2, 3), np.arange(1_000_000))
     assert abs(z.mean()) <= 5 / 1000

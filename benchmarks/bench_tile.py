@@ -114,9 +114,7 @@ def main() -> None:
         f"{'bwd ms':>7} {'pass':>5} {'gemv':>6} {'x/pass':>6} | {'update ms':>9} {'in window':>9}"
     )
     print(header)
-    print(
-        f"{'':>41}(x/pass: ms per bound-management pass / float32 GEMV ms; 'in window': per update, 100 per call)"
-    )
+    print("x/pass: ms per bound-management pass / float32 GEMV ms; in window: per update, 100 per call")
     print("-" * len(header))
     for r in results:
         shape = "x".join(map(str, r["shape"]))

@@ -19,9 +19,7 @@ def _root() -> None:
 
 
 # Command modules register themselves on import.
-from archsim.cli import presets  # noqa: E402,F401
-from archsim.cli import train  # noqa: E402,F401
-from archsim.cli import simulate  # noqa: E402,F401
+from archsim.cli import presets, simulate, train  # noqa: E402,F401
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ Config code imports neither SimPy nor Numba. Errors (:class:`ConfigError`) name 
 field and the allowed values.
 """
 
+from archsim.config.chip import ChipConfig, chip_presets, load_chip
 from archsim.config.errors import ConfigError
 from archsim.config.rpu import (
     ConstantStepDevice,
@@ -25,6 +26,7 @@ from archsim.config.workload import (
 
 __all__ = [
     "ArrayShape",
+    "ChipConfig",
     "ConfigError",
     "ConstantStepDevice",
     "FloatingPointRPUConfig",
@@ -34,12 +36,10 @@ __all__ = [
     "RPUConfig",
     "TrainingConfig",
     "WorkloadConfig",
+    "chip_presets",
+    "load_chip",
     "load_rpu",
     "load_workload",
     "rpu_presets",
     "workload_presets",
 ]
-
-from archsim.config.chip import ChipConfig, chip_presets, load_chip  # noqa: E402
-
-__all__ += ["ChipConfig", "chip_presets", "load_chip"]

@@ -10,11 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from archsim.config.errors import (
-    ConfigError,
-    format_validation_error,
     load_preset_data,
     resolve_preset,
     validate,
@@ -169,41 +167,10 @@ class ChipConfig(_Frozen):
     links: LinksConfig = LinksConfig()
 
 
-_VARIANTS = {
-    ("nlf",): (IdealNLFConfig, DigitalNLFConfig),
-    ("memory",): (IdealMemoryConfig, SRAMMemoryConfig),
-    ("links", "tile_nlf"): (IdealLinkConfig, WiredLinkConfig),
-    ("links", "nlf_memory"): (IdealLinkConfig, WiredLinkConfig),
-}
-
-
-def _check_variants(data: dict, source: str) -> None:
-    """Validate each ``kind:`` section against its own class first, so that an unknown key lists
-    the keys allowed for that kind (not those of another member of the union)."""
-    for loc, classes in _VARIANTS.items():
-        section = data
-        for part in loc:
-            section = section.get(part) if isinstance(section, dict) else None
-        if not isinstance(section, dict):
-            continue
-        cls = {c.model_fields["kind"].default: c for c in classes}.get(section.get("kind", classes[0]().kind))
-        if cls is None:
-            continue  # an unknown kind: the union reports the allowed ones
-        try:
-            cls.model_validate(section)
-        except ValidationError as err:
-            prefix = ".".join(loc)
-            lines = format_validation_error(err, cls, source).splitlines()
-            raise ConfigError(
-                "\n".join(line.replace(f"{source}: ", f"{source}: {prefix}.", 1) for line in lines)
-            ) from None
-
-
 def load_chip(name_or_path: str | Path) -> ChipConfig:
     """A chip preset by name (``models/chips/NAME.yaml``) or by path; may start with ``extends:``."""
     path = resolve_preset(name_or_path, CHIPS_DIR, "chip preset")
     data = load_preset_data(path, CHIPS_DIR, "chip preset")
-    _check_variants(data, str(path))
     return validate(ChipConfig, data, str(path))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -15,25 +15,39 @@ class ConfigError(ValueError):
     """Invalid configuration. The message names the source file, the field and what is allowed."""
 
 
-def _allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
-    """Field names allowed at ``loc`` (the parent of an unknown key), following nested models."""
-    current: Any = model
-    for part in loc[:-1]:
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation admits (through Annotated, unions, Optional, lists)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in get_args(annotation) for model in _models_in(arg)]
+
+
+def _tag_of(model: type[BaseModel]) -> Any:
+    kind = model.model_fields.get("kind")
+    return kind.default if kind is not None else None
+
+
+def _resolve_location(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[list[str], list[str] | None]:
+    """The location as the user wrote it (without union tags and list indices' brackets) and the
+    keys allowed where its last part sits, following nested models and ``kind:`` unions."""
+    candidates: list[type[BaseModel]] = [model]
+    shown: list[str] = []
+    for position, part in enumerate(loc):
+        last = position == len(loc) - 1
         if isinstance(part, int):
+            shown.append(str(part))
             continue
-        fields = getattr(current, "model_fields", None)
-        if fields is None:
-            return None
-        if part not in fields:
-            # A discriminated-union branch tag (e.g. 'analog') appears in the location.
+        tagged = [m for m in candidates if len(candidates) > 1 and _tag_of(m) == part]
+        if tagged and not last:
+            candidates = tagged  # a union member's tag, which the user did not write
             continue
-        annotation = fields[part].annotation
-        candidates = [annotation, *getattr(annotation, "__args__", ())]
-        current = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
-        if current is None:
-            return None
-    fields = getattr(current, "model_fields", None)
-    return sorted(fields) if fields is not None else None
+        shown.append(str(part))
+        if last:
+            break
+        owners = [m for m in candidates if part in m.model_fields]
+        candidates = [sub for m in owners for sub in _models_in(m.model_fields[part].annotation)]
+    allowed = sorted(candidates[0].model_fields) if len(candidates) == 1 else None
+    return shown, allowed
 
 
 def format_validation_error(err: ValidationError, model: type[BaseModel], source: str) -> str:
@@ -41,10 +55,10 @@ def format_validation_error(err: ValidationError, model: type[BaseModel], source
     lines = []
     for problem in err.errors():
         loc = tuple(problem["loc"])
-        path = ".".join(str(p) for p in loc) or "<top level>"
+        shown, allowed = _resolve_location(model, loc)
+        path = ".".join(shown) or "<top level>"
         message = problem["msg"]
         if problem["type"] == "extra_forbidden":
-            allowed = _allowed_fields(model, loc)
             message = f"unknown key '{loc[-1]}'"
             if allowed:
                 message += f"; allowed keys: {', '.join(allowed)}"

@@ -4,9 +4,10 @@
 Both compute, for each row ``v`` of ``vectors``, ``M @ v`` with ``M = W`` (forward) or ``W.T``
 (backward, ``transpose=True``), and record the number of array passes per vector.
 
-Random draws (sub-streams of the call): output noise of vector b, pass p, output i at index
-``(b * MAX_PASSES + p) * n_out + i``; stochastic rounding of input j at
-``(b * MAX_PASSES + p) * n_in + j``.
+Random draws: vector b of a call draws from the streams of ``counter + b``, so a batch of B vectors
+gives exactly what B single-vector calls with consecutive counters give. Output noise of pass p,
+output i is draw ``p * n_out + i`` of that vector's TAG_NOISE stream; stochastic rounding of input
+j is draw ``p * n_in + j`` of its TAG_ROUND stream.
 """
 
 from __future__ import annotations
@@ -64,10 +65,10 @@ def mvm(
         for j in range(n_in):
             if not np.isfinite(vectors[b, j]):
                 return b
-    base_noise = call_base(key, counter, TAG_NOISE)
-    base_round = call_base(key, counter, TAG_ROUND)
     u = np.empty(n_in, dtype=np.float32)
     for b in range(n_batch):
+        base_noise = call_base(key, counter + np.uint64(b), TAG_NOISE)
+        base_round = call_base(key, counter + np.uint64(b), TAG_ROUND)
         v = vectors[b]
         a = 1.0
         if noise_management:
@@ -86,7 +87,7 @@ def mvm(
                 x = np.float64(v[j]) / denom
                 if inp_res > 0.0:
                     if inp_sr:
-                        r = uniform(base_round, (b * MAX_PASSES + p) * n_in + j)
+                        r = uniform(base_round, p * n_in + j)
                         x = inp_res * np.rint(x / inp_res + r - 0.5)
                     else:
                         x = inp_res * np.rint(x / inp_res)
@@ -97,7 +98,7 @@ def mvm(
             for i in range(n_out):
                 y = np.float64(z[i])
                 if out_noise > 0.0:
-                    y += out_noise * normal(base_noise, (b * MAX_PASSES + p) * n_out + i)
+                    y += out_noise * normal(base_noise, p * n_out + i)
                 if out_res > 0.0:
                     y = out_res * np.rint(y / out_res)
                 if abs(y) > out_bound:
@@ -131,11 +132,11 @@ def mvm_reference(
     matrix = weights.T if transpose else weights
     n_batch, n_in = vectors.shape
     n_out = matrix.shape[0]
-    base_noise = call_base_np(key, counter, TAG_NOISE)
-    base_round = call_base_np(key, counter, TAG_ROUND)
     out = np.zeros((n_batch, n_out), dtype=np.float32)
     passes = np.ones(n_batch, dtype=np.int32)
     for b in range(n_batch):
+        base_noise = call_base_np(key, counter + b, TAG_NOISE)
+        base_round = call_base_np(key, counter + b, TAG_ROUND)
         v = vectors[b].astype(np.float64)
         a = np.abs(v).max() if noise_management else 1.0
         if a == 0.0:
@@ -145,14 +146,14 @@ def mvm_reference(
             x = v / (a * s)
             if inp_res > 0:
                 if inp_sr:
-                    r = uniform_np(base_round, (b * MAX_PASSES + p) * n_in + np.arange(n_in))
+                    r = uniform_np(base_round, p * n_in + np.arange(n_in))
                     x = inp_res * np.rint(x / inp_res + r - 0.5)
                 else:
                     x = inp_res * np.rint(x / inp_res)
                 x = np.clip(x, -1.0, 1.0)
             y = (matrix @ x.astype(np.float32)).astype(np.float64)
             if out_noise > 0:
-                y = y + out_noise * normal_np(base_noise, (b * MAX_PASSES + p) * n_out + np.arange(n_out))
+                y = y + out_noise * normal_np(base_noise, p * n_out + np.arange(n_out))
             if out_res > 0:
                 y = out_res * np.rint(y / out_res)
             saturated = bool(np.any(np.abs(y) > out_bound))

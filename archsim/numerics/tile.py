@@ -89,8 +89,9 @@ class AnalogTile:
     """An RPU cross-point array trained in place (NUMERICS.md): the analog twin of FloatingPointTile.
 
     Device-to-device parameters are drawn once from ``seed``; every later random draw is a pure
-    function of (seed, call counter, index), so the same seed and call sequence give the same
-    result, and the state to checkpoint is the weights plus one counter.
+    function of (seed, counter, index), where the counter counts the vectors (forward, backward)
+    and rank-1 updates processed so far. So the same seed and sequence of vectors give the same
+    result however they are batched, and the state to checkpoint is the weights plus one counter.
     """
 
     def __init__(self, out_size: int, in_size: int, rpu: RPUConfig, seed: int = 0):
@@ -155,7 +156,7 @@ class AnalogTile:
         )
         if status >= 0:
             raise non_finite_error(name)
-        self.counter += 1  # only a completed call consumes random numbers
+        self.counter += vectors.shape[0]  # only a completed call consumes random numbers
         self.last_passes = passes
         return out
 
@@ -198,7 +199,7 @@ class AnalogTile:
         )
         if pulses < 0:
             raise non_finite_error("x" if pulses == -1 else "d")
-        self.counter += 1
+        self.counter += xb.shape[0]
         self.last_pulses = pulses
 
     def state_dict(self) -> dict[str, Any]:

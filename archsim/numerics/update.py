@@ -19,10 +19,11 @@ per-cell branch (the step direction is selected arithmetically). A batch of upda
 window) is applied row by row, each row receiving its updates in order, so that the row's
 weights and device parameters are read from memory once per batch rather than once per update.
 
-Random draws of update b: the train slots of column j are the 32-bit halves of draws
-``(b * N + j) * 32 + k`` (k < ceil(BL / 2)) of sub-stream TAG_TRAIN_X, rows likewise on
-TAG_TRAIN_D; the cycle noise of the coincidence of device (i, j) in slot s is normal draw
-``((b * M + i) * N + j) * 64 + s`` of TAG_C2C.
+Random draws: update b of a call draws from the streams of ``counter + b``, so a batch of B updates
+gives exactly what B single updates with consecutive counters give. The train slots of column j
+are the 32-bit halves of draws ``j * 32 + k`` (k < ceil(BL / 2)) of that update's TAG_TRAIN_X
+stream, rows likewise on TAG_TRAIN_D; the cycle noise of the coincidence of device (i, j) in slot
+s is normal draw ``(i * N + j) * 64 + s`` of its TAG_C2C stream.
 """
 
 from __future__ import annotations
@@ -142,9 +143,11 @@ def pulsed_update(
         for i in range(n_rows):
             if not np.isfinite(ds[b, i]):
                 return -2
-    base_x = call_base(key, counter, TAG_TRAIN_X)
-    base_d = call_base(key, counter, TAG_TRAIN_D)
-    base_c2c = call_base(key, counter, TAG_C2C)
+    base_d = np.empty(n_batch, dtype=np.uint64)
+    base_c2c = np.empty(n_batch, dtype=np.uint64)
+    for b in range(n_batch):
+        base_d[b] = call_base(key, counter + np.uint64(b), TAG_TRAIN_D)
+        base_c2c[b] = call_base(key, counter + np.uint64(b), TAG_C2C)
     # Pass 1, per update b: the pulse amplitudes, the column trains inverted into per-slot column
     # lists (flat: slot s of update b is cols[start[b, s]:start[b, s + 1]]) and the row trains.
     n_slots = np.zeros(n_batch, dtype=np.int64)
@@ -163,8 +166,9 @@ def pulsed_update(
         amp_d[b], amp_x, n_slots[b] = pulse_amplitudes(
             xmax, dmax, lr, dw_min, bl, update_management, bl_management
         )
+        base_x = call_base(key, counter + np.uint64(b), TAG_TRAIN_X)
         for j in range(n_cols):
-            mask = _train(base_x, (b * n_cols + j) * 32, amp_x * abs(np.float64(xs[b, j])), n_slots[b])
+            mask = _train(base_x, j * 32, amp_x * abs(np.float64(xs[b, j])), n_slots[b])
             col_mask[b, j] = mask
             slot = 0
             while mask:
@@ -203,11 +207,11 @@ def pulsed_update(
         for b in range(n_batch):
             if n_slots[b] == 0:
                 continue
-            row_mask = _train(base_d, (b * n_rows + i) * 32, amp_d[b] * abs(np.float64(ds[b, i])), n_slots[b])
+            row_mask = _train(base_d[b], i * 32, amp_d[b] * abs(np.float64(ds[b, i])), n_slots[b])
             if not row_mask:
                 continue
             d_sign = 1.0 if ds[b, i] > 0 else -1.0
-            cell0 = (b * n_rows + i) * n_cols
+            cell0 = i * n_cols
             # Within one update a device's weight is carried in float64 and stored once: rows
             # with pulses in several slots accumulate in a float64 copy of the row.
             several = (row_mask & (row_mask - np.uint64(1))) != 0
@@ -222,7 +226,7 @@ def pulsed_update(
                 total += count
                 lst = cols[first:last]
                 if c2c > 0.0:
-                    fill_normals(base_c2c, lst, count, MAX_SLOTS, cell0 * MAX_SLOTS + slot, raw, noise)
+                    fill_normals(base_c2c[b], lst, count, MAX_SLOTS, cell0 * MAX_SLOTS + slot, raw, noise)
                 args = (dev_row, means, scales, lst, count, x_sign[b], d_sign, c2c, noise)
                 if several:
                     _apply_pulses(row_buffer, *args)
@@ -267,9 +271,6 @@ def pulsed_update_reference(
     """NumPy twin of :func:`pulsed_update` (same draws), vectorised over the devices slot by slot."""
     n_batch, n_cols = xs.shape
     n_rows = ds.shape[1]
-    base_x = call_base_np(key, counter, TAG_TRAIN_X)
-    base_d = call_base_np(key, counter, TAG_TRAIN_D)
-    base_c2c = call_base_np(key, counter, TAG_C2C)
     cols = np.arange(n_cols, dtype=np.uint64)
     rows = np.arange(n_rows, dtype=np.uint64)
     up, down, lo, hi = (means[k] * (1.0 + scales[k] * devices[..., k]) for k in range(4))
@@ -282,12 +283,15 @@ def pulsed_update_reference(
         amp_d, amp_x, n_slots = pulse_amplitudes.py_func(
             xmax, dmax, lr, dw_min, bl, update_management, bl_management
         )
-        train_x = _train_np(base_x, (b * n_cols + cols) * 32, amp_x * np.abs(x), n_slots)
-        train_d = _train_np(base_d, (b * n_rows + rows) * 32, amp_d * np.abs(d), n_slots)
+        base_x, base_d, base_c2c = (
+            call_base_np(key, counter + b, tag) for tag in (TAG_TRAIN_X, TAG_TRAIN_D, TAG_C2C)
+        )
+        train_x = _train_np(base_x, cols * 32, amp_x * np.abs(x), n_slots)
+        train_d = _train_np(base_d, rows * 32, amp_d * np.abs(d), n_slots)
         moving_down = (d[:, None] > 0) == (x[None, :] > 0)
         step = np.where(moving_down, down, up)
         direction = np.where(moving_down, -1.0, 1.0)
-        cell = (b * n_rows + rows[:, None]) * n_cols + cols[None, :]
+        cell = rows[:, None] * n_cols + cols[None, :]
         w = weights.astype(np.float64)  # carried in float64 within one update, stored once
         for slot in range(n_slots):
             hit = train_d[:, slot][:, None] & train_x[:, slot][None, :]

@@ -6,8 +6,11 @@ constant 1) and whose outputs are the stacked gate pre-activations i, f, o, g. T
 one tile of V x (m + 1) with input ``[h_t, 1]``. Everything else is digital (kernels.py).
 
 The tiles are only called through their interface (forward, backward, update), so the FP
-reference and the analog runs share every line here. Call order is fixed: layer by layer, time
-step by time step, then the softmax layer batched over the window.
+reference and the analog runs share every line here. The LSTM layers run through step-level
+methods (:meth:`LSTMNetwork.forward_step`, :meth:`LSTMNetwork.backward_step`), which training calls
+for a whole window and the co-simulation one array operation at a time, in the order the chip's
+schedule performs them; the softmax layer is batched over the window in training (the tiles'
+random draws do not depend on batching, so both give the same result).
 """
 
 from __future__ import annotations
@@ -89,17 +92,21 @@ class _Buffers:
             self.tanh_c.append(np.zeros((steps, batch, m), dt))
             self.dz.append(np.zeros((steps, batch, 4 * m), dt))
         self.hs = np.ones((steps, batch, m + 1), dt)  # softmax input [h, 1]
-        self.zeros = np.zeros((batch, m), dt)
+        # Backward: dL/dh_t of each layer's output from above, the carried dc and dh_{t+1}.
+        self.dh_above = [np.zeros((steps, batch, m), dt) for _ in net.input_sizes]
+        self.dc = [np.zeros((batch, m), dt) for _ in net.input_sizes]
+        self.dh_rec = [np.zeros((batch, m), dt) for _ in net.input_sizes]
 
 
 @dataclass
 class Window:
-    """What one forward pass leaves for the backward pass."""
+    """One window in flight: its buffers, inputs and what the forward pass leaves for backward."""
 
     buffers: _Buffers
     steps: int
     batch: int
-    inputs: np.ndarray
+    inputs: np.ndarray  # (T, B) symbol indices
+    targets: np.ndarray  # (T, B)
     masks: list[np.ndarray] | None
     loss: np.ndarray  # (T * B,) cross-entropy per character, nats
     grad_logits: np.ndarray  # (T * B, V)
@@ -156,6 +163,61 @@ class LSTMNetwork:
         shape = (steps, batch, self.hidden_size)
         return [(rng.random(shape) >= p).astype(self.dtype) * scale for _ in range(self.num_layers)]
 
+    def start_window(
+        self,
+        inputs: np.ndarray,
+        targets: np.ndarray,
+        masks: list[np.ndarray] | None = None,
+        fresh: bool = False,
+    ) -> Window:
+        """A window of ``inputs``, ``targets`` (T, B) symbol indices. ``fresh``: buffers of its own
+        (several windows in flight, as in the co-simulation), else reused between windows."""
+        steps, batch = inputs.shape
+        key = (steps, batch)
+        if fresh:
+            buf = _Buffers(self, steps, batch)
+        else:
+            if key not in self._buffers:
+                self._buffers[key] = _Buffers(self, steps, batch)
+            buf = self._buffers[key]
+        n = self.input_sizes[0]
+        u = buf.u[0]
+        u[:steps, :, :n] = 0
+        u[np.arange(steps)[:, None], np.arange(batch)[None, :], inputs] = 1
+        loss = np.zeros(steps * batch)
+        grad = np.zeros((steps * batch, self.vocab_size), self.dtype)
+        return Window(buf, steps, batch, inputs, targets, masks, loss, grad)
+
+    def forward_step(self, window: Window, layer: int, t: int, state: RecurrentState) -> None:
+        """Step ``t`` of LSTM ``layer``: one tile forward and the cell. Step 0 reads the carried
+        ``state``; the last step writes it back. Needs step ``t`` of the layer below done."""
+        buf, steps, m = window.buffers, window.steps, self.hidden_size
+        n = self.input_sizes[layer]
+        u, c = buf.u[layer], buf.c[layer]
+        if t == 0:
+            u[0, :, n : n + m] = state.h[layer]
+            c[0] = state.c[layer]
+        if layer > 0:
+            below = buf.u[layer - 1][t + 1, :, self.input_sizes[layer - 1] :][:, :m]
+            u[t, :, :n] = below * window.masks[layer - 1][t] if window.masks is not None else below
+        z = self.layer_tiles[layer].forward(u[t])
+        h_next = u[t + 1, :, n : n + m]
+        lstm_cell_forward(z, c[t], buf.gates[layer][t], c[t + 1], buf.tanh_c[layer][t], h_next)
+        if layer == self.num_layers - 1:
+            buf.hs[t, :, :m] = h_next * window.masks[layer][t] if window.masks is not None else h_next
+        if t == steps - 1:
+            state.h[layer][:] = u[steps, :, n : n + m]
+            state.c[layer][:] = c[steps]
+
+    def softmax_forward(self, window: Window, t: slice | int) -> None:
+        """Softmax tile forward, cross-entropy and its gradient for step(s) ``t``."""
+        buf, batch, m = window.buffers, window.batch, self.hidden_size
+        rows = _rows(t, batch)
+        logits = self.softmax_tile.forward(buf.hs[t].reshape(-1, m + 1))
+        loss, grad = softmax_cross_entropy(logits, window.targets[t].reshape(-1))
+        window.loss[rows] = loss
+        window.grad_logits[rows] = grad
+
     def forward(
         self,
         inputs: np.ndarray,
@@ -168,35 +230,42 @@ class LSTMNetwork:
         ``masks``: dropout masks for the non-recurrent connections (each layer's output towards the
         next layer or the softmax), or None for no dropout.
         """
-        steps, batch = inputs.shape
-        key = (steps, batch)
-        if key not in self._buffers:
-            self._buffers[key] = _Buffers(self, steps, batch)
-        buf = self._buffers[key]
-        m = self.hidden_size
-        x = None
-        for layer, tile in enumerate(self.layer_tiles):
-            n = self.input_sizes[layer]
-            u, c, gates, tanh_c = buf.u[layer], buf.c[layer], buf.gates[layer], buf.tanh_c[layer]
-            if layer == 0:
-                u[:steps, :, :n] = 0
-                u[np.arange(steps)[:, None], np.arange(batch)[None, :], inputs] = 1
-            else:
-                u[:steps, :, :n] = x
-            u[0, :, n : n + m] = state.h[layer]
-            c[0] = state.c[layer]
-            for t in range(steps):
-                z = tile.forward(u[t])
-                lstm_cell_forward(z, c[t], gates[t], c[t + 1], tanh_c[t], u[t + 1, :, n : n + m])
-            state.h[layer][:] = u[steps, :, n : n + m]
-            state.c[layer][:] = c[steps]
-            x = u[1:, :, n : n + m]
-            if masks is not None:
-                x = x * masks[layer]
-        buf.hs[:, :, :m] = x
-        logits = self.softmax_tile.forward(buf.hs.reshape(steps * batch, m + 1))
-        loss, grad = softmax_cross_entropy(logits, targets.reshape(-1))
-        return Window(buf, steps, batch, inputs, masks, loss, grad.astype(self.dtype, copy=False))
+        window = self.start_window(inputs, targets, masks)
+        for layer in range(self.num_layers):
+            for t in range(window.steps):
+                self.forward_step(window, layer, t, state)
+        self.softmax_forward(window, slice(None))
+        return window
+
+    def softmax_backward(self, window: Window, t: slice | int) -> None:
+        """Softmax tile backward for step(s) ``t``: dL/dh of the top layer. A slice runs in reverse
+        time order, as the hardware does (t = T-1 first)."""
+        dh_above = window.buffers.dh_above[self.num_layers - 1]
+        dh = self.softmax_tile.backward(window.grad_logits[_rows(t, window.batch)][::-1])[::-1]
+        dh_above[t] = dh[:, : self.hidden_size].reshape(dh_above[t].shape)
+
+    def backward_step(self, window: Window, layer: int, t: int) -> None:
+        """Step ``t`` of LSTM ``layer`` backward: the cell, then the tile backward (except at step 0
+        of the input layer: nothing lies below it or before the window). Steps run T-1 down to 0;
+        needs step ``t`` of the layer above (or the softmax) and step ``t + 1`` of this layer."""
+        buf, m = window.buffers, self.hidden_size
+        n = self.input_sizes[layer]
+        dc, dh_rec = buf.dc[layer], buf.dh_rec[layer]
+        if t == window.steps - 1:
+            dc[:] = 0
+            dh_rec[:] = 0
+        dh_above = buf.dh_above[layer][t]
+        if window.masks is not None:
+            dh_above = dh_above * window.masks[layer][t]
+        dz = buf.dz[layer][t]
+        saved = (buf.gates[layer][t], buf.c[layer][t], buf.tanh_c[layer][t])
+        lstm_cell_backward(dh_above, dh_rec, dc, *saved, dz)
+        if layer == 0 and t == 0:
+            return
+        du = self.layer_tiles[layer].backward(dz)
+        dh_rec[:] = du[:, n : n + m]
+        if layer > 0:
+            buf.dh_above[layer - 1][t] = du[:, :n]
 
     def backward(self, window: Window) -> list[tuple[np.ndarray, np.ndarray]]:
         """BPTT through the window (truncated at its start). Returns per tile (X (R, cols), D (R, rows)).
@@ -204,35 +273,32 @@ class LSTMNetwork:
         R = T * B rows in time order; ``D[r]`` is dL/d(output) at step r for the summed loss, so
         ``W -= lr * D.T @ X`` is SGD and ``tile.update(X, D, lr)`` the same as rank-1 updates.
         """
-        buf, steps, batch = window.buffers, window.steps, window.batch
-        m = self.hidden_size
-        d_soft = window.grad_logits
-        dx = self.softmax_tile.backward(d_soft)[:, :m].reshape(steps, batch, m)
-        pairs = []
+        self.softmax_backward(window, slice(None))
         for layer in range(self.num_layers - 1, -1, -1):
-            tile, n = self.layer_tiles[layer], self.input_sizes[layer]
-            dh_above = dx * window.masks[layer] if window.masks is not None else dx
-            gates, c, tanh_c, dz = buf.gates[layer], buf.c[layer], buf.tanh_c[layer], buf.dz[layer]
-            dc = np.zeros((batch, m), self.dtype)
-            dh_rec = buf.zeros
-            dx = np.empty((steps, batch, n), self.dtype) if layer > 0 else None
-            for t in range(steps - 1, -1, -1):
-                lstm_cell_backward(dh_above[t], dh_rec, dc, gates[t], c[t], tanh_c[t], dz[t])
-                if layer == 0 and t == 0:
-                    break  # nothing below the input layer and nothing before the window
-                du = tile.backward(dz[t])
-                dh_rec = du[:, n : n + m]
-                if dx is not None:
-                    dx[t] = du[:, :n]
-            cols = n + m + 1
-            pairs.append(
-                (buf.u[layer][:steps].reshape(steps * batch, cols), dz.reshape(steps * batch, 4 * m))
-            )
-        pairs.reverse()
-        pairs.append((buf.hs.reshape(steps * batch, m + 1), d_soft))
+            for t in range(window.steps - 1, -1, -1):
+                self.backward_step(window, layer, t)
+        return self.update_pairs(window)
+
+    def update_pairs(self, window: Window) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per tile (input layer first, softmax last): the window's inputs X (R, cols) and output
+        gradients D (R, rows), R = T * B rows in time order."""
+        buf, r, m = window.buffers, window.steps * window.batch, self.hidden_size
+        pairs = [
+            (buf.u[layer][: window.steps].reshape(r, n + m + 1), buf.dz[layer].reshape(r, 4 * m))
+            for layer, n in enumerate(self.input_sizes)
+        ]
+        pairs.append((buf.hs.reshape(r, m + 1), window.grad_logits))
         return pairs
 
     def update(self, pairs: list[tuple[np.ndarray, np.ndarray]], lr: float) -> None:
         """One ``tile.update`` per tile (input layer first, softmax last): T rank-1 updates each."""
         for tile, (x, d) in zip(self.tiles, pairs, strict=True):
             tile.update(x, d, lr)
+
+
+def _rows(t: slice | int, batch: int) -> slice:
+    """The rows (t-major, B per step) of step(s) ``t`` in the flattened (T * B, ...) arrays."""
+    if isinstance(t, slice):
+        start, stop, _ = t.indices(10**12)
+        return slice(start * batch, None if t.stop is None else stop * batch)
+    return slice(t * batch, (t + 1) * batch)

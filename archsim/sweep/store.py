@@ -1,0 +1,121 @@
+"""The sweep database: SQLite (stdlib, WAL), one row per point, one transaction per finished point.
+
+Schema (docs/sweep.md): table ``points`` with fixed columns, one column per headline figure
+(:data:`archsim.sweep.task.FIGURES`) and one column per axis, named by its dotted path.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from archsim.sweep.points import Point
+from archsim.sweep.task import FIGURES
+
+FIXED_COLUMNS = (
+    ("sweep", "TEXT NOT NULL"),
+    ("point_id", "TEXT NOT NULL"),
+    ("point_index", "INTEGER"),
+    ("command", "TEXT"),
+    ("status", "TEXT NOT NULL"),
+    ("error", "TEXT"),
+    ("wall_seconds", "REAL"),
+    ("started_at", "TEXT"),
+    ("finished_at", "TEXT"),
+    ("worker", "TEXT"),
+    ("axes", "TEXT"),
+    ("config", "TEXT"),
+    ("result", "TEXT"),
+)
+FIGURE_TYPES = {"memory_fits": "INTEGER", "error_findings": "INTEGER", "peak_memory_bytes": "INTEGER"}
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_value(value: Any) -> Any:
+    """Numbers and strings as they are, booleans as 0/1, anything else as JSON text."""
+    if value is None or isinstance(value, int | float | str):
+        return value
+    return json.dumps(value, sort_keys=True)
+
+
+class SweepStore:
+    """The results of one or more sweeps in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, isolation_level=None)  # explicit transactions below
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        columns = [f"{name} {kind}" for name, kind in FIXED_COLUMNS]
+        columns += [f"{f} {FIGURE_TYPES.get(f, 'REAL')}" for f in FIGURES]
+        self.db.execute(
+            f"CREATE TABLE IF NOT EXISTS points ({', '.join(columns)}, PRIMARY KEY (sweep, point_id))"
+        )
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> SweepStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def columns(self) -> list[str]:
+        return [row[1] for row in self.db.execute("PRAGMA table_info(points)")]
+
+    def ensure_axis_columns(self, names: list[str]) -> None:
+        """One column per axis (its dotted path); added when a sweep file gains an axis."""
+        have = set(self.columns())
+        for name in names:
+            if name not in have:
+                self.db.execute(f"ALTER TABLE points ADD COLUMN {_quote(name)}")
+
+    def done_ids(self, sweep: str) -> set[str]:
+        rows = self.db.execute("SELECT point_id FROM points WHERE sweep = ? AND status = 'done'", (sweep,))
+        return {row[0] for row in rows}
+
+    def record(self, sweep: str, point: Point, outcome: dict[str, Any]) -> None:
+        """Write one point's outcome (done or failed) in its own transaction."""
+        figures = outcome.get("figures") or {}
+        row: dict[str, Any] = {
+            "sweep": sweep,
+            "point_id": point.point_id,
+            "point_index": point.index,
+            "command": point.config.command.kind,
+            "status": outcome["status"],
+            "error": outcome.get("error"),
+            "wall_seconds": outcome.get("wall_seconds"),
+            "started_at": outcome.get("started_at"),
+            "finished_at": outcome.get("finished_at"),
+            "worker": outcome.get("worker"),
+            "axes": json.dumps(point.axis_values, sort_keys=True),
+            "config": json.dumps(point.config.model_dump(mode="json"), sort_keys=True),
+            "result": None if outcome.get("result") is None else json.dumps(outcome["result"]),
+        }
+        row.update({f: _sql_value(figures.get(f)) for f in FIGURES})
+        row.update({name: _sql_value(value) for name, value in point.axis_values.items()})
+        names = ", ".join(_quote(k) for k in row)
+        marks = ", ".join("?" for _ in row)
+        with self.db:  # BEGIN ... COMMIT
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute(f"INSERT OR REPLACE INTO points ({names}) VALUES ({marks})", list(row.values()))
+
+    def rows(self, sweep: str) -> list[dict[str, Any]]:
+        """Every row of a sweep, in point order, as dicts (JSON columns decoded)."""
+        cur = self.db.execute("SELECT * FROM points WHERE sweep = ? ORDER BY point_index", (sweep,))
+        names = [d[0] for d in cur.description]
+        out = []
+        for values in cur.fetchall():
+            row = dict(zip(names, values, strict=True))
+            for key in ("axes", "config", "result"):
+                if row[key] is not None:
+                    row[key] = json.loads(row[key])
+            out.append(row)
+        return out

@@ -1,0 +1,93 @@
+"""What a worker runs for one point: a pure function of the point's configuration to plain data.
+
+A point that raises is returned as ``failed`` with its error text (the sweep goes on); the
+headline figures are the columns of the results table (see docs/sweep.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import time
+from typing import Any
+
+from archsim.chip.results import ChipResult
+from archsim.sweep.spec import PointConfig
+
+#: Headline figures, one column each in the results table; None where a command does not give it.
+FIGURES = (
+    "teraops_per_s",
+    "ideal_peak_teraops_per_s",
+    "peak_fraction",
+    "teraops_per_w",
+    "ns_per_char",
+    "ns_per_window",
+    "step_latency_ns",
+    "window_latency_ns",
+    "epoch_seconds",
+    "energy_pj_per_char_total",
+    "peak_memory_bytes",
+    "memory_fits",
+    "error_findings",
+    "test_ce",
+)
+
+
+def chip_figures(r: ChipResult) -> dict[str, Any]:
+    """The headline figures of a chip result."""
+    return {
+        "teraops_per_s": r.teraops_per_s,
+        "ideal_peak_teraops_per_s": r.ideal_peak_teraops_per_s,
+        "peak_fraction": r.peak_fraction,
+        "teraops_per_w": r.teraops_per_w,
+        "ns_per_char": r.ns_per_char,
+        "ns_per_window": r.ns_per_window,
+        "step_latency_ns": r.step_latency_ns,
+        "window_latency_ns": r.window_latency_ns,
+        "epoch_seconds": r.epoch_seconds,
+        "energy_pj_per_char_total": r.energy_pj_per_char.get("total"),
+        "peak_memory_bytes": r.memory.get("peak_occupancy_bytes"),
+        "memory_fits": r.memory.get("fits"),
+        "error_findings": sum(f.level == "error" for f in r.findings),
+    }
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def _execute(config: PointConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    command = config.command
+    if command.kind == "simulate":
+        from archsim.chip import simulate
+
+        run = simulate(
+            config.workload, config.chip, command.schedule, command.streams,
+            max_windows=command.budget.max_windows,
+        )  # fmt: skip
+        result = run.result()
+        return {**chip_figures(result), "test_ce": None}, result.to_dict()
+    from archsim.sweep.cosim_adapter import run_cosim
+
+    chip_result, test_ce, data = run_cosim(config)
+    return {**chip_figures(chip_result), "test_ce": test_ce}, data
+
+
+def run_point(payload: dict[str, Any]) -> dict[str, Any]:
+    """Run one point (``Point.payload()``); never raises for a failure of the point itself."""
+    started, t0 = _now(), time.perf_counter()
+    out: dict[str, Any] = {
+        "point_id": payload["point_id"],
+        "started_at": started,
+        "worker": socket.gethostname(),
+    }
+    try:
+        config = PointConfig.model_validate(payload["config"])
+        figures, result = _execute(config)
+        out.update(status="done", error=None, figures=figures, result=result)
+    except Exception as err:  # a failing point is a result, not the end of the sweep
+        text = str(err).strip() or type(err).__name__
+        out.update(status="failed", error=f"{type(err).__name__}: {text}", figures={}, result=None)
+    out["finished_at"] = _now()
+    out["wall_seconds"] = time.perf_counter() - t0
+    return out

@@ -11,9 +11,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from archsim.cli import app
-from archsim.config import ConfigError, load_rpu, load_workload
-from archsim.config.errors import resolve_preset
-from archsim.paths import REPORTS_DIR, WORKLOADS_DIR
+from archsim.config import ConfigError, load_rpu
+from archsim.paths import REPORTS_DIR
 
 #: Exit codes: 1 bad input, 3 diverged, 130 interrupted (checkpoint written).
 EXIT_DIVERGED = 3
@@ -67,7 +66,7 @@ def train_command(
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Train WORKLOAD with every weight on tiles of RPU; report test cross-entropy (nats/char)."""
-    from archsim.train.data import load_corpus
+    from archsim.train.data import load_workload_corpus
     from archsim.train.trainer import TrainOptions, train
 
     console = Console(stderr=True)
@@ -88,13 +87,7 @@ def train_command(
     except ConfigError as err:
         _fail(console, f"--rpu: {err}")
     try:
-        wl_path = resolve_preset(workload, WORKLOADS_DIR, "workload")
-        wl = load_workload(wl_path)
-        corpus_ref = wl.corpus
-        if not Path(corpus_ref).is_absolute() and not Path(corpus_ref).exists():
-            beside = wl_path.parent / corpus_ref
-            corpus_ref = str(beside) if beside.exists() else corpus_ref
-        corpus = load_corpus(corpus_ref, wl.vocab_size, source=f"{wl_path}")
+        wl, corpus = load_workload_corpus(workload)
     except ConfigError as err:
         _fail(console, f"WORKLOAD: {err}")
     rpu_name = Path(rpu).stem

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from archsim.config.errors import ConfigError
+from archsim.config.errors import ConfigError, resolve_preset
+from archsim.config.workload import WorkloadConfig, load_workload
 from archsim.paths import WORKLOADS_DIR
 
 DATA_DIR = WORKLOADS_DIR / "data"
@@ -128,3 +129,15 @@ def load_corpus(corpus: str, vocab_size: int | None = None, source: str = "workl
             f"{symbols.shape[0]} distinct byte values; set vocab_size: {symbols.shape[0]}"
         )
     return Corpus(name=str(corpus), symbols=symbols, train=indices[:n_train], test=indices[n_train:])
+
+
+def load_workload_corpus(workload: str | Path) -> tuple[WorkloadConfig, Corpus]:
+    """A workload preset (name or path) and its corpus; a relative corpus path is looked up in the
+    working directory, then beside the workload file. Errors name the workload file."""
+    path = resolve_preset(workload, WORKLOADS_DIR, "workload")
+    config = load_workload(path)
+    corpus = config.corpus
+    if not Path(corpus).is_absolute() and not Path(corpus).exists():
+        beside = path.parent / corpus
+        corpus = str(beside) if beside.exists() else corpus
+    return config, load_corpus(corpus, config.vocab_size, source=str(path))

@@ -52,6 +52,16 @@ def chip_figures(r: ChipResult) -> dict[str, Any]:
     }
 
 
+def _worker_name() -> str:
+    """The Dask worker's address, or the host name outside a worker."""
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().address)
+    except (ImportError, ValueError):
+        return socket.gethostname()
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
@@ -79,7 +89,7 @@ def run_point(payload: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "point_id": payload["point_id"],
         "started_at": started,
-        "worker": socket.gethostname(),
+        "worker": _worker_name(),
     }
     try:
         config = PointConfig.model_validate(payload["config"])

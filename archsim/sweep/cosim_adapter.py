@@ -1,18 +1,15 @@
 """The one place the sweep calls the co-simulation (``archsim.cosim``, issue 5).
 
-Written against the expected interface::
-
-    archsim.cosim.cosimulate(workload, chip, rpu, chars: int, seed: int, streams: int = 1) -> CosimResult
-
-where ``CosimResult.chip`` is a :class:`~archsim.chip.results.ChipResult`, ``CosimResult.train``
-a training result with ``test_ce`` (a number, or a curve whose last value is the final one), and
-``CosimResult.to_json()`` its plain data. If the real interface differs, only this module changes.
+Written against ``archsim.cosim.cosimulate(workload, chip, rpu, corpus, options: CosimOptions,
+rpu_name="", progress=None) -> (CosimResult, trace)``, where ``CosimResult.chip`` is a
+:class:`~archsim.chip.results.ChipResult` (None when training diverged), ``CosimResult.train.test_ce``
+the last test cross-entropy and ``CosimResult.to_dict()`` its plain data. If that interface
+changes, only this module changes.
 """
 
 from __future__ import annotations
 
 import importlib
-import json
 from typing import Any
 
 from archsim.sweep.spec import PointConfig
@@ -20,40 +17,41 @@ from archsim.sweep.spec import PointConfig
 UNAVAILABLE = "cosim points need archsim cosim (issue 5), not available in this version"
 
 
-def _cosimulate():
+def _cosim_module():
     try:
         module = importlib.import_module("archsim.cosim")
     except ImportError:
         return None
-    return getattr(module, "cosimulate", None)
+    if not all(hasattr(module, name) for name in ("cosimulate", "CosimOptions")):
+        return None
+    return module
 
 
 def cosim_available() -> bool:
-    """True when ``archsim.cosim.cosimulate`` can be imported."""
-    return _cosimulate() is not None
-
-
-def final_test_ce(train: Any) -> float | None:
-    """The final test cross-entropy of a training result (a number or a curve)."""
-    ce = getattr(train, "test_ce", None)
-    if isinstance(ce, list | tuple):
-        ce = ce[-1] if ce else None
-    if isinstance(ce, dict):  # a curve as {chars: ce}
-        ce = ce[max(ce)] if ce else None
-    return None if ce is None else float(ce)
+    """True when ``archsim.cosim`` provides ``cosimulate`` and ``CosimOptions``."""
+    return _cosim_module() is not None
 
 
 def run_cosim(config: PointConfig) -> tuple[Any, float | None, dict[str, Any]]:
-    """Co-simulate one point: (its ChipResult, the final test cross-entropy, the full result as data)."""
-    cosimulate = _cosimulate()
-    if cosimulate is None:
+    """Co-simulate one point: (its ChipResult, the final test cross-entropy, the result as data).
+    Raises when training diverged (the point is recorded as failed with the message)."""
+    cosim = _cosim_module()
+    if cosim is None:
         raise RuntimeError(UNAVAILABLE)
-    command = config.command
-    result = cosimulate(
-        config.workload, config.chip, config.rpu, chars=command.budget.chars, seed=command.seed,
+    from archsim.train.data import load_corpus
+
+    command, budget, workload = config.command, config.command.budget, config.workload
+    corpus = load_corpus(workload.corpus, workload.vocab_size, source=f"workload '{workload.name}'")
+    options = cosim.CosimOptions(
+        chars=budget.chars,
+        seed=command.seed,
         streams=command.streams,
-    )  # fmt: skip
-    data = result.to_json()
-    if isinstance(data, str):
-        data = json.loads(data)
-    return result.chip, final_test_ce(result.train), data
+        schedule=command.schedule,
+        eval_chars=budget.eval_chars,
+        eval_every=budget.eval_every or budget.chars,
+        timing_only=False,
+    )
+    result, _trace = cosim.cosimulate(workload, config.chip, config.rpu, corpus, options)
+    if result.chip is None or result.status != "completed":
+        raise RuntimeError(f"cosim {result.status}: {result.message}")
+    return result.chip, result.train.test_ce, result.to_dict()

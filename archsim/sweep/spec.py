@@ -43,13 +43,20 @@ class SimulateCommand(_Frozen):
 class CosimBudget(_Frozen):
     """How much training one ``cosim`` point does."""
 
-    chars: int = Field(ge=1, description="Training characters co-simulated.")
+    chars: int = Field(ge=1, description="Training characters co-simulated (over all streams).")
+    eval_chars: int | None = Field(
+        100_000, ge=2, description="Test characters evaluated (a prefix of the test split); None: all."
+    )
+    eval_every: int | None = Field(
+        None, ge=1, description="Training characters between evaluations; None: only at the end."
+    )
 
 
 class CosimCommand(_Frozen):
     """``archsim cosim`` at every point: training accuracy and chip timing from one run."""
 
     kind: Literal["cosim"] = "cosim"
+    schedule: Literal["sequential", "dataflow"] = Field("dataflow", description="Pipeline schedule.")
     streams: int = Field(1, ge=1, le=64, description="Independent sequences in flight.")
     seed: int = Field(0, ge=0, description="Seed of the training run (weights, device variation, data).")
     budget: CosimBudget

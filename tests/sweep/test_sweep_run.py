@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
 
 import pytest
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 
 from archsim.cli import app
 from archsim.sweep import SweepStore, dask_client, load_sweep, run_sweep
+from archsim.sweep.cosim_adapter import cosim_available
 from archsim.sweep.report import write_report
 
 # Six points; the two with one tile cannot map the workload (2 tiles needed) and fail.
@@ -111,3 +113,34 @@ def test_cli_bad_sweep_file_fails_before_running(tmp_path):
     assert result.exit_code == 2
     assert "chip.tile.adc.count_per_tile: Input should be greater than or equal to 1" in result.output
     assert not (tmp_path / "x.sqlite").exists()
+
+
+@pytest.mark.skipif(not cosim_available(), reason="archsim cosim (issue 5) not in this version")
+def test_cosim_points_record_test_cross_entropy(client, tmp_path):
+    rng = random.Random(0)
+    corpus = tmp_path / "abc.txt"
+    corpus.write_text("".join(rng.choice("abc") for _ in range(4000)))
+    body = """\
+    command: {kind: cosim, seed: 0, budget: {chars: 400, eval_chars: 200}}
+    axes:
+      input:
+        zip:
+          rpu: [rpu-baseline, rpu-7bit, rpu-5bit-sr]
+          chip.tile.dac.bits: [5, 7, 5]
+        labels: [5-bit nearest, 7-bit nearest, 5-bit SR]
+    """
+    path = write_sweep(tmp_path, body, name="cosim-small")
+    (tmp_path / "tiny.yaml").write_text(
+        (tmp_path / "tiny.yaml").read_text().replace("corpus: warpeace", f"corpus: {corpus}")
+    )
+    sweep = load_sweep(path)
+    db = tmp_path / "cosim.sqlite"
+    summary = run_sweep(sweep, db, client)
+    with SweepStore(db) as store:
+        rows = store.rows("cosim-small")
+    assert summary.done == 3, [r["error"] for r in rows]
+    assert all(r["test_ce"] > 0 and r["teraops_per_s"] > 0 for r in rows)
+    speed = {r["input"]: r["teraops_per_s"] for r in rows}
+    assert speed["7-bit nearest"] < speed["5-bit nearest"]  # 63 input slots instead of 15
+    html = write_report(sweep, rows, tmp_path / "report").read_text()
+    assert "throughput vs test cross-entropy" in html

@@ -1,0 +1,490 @@
+"""The report's figures as plain data: headline tables, findings and the data of every chart.
+
+Everything here is a pure function of the results (``ReportInput``); the output is what
+``figures.json`` holds and what the charts, the HTML page and the Markdown summary draw.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from archsim.report.inputs import ReportInput, number
+
+#: Stable element ids of the charts (the HTML page and its test rely on them).
+UTILIZATION = "chart-utilization"
+GANTT = "chart-gantt"
+BREAKDOWN = "chart-breakdown"
+ENERGY = "chart-energy"
+CE_CHARS = "chart-ce-chars"
+CE_CHIP_TIME = "chart-ce-chip-time"
+
+#: The Gantt shows the operations of the first windows of every stream ...
+GANTT_WINDOWS = 2
+#: ... in this many time bins (about one pixel each) ...
+GANTT_RESOLUTION = 800
+#: ... as at most this many bars (the earliest; the time axis is cut where they end).
+GANTT_MAX_BARS = 6000
+#: The detail panel shows this many of the first operations, unmerged.
+GANTT_DETAIL_OPS = 200
+
+#: Breakdown categories in drawing order, with their labels (unknown ones follow, named as they are).
+BREAKDOWN_LABELS = {
+    "busy": "busy",
+    "extra_passes": "extra passes",
+    "nlf": "waiting for NLF",
+    "memory": "waiting for memory",
+    "link": "waiting for links",
+    "dependency": "waiting for another array",
+    "schedule": "waiting for the schedule",
+    "fill": "pipeline fill",
+    "drain": "drain",
+}
+#: Unit classes of the utilization chart, in drawing order.
+UNIT_CLASSES = ("tile", "dac", "adc", "nlf", "link", "memory", "other")
+#: Trace operation phases, from the first letter of an operation's name (``f_mvm lstm1 t3``).
+PHASES = {"f": "forward", "b": "backward", "u": "update"}
+#: Rows of the Gantt by trace process name, in drawing order.
+PROCESS_ORDER = ("tile", "nlf", "link", "memory")
+
+
+def _natural(name: str) -> list[Any]:
+    """Sort key that puts tile2 before tile10."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
+def _fmt(value: Any, spec: str, unit: str = "") -> str:
+    v = number(value)
+    if v is None:
+        return "n/a"
+    return f"{v:{spec}}" + (f" {unit}" if unit else "")
+
+
+def _row(figure: str, value: Any, text: str, card: str | None = None, card_note: str = "") -> dict[str, Any]:
+    """One headline figure; with ``card`` (a short text) it is also shown as a card on the page."""
+    return {"figure": figure, "value": value, "text": text, "card": card, "card_note": card_note}
+
+
+# -- headline figures ---------------------------------------------------------------------------
+
+
+def _pct(fraction: Any) -> str:
+    v = number(fraction)
+    return _fmt(None if v is None else 100 * v, ".1f", "%")
+
+
+def chip_headline(c: dict[str, Any]) -> list[dict[str, Any]]:
+    """Headline figures of a chip result (rows with a ``card`` are also shown as cards)."""
+    tops, peak, frac = c["teraops_per_s"], c["ideal_peak_teraops_per_s"], c["peak_fraction"]
+    tpw = c.get("teraops_per_w")
+    tpw_text = _fmt(tpw, ".2f", "TeraOps/W") if number(tpw) is not None else "not modelled"
+    peak_text = _fmt(peak, ".2f", "TeraOps/s")
+    rows = [
+        _row("Throughput", tops, _fmt(tops, ".2f", "TeraOps/s"), _fmt(tops, ".2f", "TeraOps/s")),
+        _row("Of the ideal peak", frac, f"{_pct(frac)} of {peak_text}", _pct(frac), f"of {peak_text}"),
+        _row("Energy efficiency", tpw, tpw_text, tpw_text),
+        _row(
+            "Time per character",
+            c["ns_per_char"],
+            _fmt(c["ns_per_char"], ".1f", "ns"),
+            _fmt(c["ns_per_char"], ".1f", "ns"),
+        ),
+    ]
+    if "epoch_seconds" in c:
+        detail = []
+        if "windows_per_epoch" in c:
+            detail.append(f"{c['windows_per_epoch']:,} windows per stream")
+        if "chars_per_epoch" in c:
+            detail.append(f"{c['chars_per_epoch']:,} chars")
+        short = _fmt(c["epoch_seconds"], ".3f", "s")
+        text = short + (f" ({', '.join(detail)})" if detail else "")
+        note = f"{c['chars_per_epoch']:,} chars" if "chars_per_epoch" in c else ""
+        rows.append(_row("Epoch", c["epoch_seconds"], text, short, note))
+    if "step_latency_ns" in c:
+        text = _fmt(c["step_latency_ns"], ".0f", "ns")
+        rows.append(_row("Step latency", c["step_latency_ns"], text, text, "one time step through the stack"))
+    if "window_latency_ns" in c:
+        us = number(c["window_latency_ns"])
+        rows.append(
+            _row(
+                "Window latency", c["window_latency_ns"], _fmt(None if us is None else us / 1e3, ".2f", "µs")
+            )
+        )
+    energy = c["energy_pj_per_char"].get("total")
+    if energy is not None:
+        nj = number(energy)
+        rows.append(_row("Energy per character", energy, _fmt(None if nj is None else nj / 1e3, ".1f", "nJ")))
+    busy = c["breakdown"].get("busy")
+    rows.append(_row("Busiest array", c["busiest_array"], f"{c['busiest_array']} (busy {_pct(busy)})"))
+    mem = c.get("memory") or {}
+    if "peak_occupancy_bytes" in mem:
+        cap = mem.get("capacity_bytes")
+        cap_text = "unlimited" if cap is None else f"{cap / 2**20:.1f} MiB"
+        fits = "" if mem.get("fits", True) else " (does not fit)"
+        peak_mib = mem["peak_occupancy_bytes"] / 2**20
+        rows.append(
+            _row("Peak memory", mem["peak_occupancy_bytes"], f"{peak_mib:.2f} MiB of {cap_text}{fits}")
+        )
+    s = c.get("steady_state") or {}
+    if s:
+        text = (
+            f"periodic every {s.get('period_windows')} window(s) from window {s.get('first_periodic_window')}"
+            if s.get("periodic")
+            else "no exact period: averaged over the simulated windows"
+        )
+        rows.append(_row("Steady state", s.get("periodic"), text))
+    if "simulated_operations" in c:
+        rows.append(
+            _row(
+                "Simulation",
+                c.get("wall_seconds"),
+                f"{c['simulated_operations']:,} operations, {c.get('simulated_events', 0):,} events, "
+                f"{_fmt(c.get('wall_seconds'), '.2f', 's')} wall clock",
+            )
+        )
+    return rows
+
+
+def train_headline(t: dict[str, Any]) -> list[dict[str, Any]]:
+    """Headline figures of a training result (rows with a ``card`` are also shown as cards)."""
+    test_ce, train_ce = t.get("test_ce"), t.get("train_ce")
+    nats = number(test_ce)
+    bits = "" if nats is None else f"{nats / math.log(2):.3f} bits/char"
+    rows = [
+        _row(
+            "Final test cross-entropy",
+            test_ce,
+            _fmt(test_ce, ".4f", "nats/char") + (f" ({bits})" if bits else ""),
+            _fmt(test_ce, ".3f", "nats/char"),
+            bits,
+        ),
+        _row(
+            "Train cross-entropy",
+            train_ce,
+            _fmt(train_ce, ".4f", "nats/char"),
+            _fmt(train_ce, ".3f", "nats/char"),
+        ),
+    ]
+    chars = t.get("chars_trained")
+    if chars is None and t["curve"]:
+        chars = t["curve"][-1]["chars"]
+    if chars is not None:
+        epochs = f"{t['epochs']:.3f} epochs" if number(t.get("epochs")) is not None else ""
+        rows.append(
+            _row(
+                "Characters trained",
+                chars,
+                f"{chars:,}" + (f" ({epochs})" if epochs else ""),
+                f"{chars:,}",
+                epochs,
+            )
+        )
+    if "ms_per_char" in t:
+        text = _fmt(t["ms_per_char"], ".4f", "ms/char")
+        rows.append(
+            _row(
+                "Simulator speed",
+                t["ms_per_char"],
+                text + " (wall clock, training only)",
+                text,
+                "simulator wall clock",
+            )
+        )
+    if "status" in t:
+        rows.append(_row("Status", t["status"], f"{t['status']}: {t.get('message', '')}".rstrip(": ")))
+    setup = [
+        f"{k.replace('_', ' ')} {t[k]}"
+        for k in ("rpu", "seed", "learning_rate", "dropout", "bptt_steps")
+        if k in t
+    ]
+    if setup:
+        rows.append(_row("Setup", None, ", ".join(setup)))
+    if "eval_chars" in t:
+        streams = f" in {t['eval_streams']} streams" if "eval_streams" in t else ""
+        rows.append(_row("Evaluation", t["eval_chars"], f"{t['eval_chars']:,} test characters{streams}"))
+    return rows
+
+
+def findings(chip: dict[str, Any] | None, train: dict[str, Any] | None) -> list[dict[str, str]]:
+    """Chip findings (level, field, message), and a training run that did not complete."""
+    out = [
+        {
+            "level": str(f.get("level", "")),
+            "field": str(f.get("field", "")),
+            "message": str(f.get("message", "")),
+        }
+        for f in (chip or {}).get("findings", [])
+        if isinstance(f, dict)
+    ]
+    status = (train or {}).get("status")
+    if status not in (None, "completed"):
+        level = "error" if status == "diverged" else "warning"
+        out.append(
+            {"level": level, "field": "train.status", "message": f"{status}: {train.get('message', '')}"}
+        )
+    return out
+
+
+# -- chart data ---------------------------------------------------------------------------------
+
+
+def unit_class(unit: str) -> str:
+    """tile, dac, adc, nlf, link, memory or other, from a unit name (``tile3.adc``, ``link:lstm1``)."""
+    if unit.endswith(".dac"):
+        return "dac"
+    if unit.endswith(".adc"):
+        return "adc"
+    for cls in ("tile", "nlf", "link", "memory"):
+        if unit.startswith(cls):
+            return cls
+    return "other"
+
+
+def utilization(c: dict[str, Any]) -> dict[str, Any]:
+    """Busy fraction of every unit, grouped by class (tiles, DAC banks, ADC banks, NLF, links, memory)."""
+    items = [(u, number(v) or 0.0) for u, v in c["utilization"].items()]
+    items.sort(key=lambda kv: (UNIT_CLASSES.index(unit_class(kv[0])), _natural(kv[0])))
+    return {
+        "title": "Utilization per unit",
+        "units": [u for u, _ in items],
+        "classes": [unit_class(u) for u, _ in items],
+        "fraction": [v for _, v in items],
+    }
+
+
+def breakdown(c: dict[str, Any]) -> dict[str, Any]:
+    """Where the time of every array goes; the busiest array first."""
+    by_array = c.get("breakdown_by_array") or {c["busiest_array"]: c["breakdown"]}
+    busiest = c["busiest_array"]
+    arrays = sorted(by_array, key=lambda a: (a != busiest, _natural(a)))
+    keys = list(BREAKDOWN_LABELS) + sorted({k for b in by_array.values() for k in b} - set(BREAKDOWN_LABELS))
+    keys = [k for k in keys if any((number(by_array[a].get(k)) or 0.0) > 0 for a in arrays)]
+    return {
+        "title": f"Where the time of the arrays goes (busiest: {busiest})",
+        "arrays": arrays,
+        "busiest": busiest,
+        "categories": keys,
+        "labels": [BREAKDOWN_LABELS.get(k, k.replace("_", " ")) for k in keys],
+        "fraction": {k: [number(by_array[a].get(k)) or 0.0 for a in arrays] for k in keys},
+    }
+
+
+def energy(c: dict[str, Any]) -> dict[str, Any] | None:
+    """Energy per character by component in nJ, largest first; None when the chip models no energy."""
+    parts = [(k, number(v) or 0.0) for k, v in c["energy_pj_per_char"].items() if k != "total"]
+    total = sum(v for _, v in parts)
+    if total <= 0:
+        return None
+    parts.sort(key=lambda kv: -kv[1])
+    return {
+        "title": "Energy per character by component",
+        "components": [k.replace("_", " ") for k, _ in parts],
+        "nj_per_char": [v / 1e3 for _, v in parts],
+        "share": [v / total for _, v in parts],
+        "total_nj_per_char": total / 1e3,
+    }
+
+
+def ce_curve(t: dict[str, Any]) -> dict[str, Any] | None:
+    """Test (and train) cross-entropy against training characters; None without curve points."""
+    pts = [p for p in t["curve"] if number(p.get("chars")) is not None]
+    if not pts:
+        return None
+    return {
+        "title": "Test cross-entropy against training characters",
+        "chars": [p["chars"] for p in pts],
+        "test_ce": [number(p.get("test_ce")) for p in pts],
+        "train_ce": [number(p.get("train_ce")) for p in pts],
+    }
+
+
+def ce_chip_time(t: dict[str, Any]) -> dict[str, Any] | None:
+    """Test cross-entropy against simulated chip time; None unless curve points carry ``chip_seconds``."""
+    pts = [p for p in t["curve"] if number(p.get("chip_seconds")) is not None]
+    if not pts:
+        return None
+    return {
+        "title": "Test cross-entropy against simulated chip time",
+        "chip_seconds": [p["chip_seconds"] for p in pts],
+        "test_ce": [number(p.get("test_ce")) for p in pts],
+        "chars": [p["chars"] for p in pts],
+    }
+
+
+def _phase(name: str) -> str:
+    head = name.split(" ", 1)[0]
+    return PHASES.get(head[:1], "other") if "_" in head else "other"
+
+
+def _bin(ops: list[tuple[float, float, int, str]], rows: int, t0: float, t1: float) -> list[list[Any]]:
+    """Bars of the overview: the time axis cut into GANTT_RESOLUTION bins; per row and bin, the phase
+    that takes most of the bin and the busy share of the bin (in quarters); equal neighbours joined."""
+    n = GANTT_RESOLUTION
+    width = (t1 - t0) / n
+    phases = [*PHASES.values(), "other"]
+    busy = [[[0.0] * n for _ in phases] for _ in range(rows)]
+    for start, end, row, phase in ops:
+        acc = busy[row][phases.index(phase)]
+        first, last = int((start - t0) / width), min(int((end - t0) / width), n - 1)
+        for b in range(first, last + 1):
+            lo, hi = t0 + b * width, t0 + (b + 1) * width
+            acc[b] += max(0.0, min(end, hi) - max(start, lo))
+    bars: list[list[Any]] = []
+    for row in range(rows):
+        run: list[Any] | None = None
+        for b in range(n):
+            shares = [busy[row][k][b] / width for k in range(len(phases))]
+            total = min(1.0, sum(shares))
+            level = math.ceil(4 * total - 1e-9) / 4 if total > 1e-9 else 0.0
+            key = (phases[max(range(len(phases)), key=shares.__getitem__)], level) if level else None
+            if run is not None and (run[3], run[4]) == key:
+                run[1] = t0 + (b + 1) * width
+            elif key is not None:
+                run = [t0 + b * width, t0 + (b + 1) * width, row, key[0], key[1]]
+                bars.append(run)
+            else:
+                run = None
+    bars.sort(key=lambda b: (b[0], b[2]))
+    return bars
+
+
+def gantt(trace: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Timeline of the first windows (rows: units with timed operations), from Chrome trace events.
+
+    Times in µs as in the trace; None without timed operations. The overview is binned (see ``_bin``:
+    a lighter bar is a unit busy for part of the bin); at most GANTT_MAX_BARS bars are kept (the
+    earliest), and the note says so when that cuts the range. The detail panel draws the first
+    GANTT_DETAIL_OPS operations one by one.
+    """
+    process: dict[Any, str] = {}
+    threads: dict[tuple[Any, Any], str] = {}
+    for e in trace:
+        if e.get("ph") == "M" and isinstance(e.get("args"), dict):
+            if e.get("name") == "process_name":
+                process[e.get("pid")] = str(e["args"].get("name", e.get("pid")))
+            elif e.get("name") == "thread_name":
+                threads[e.get("pid"), e.get("tid")] = str(e["args"].get("name", e.get("tid")))
+    ops = []
+    for e in trace:
+        ts, dur = number(e.get("ts")), number(e.get("dur"))
+        if e.get("ph") != "X" or ts is None or dur is None or dur <= 0:
+            continue
+        window = e["args"].get("window") if isinstance(e.get("args"), dict) else None
+        ops.append((ts, ts + dur, (e.get("pid"), e.get("tid")), str(e.get("name", "")), window))
+    if not ops:
+        return None
+    keys = {o[2] for o in ops}  # units that never take time (ideal ones) get no row
+    windowed = any(isinstance(o[4], int) for o in ops)
+    if windowed:
+        ops = [o for o in ops if not isinstance(o[4], int) or o[4] < GANTT_WINDOWS]
+    ops.sort(key=lambda o: (o[0], o[1]))
+
+    def row_key(k: tuple[Any, Any]) -> tuple[Any, ...]:
+        proc = process.get(k[0], "")
+        rank = PROCESS_ORDER.index(proc) if proc in PROCESS_ORDER else len(PROCESS_ORDER)
+        return (rank, proc, _natural(threads.get(k, f"{proc} {k[1]}")))
+
+    ordered = sorted(keys, key=row_key)
+    index = {k: n for n, k in enumerate(ordered)}
+    rows = [threads.get(k, f"{process.get(k[0], k[0])} {k[1]}") for k in ordered]
+    t0, t1 = ops[0][0], max(o[1] for o in ops)
+    bars = _bin([(o[0], o[1], index[o[2]], _phase(o[3])) for o in ops], len(rows), t0, t1)
+    capped = len(bars) > GANTT_MAX_BARS
+    if capped:
+        t1 = bars[GANTT_MAX_BARS][0]
+        bars = bars[:GANTT_MAX_BARS]
+    detail_ops = ops[: GANTT_DETAIL_OPS + 1]
+    d1 = detail_ops[-1][0] if len(detail_ops) > GANTT_DETAIL_OPS else max(o[1] for o in detail_ops)
+    detail = [o for o in detail_ops if o[0] < d1]
+    span = "the first window" if GANTT_WINDOWS == 1 else f"the first {GANTT_WINDOWS} windows"
+    note = (f"{span} of every stream, " if windowed else "") + (
+        f"{len(ops):,} operations in {GANTT_RESOLUTION:,} time bins; a bar's colour is the phase "
+        "that takes most of a bin, a lighter bar a unit busy for part of it"
+    )
+    if capped:
+        note += f"; capped at {GANTT_MAX_BARS:,} bars, so only the first {t1 - t0:.4g} µs are drawn"
+    return {
+        "title": "Pipeline timeline of " + (span if windowed else "the trace"),
+        "rows": rows,
+        "range_us": [t0, t1],
+        "bars": {
+            "start_us": [b[0] for b in bars],
+            "end_us": [b[1] for b in bars],
+            "row": [b[2] for b in bars],
+            "phase": [b[3] for b in bars],
+            "busy": [b[4] for b in bars],
+        },
+        "detail": {
+            "title": f"Detail: the first {len(detail)} operations, one bar each",
+            "range_us": [t0, d1],
+            "start_us": [o[0] for o in detail],
+            "end_us": [o[1] for o in detail],
+            "row": [index[o[2]] for o in detail],
+            "phase": [_phase(o[3]) for o in detail],
+            "name": [o[3] for o in detail],
+        },
+        "operations": len(ops),
+        "capped": capped,
+        "note": note,
+    }
+
+
+# -- all of it ----------------------------------------------------------------------------------
+
+
+def title(chip: dict[str, Any] | None, train: dict[str, Any] | None) -> tuple[str, str]:
+    """Page title and subtitle."""
+    src = chip or train or {}
+    workload = src.get("workload") or (train or {}).get("workload") or "result"
+    parts = []
+    if chip is not None:
+        parts.append(f"{chip.get('schedule', '?')} schedule, {chip.get('streams', '?')} stream(s)")
+    if train is not None and "rpu" in train:
+        parts.append(f"weights on {train['rpu']} tiles")
+    where = []
+    if chip is not None and "chip" in chip and isinstance(chip["chip"], str):
+        where.append(f"on {chip['chip']}")
+    if chip is None and train is not None and "rpu" in train:
+        where.append(f"trained on {train['rpu']}")
+    return " ".join([workload, *where]), "; ".join(parts)
+
+
+def build(inp: ReportInput) -> dict[str, Any]:
+    """All figures of one result directory (the content of ``figures.json``)."""
+    chip, train = inp.chip, inp.train
+    charts: dict[str, Any] = {}
+    notes: dict[str, str] = {}
+    if chip is not None:
+        charts[UTILIZATION] = utilization(chip)
+        if inp.trace is None:
+            notes[GANTT] = "no trace.json in this directory: no pipeline timeline"
+        else:
+            g = gantt(inp.trace)
+            if g is None:
+                notes[GANTT] = "trace.json holds no timed operation (ideal units take no time)"
+            else:
+                charts[GANTT] = g
+        charts[BREAKDOWN] = breakdown(chip)
+        e = energy(chip)
+        if e is None:
+            notes[ENERGY] = "this chip models no energy"
+        else:
+            charts[ENERGY] = e
+    if train is not None:
+        for chart_id, data in ((CE_CHARS, ce_curve(train)), (CE_CHIP_TIME, ce_chip_time(train))):
+            if data is not None:
+                charts[chart_id] = data
+    kind = "+".join(k for k, v in (("chip", chip), ("train", train)) if v is not None)
+    head, sub = title(chip, train)
+    return {
+        "kind": kind,
+        "title": head,
+        "subtitle": sub,
+        "chip_headline": chip_headline(chip) if chip is not None else None,
+        "train_headline": train_headline(train) if train is not None else None,
+        "findings": findings(chip, train),
+        "charts": charts,
+        "notes": notes,
+        "files": {"result": "result.json", "trace": "trace.json" if inp.trace is not None else None},
+    }

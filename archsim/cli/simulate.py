@@ -102,6 +102,10 @@ def simulate_command(
         for path in trace_paths:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
+    if out is not None:
+        from archsim.report import render
+
+        console.print(f"report: {render(out)}", highlight=False, soft_wrap=True)
     for f in result.findings:
         err.print(
             f"[red]{f.level}:[/red] {f.field}: {f.message}", markup=True, highlight=False, soft_wrap=True

@@ -139,6 +139,9 @@ def train_command(
         f"{result.chars_trained} chars ({result.epochs:.3f} epochs), {ms}; results in {out_dir}",
         highlight=False,
     )
+    from archsim.report import render
+
+    console.print(f"report: {render(out_dir)}", highlight=False, soft_wrap=True)
     if result.status == "diverged":
         console.print(f"[red]diverged:[/red] {result.message}", highlight=False)
         raise typer.Exit(EXIT_DIVERGED)

@@ -164,3 +164,11 @@ def mvm_reference(
             s *= 2.0
         passes[b] = p
     return out, passes
+
+
+@jit
+def exact_mvm(weights, vectors, transpose, out):
+    """Exact products of each row of ``vectors``, one GEMV per vector: a batch gives bit for bit
+    what single-vector calls give (a matrix-matrix product would round differently)."""
+    for b in range(vectors.shape[0]):
+        out[b] = np.dot(vectors[b], weights) if transpose else np.dot(weights, vectors[b])

@@ -19,12 +19,16 @@ import numpy as np
 from archsim.config.rpu import FloatingPointRPUConfig, IOConfig, RPUConfig
 from archsim.numerics.checks import as_matrix, as_vectors, check_lr, non_finite_error
 from archsim.numerics.devices import BMAX, BMIN, DeviceArrays, sample_devices
-from archsim.numerics.mvm import mvm, scale_cap
+from archsim.numerics.mvm import exact_mvm, mvm, scale_cap
 from archsim.numerics.update import pulsed_update
 
 
 class FloatingPointTile:
-    """Ideal floating-point (float32) weights: exact MVMs and ``W -= lr * outer(d, x)``."""
+    """Ideal floating-point (float32) weights: exact MVMs and ``W -= lr * outer(d, x)``.
+
+    Like the analog tile, a batch of vectors gives bit for bit what the same vectors one call at a
+    time give (one GEMV per vector), so that training and the co-simulation agree exactly.
+    """
 
     def __init__(self, out_size: int, in_size: int, rpu: FloatingPointRPUConfig | None = None, seed: int = 0):
         if out_size < 1 or in_size < 1:
@@ -42,16 +46,20 @@ class FloatingPointTile:
     def get_weights(self) -> np.ndarray:
         return self._weights.copy()
 
+    def _mvm(self, vectors: np.ndarray, transpose: bool, n_out: int) -> np.ndarray:
+        out = np.empty((vectors.shape[0], n_out), dtype=np.float32)
+        exact_mvm(self._weights, vectors, transpose, out)
+        self.last_passes = np.ones(vectors.shape[0], dtype=np.int32)
+        return out
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         xb, single = as_vectors(x, "x", self.in_size)
-        y = xb @ self._weights.T
-        self.last_passes = np.ones(xb.shape[0], dtype=np.int32)
+        y = self._mvm(xb, False, self.out_size)
         return y[0] if single else y
 
     def backward(self, d: np.ndarray) -> np.ndarray:
         db, single = as_vectors(d, "d", self.out_size)
-        z = db @ self._weights
-        self.last_passes = np.ones(db.shape[0], dtype=np.int32)
+        z = self._mvm(db, True, self.in_size)
         return z[0] if single else z
 
     def update(self, x: np.ndarray, d: np.ndarray, lr: float) -> None:

@@ -1,0 +1,181 @@
+"""The numerics behind the chip's schedule: every array operation runs on the real vectors.
+
+:class:`NumericsExecutor` is the chip scheduler's hook (``archsim.chip.schedule.ArrayOpHook``).
+The scheduler calls it when an array operation starts, in the order the hardware performs the
+operations; it runs that operation on the tiles (forward or backward MVM with the digital cell
+work that follows it, or one rank-1 update) and returns the number of bound-management passes
+the MVM took, which the chip charges as array cycles. With K streams, the updates of one stream
+and the reads of another interleave on the shared weights exactly as the schedule says.
+
+A tile's rank-1 updates are held back and applied as one batch just before the tile is next
+read (its next MVM, an evaluation, the end of the run): a read still sees every update the
+schedule put before it, and the analog tiles' random draws do not depend on batching. With one
+stream every tile then sees the same vectors in the same order and batches as in ``archsim train``
+(forward t = 0..T-1, backward T-1..0, the window's updates), so the weights after n windows are
+bit-identical to training's, for floating point too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from archsim.chip.schedule import ArrayOp
+from archsim.train.lstm import LSTMNetwork, RecurrentState, Window
+
+#: Windows in the running mean that the divergence test looks at (as in training).
+DIVERGE_WINDOWS = 10
+
+
+class CosimDiverged(RuntimeError):
+    """The loss or the gradients became NaN/inf, or the running loss exceeded the threshold."""
+
+
+@dataclass
+class _Stream:
+    """One independent sequence: its part of the training text and its recurrent state."""
+
+    text: np.ndarray
+    state: RecurrentState
+    pos: int = 0
+
+
+@dataclass
+class _InFlight:
+    """A window being executed: its buffers, the update operations still to run, and the passes
+    of its operations (every tile of a split array reports those of its logical operation)."""
+
+    window: Window
+    updates_left: int
+    passes: dict[tuple[str, str, int], int]
+
+
+class NumericsExecutor:
+    """Runs each scheduled array operation on the tiles of ``net`` and reports its passes.
+
+    Call :meth:`flush` before reading the tiles from outside (evaluation, the final weights).
+    ``texts``: the training text of each stream (symbol indices); ``masks_rng`` draws the dropout
+    masks when a window starts; ``on_window_done(stream, window, loss)`` is called when the last
+    update of a window has run (the weights then hold that window's updates).
+    """
+
+    def __init__(
+        self,
+        net: LSTMNetwork,
+        array_names: list[str],
+        texts: list[np.ndarray],
+        steps: int,
+        learning_rate: float,
+        dropout: float,
+        masks_rng: np.random.Generator,
+        diverge_ce: float,
+        on_window_done: Callable[[int, int, float], None],
+    ) -> None:
+        if len(array_names) != len(net.tiles):
+            raise ValueError(f"array_names: expected {len(net.tiles)} names, got {array_names}")
+        self.net = net
+        self.index = {name: k for k, name in enumerate(array_names)}
+        self.streams = [_Stream(text, net.new_state()) for text in texts]
+        self.steps = steps
+        self.lr = learning_rate
+        self.dropout = dropout
+        self.masks_rng = masks_rng
+        self.diverge_ce = diverge_ce
+        self.on_window_done = on_window_done
+        self.in_flight: dict[tuple[int, int], _InFlight] = {}
+        self.recent: deque[float] = deque(maxlen=DIVERGE_WINDOWS)
+        self.pending: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in net.tiles]
+        self.pass_stats: dict[tuple[str, str], list[int]] = {}  # (array, verb) -> [ops, passes, max]
+
+    # -- the hook --------------------------------------------------------------------------------
+
+    def __call__(self, op: ArrayOp) -> int:
+        run = self.in_flight.get((op.stream, op.window)) or self._start(op.stream, op.window)
+        key = (op.verb, op.array, op.step)
+        passes = run.passes.get(key)
+        if passes is None:
+            try:
+                passes = run.passes[key] = self._execute(op, run)
+            except ValueError as err:
+                if "NaN or inf" not in str(err):
+                    raise
+                raise CosimDiverged(f"{op.verb} of {op.array} at step {op.step}: {err}") from None
+            if op.verb == "update" and run.updates_left == 0:
+                self._finish(op.stream, op.window)
+        return passes
+
+    def _execute(self, op: ArrayOp, run: _InFlight) -> int:
+        window, net = run.window, self.net
+        a, t = self.index[op.array], op.step
+        softmax = a == len(net.tiles) - 1
+        tile = net.tiles[a]
+        if op.verb == "update":
+            x, d = net.update_pairs(window)[a]
+            if not np.isfinite(d[t]).all():
+                raise CosimDiverged(f"the gradient of {op.array} became NaN/inf")
+            self.pending[a].append((x[t], d[t]))
+            run.updates_left -= 1
+            return 1
+        self.flush(a)
+        if op.verb == "forward":
+            if softmax:
+                net.softmax_forward(window, t)
+                if t == self.steps - 1:
+                    self._check_loss(window)
+            else:
+                net.forward_step(window, a, t, self.streams[op.stream].state)
+        elif softmax:
+            net.softmax_backward(window, t)
+        else:
+            net.backward_step(window, a, t)
+            if a == 0 and t == 0:
+                return 1  # the chip runs it, but its result is never used: no numerics
+        passes = int(tile.last_passes.max())
+        stats = self.pass_stats.setdefault((op.array, op.verb), [0, 0, 0])
+        stats[0] += 1
+        stats[1] += passes
+        stats[2] = max(stats[2], passes)
+        return passes
+
+    def flush(self, tile: int | None = None) -> None:
+        """Apply the held-back updates of one tile (all tiles: None), in schedule order."""
+        for a in range(len(self.pending)) if tile is None else (tile,):
+            if self.pending[a]:
+                xs, ds = zip(*self.pending[a], strict=True)
+                self.net.tiles[a].update(np.stack(xs), np.stack(ds), self.lr)
+                self.pending[a].clear()
+
+    # -- windows ---------------------------------------------------------------------------------
+
+    def _start(self, stream: int, index: int) -> _InFlight:
+        """A window of ``stream`` starts: its characters, dropout masks and buffers."""
+        s, steps = self.streams[stream], self.steps
+        if s.pos + steps + 1 > len(s.text):  # the stream's text is used up: start over, fresh state
+            s.pos = 0
+            s.state.reset()
+        seq = s.text[s.pos : s.pos + steps + 1]
+        s.pos += steps
+        masks = self.net.dropout_masks(self.masks_rng, self.dropout, steps) if self.dropout > 0 else None
+        window = self.net.start_window(seq[:-1, None], seq[1:, None], masks, fresh=True)
+        run = self.in_flight[stream, index] = _InFlight(window, steps * len(self.net.tiles), {})
+        return run
+
+    def _check_loss(self, window: Window) -> None:
+        loss = float(window.loss.mean(dtype=np.float64))
+        if not math.isfinite(loss):
+            raise CosimDiverged("the training loss became NaN/inf")
+        self.recent.append(loss)
+        running = sum(self.recent) / len(self.recent)
+        if len(self.recent) == self.recent.maxlen and running > self.diverge_ce:
+            raise CosimDiverged(
+                f"mean training CE of the last {len(self.recent)} windows is {running:.3f} nats/char, "
+                f"above the divergence threshold {self.diverge_ce:.3f}"
+            )
+
+    def _finish(self, stream: int, index: int) -> None:
+        run = self.in_flight.pop((stream, index))
+        self.on_window_done(stream, index, float(run.window.loss.mean(dtype=np.float64)))

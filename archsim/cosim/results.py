@@ -1,0 +1,74 @@
+"""Results of a co-simulation: plain data that serializes to JSON (the report reads only these)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from archsim.chip.results import ChipResult
+
+
+@dataclass
+class CosimCurvePoint:
+    """One evaluation: after ``chars`` training characters, at ``chip_seconds`` of simulated chip time."""
+
+    chars: int
+    test_ce: float  # nats per character
+    train_ce: float | None  # mean training CE since the previous point (dropout on)
+    chip_seconds: float
+
+
+@dataclass
+class CosimTraining:
+    """The accuracy half: what the numerics learned while the chip ran."""
+
+    learning_rate: float
+    dropout: float
+    bptt_steps: int
+    test_ce: float | None  # last evaluation
+    train_ce: float | None
+    chars_trained: int
+    eval_chars: int
+    eval_streams: int
+    curve: list[CosimCurvePoint] = field(default_factory=list)
+
+
+@dataclass
+class PassStats:
+    """Bound-management passes of one kind of array operation over the run."""
+
+    array: str
+    verb: str  # forward or backward
+    operations: int
+    mean_passes: float
+    max_passes: int
+    extra_passes: int  # passes beyond the first, summed: extra array cycles
+
+
+@dataclass
+class CosimResult:
+    """The outcome of ``archsim cosim``: accuracy and timing from the same events."""
+
+    workload: str
+    chip_name: str
+    rpu: str
+    seed: int
+    streams: int
+    schedule: str
+    status: str  # completed | diverged
+    message: str
+    chip: ChipResult | None  # over the simulated windows, passes included; None if diverged
+    train: CosimTraining
+    passes: list[PassStats]
+    timing_only: dict[str, float]  # the same windows without numerics (every MVM one pass)
+    wall_seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def write_json(self, path: str | Path) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")

@@ -1,0 +1,133 @@
+"""Co-simulation: the chip's schedule drives the numerics (issue 5)."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pytest
+
+from archsim.config import load_chip, load_rpu
+from archsim.cosim import CosimOptions, Cosimulation
+from archsim.paths import WORKLOADS_DIR
+from archsim.train.checkpoint import CHECKPOINT_NAME, load_checkpoint
+from archsim.train.data import load_workload_corpus
+from archsim.train.trainer import TrainOptions, train
+
+
+@pytest.fixture(scope="module")
+def workload_file(tmp_path_factory):
+    """A two-layer LSTM of 8 on the first 30,000 characters of War and Peace, with dropout."""
+    folder = tmp_path_factory.mktemp("cosim")
+    with gzip.open(WORKLOADS_DIR / "data" / "warpeace_input.txt.gz", "rb") as f:
+        text = f.read(30_000)
+    (folder / "corpus.txt").write_bytes(text)
+    vocab = len(set(text))
+    (folder / "tiny.yaml").write_text(
+        f"name: tiny\ncorpus: corpus.txt\nvocab_size: {vocab}\n"
+        "model: {kind: lstm, hidden_size: 8, num_layers: 2}\n"
+        "training: {learning_rate: 0.05, dropout: 0.25, bptt_steps: 20}\n"
+    )
+    return folder / "tiny.yaml"
+
+
+@pytest.mark.parametrize("rpu_name", ["fp", "rpu-baseline"])
+def test_one_stream_cosim_and_train_reach_the_same_weights(workload_file, tmp_path, rpu_name):
+    workload, corpus = load_workload_corpus(workload_file)
+    rpu = load_rpu(rpu_name)
+    chars = 400  # 20 windows: the masks, the carried state and the tiles' streams all matter
+    trained = train(
+        workload,
+        rpu,
+        corpus,
+        TrainOptions(out_dir=tmp_path, chars=chars, eval_chars=300, eval_every=200, seed=7),
+    )
+    trained_tiles = load_checkpoint(tmp_path / CHECKPOINT_NAME)["tiles"]
+    cosim = Cosimulation(
+        workload,
+        load_chip("baseline"),
+        rpu,
+        corpus,
+        CosimOptions(chars=chars, eval_chars=300, eval_every=200, seed=7, timing_only=False),
+    )
+    result, _ = cosim.run()
+    assert result.status == "completed" and result.train.chars_trained == trained.chars_trained == chars
+    for tile, state in zip(cosim.net.tiles, trained_tiles, strict=True):
+        assert np.array_equal(tile.get_weights(), state["weights"])
+    assert [p.chars for p in result.train.curve] == [p.chars for p in trained.curve] == [0, 200, 400]
+    if rpu_name == "fp":  # analog evaluation draws noise at another point of the tiles' streams
+        assert [p.test_ce for p in result.train.curve] == [p.test_ce for p in trained.curve]
+    chip_times = [p.chip_seconds for p in result.train.curve]
+    assert chip_times[0] == 0 and chip_times[1] < chip_times[2] == pytest.approx(
+        result.chip.ns_per_char * chars * 1e-9, rel=0.2
+    )
+
+
+def test_bound_management_passes_slow_the_chip_down(workload_file):
+    """A timing difference only the co-simulation sees: saturated MVMs are repeated (bound
+    management), and every repeat is another array cycle."""
+    workload, corpus = load_workload_corpus(workload_file)
+    base = load_rpu("rpu-baseline")
+    # A low output bound saturates often, so that the data-dependent passes show in a short run.
+    io = base.forward.model_copy(update={"out_bound": 0.5})
+    rpu = base.model_copy(update={"forward": io, "backward": io})
+    result, trace = Cosimulation(
+        workload, load_chip("baseline"), rpu, corpus, CosimOptions(chars=200, eval_chars=100)
+    ).run()
+    extra = sum(p.extra_passes for p in result.passes)
+    assert extra > 0 and max(p.max_passes for p in result.passes) > 1
+    assert result.chip.ns_per_char > result.timing_only["ns_per_char"]
+    assert result.timing_only["slowdown_from_numerics"] > 1
+    assert result.chip.breakdown_by_array and any(
+        b["extra_passes"] > 0 for b in result.chip.breakdown_by_array.values()
+    )
+    assert trace and all(e["ph"] in ("X", "M") for e in trace)
+
+
+def test_the_dac_resolution_of_the_rpu_sets_the_encoding_time(workload_file):
+    workload, corpus = load_workload_corpus(workload_file)
+    times = {}
+    for name in ("rpu-baseline", "rpu-7bit"):
+        options = CosimOptions(chars=100, eval_chars=50, timing_only=False)
+        result, _ = Cosimulation(workload, load_chip("baseline"), load_rpu(name), corpus, options).run()
+        times[name] = result.chip.ns_per_char
+    assert times["rpu-7bit"] > times["rpu-baseline"]  # 63 input slots instead of 15
+
+
+def test_streams_share_the_weights_and_runs_are_deterministic(workload_file):
+    workload, corpus = load_workload_corpus(workload_file)
+    rpu = load_rpu("rpu-baseline")
+    runs = []
+    for _ in range(2):
+        cosim = Cosimulation(
+            workload,
+            load_chip("baseline"),
+            rpu,
+            corpus,
+            CosimOptions(chars=400, streams=2, eval_chars=100, seed=1, timing_only=False),
+        )
+        result, _ = cosim.run()
+        runs.append((result, [t.get_weights() for t in cosim.net.tiles]))
+    (a, wa), (b, wb) = runs
+    assert a.streams == 2 and a.train.chars_trained == 400 and a.status == "completed"
+    assert all(np.array_equal(x, y) for x, y in zip(wa, wb, strict=True))
+    assert a.train.curve == b.train.curve and a.chip.ns_per_char == b.chip.ns_per_char
+
+
+def test_divergence_stops_the_run_with_a_message(workload_file):
+    workload, corpus = load_workload_corpus(workload_file)
+    options = CosimOptions(chars=2000, eval_chars=50, learning_rate=500.0, timing_only=False)
+    result, trace = Cosimulation(workload, load_chip("paper-ideal"), load_rpu("fp"), corpus, options).run()
+    assert result.status == "diverged" and result.chip is None and trace == []
+    assert "divergence threshold" in result.message or "NaN" in result.message
+
+
+def test_bad_options_name_the_argument(workload_file):
+    workload, corpus = load_workload_corpus(workload_file)
+    chip, rpu = load_chip("baseline"), load_rpu("fp")
+    with pytest.raises(ValueError, match="chars: expected a positive number"):
+        Cosimulation(workload, chip, rpu, corpus, CosimOptions(chars=0))
+    with pytest.raises(ValueError, match="streams: expected >= 1"):
+        Cosimulation(workload, chip, rpu, corpus, CosimOptions(chars=10, streams=0))
+    with pytest.raises(ValueError, match="cannot feed 5000 stream"):
+        Cosimulation(workload, chip, rpu, corpus, CosimOptions(chars=10, streams=5000))

@@ -25,6 +25,11 @@ AXIS_FIGURES = (
     ("test_ce", "test cross-entropy", 1.0),
 )
 
+#: Axes with at most this many numeric values are drawn evenly spaced, like categories.
+CATEGORICAL_MAX = 8
+#: Lines beyond this many (combinations of the other axes) get no legend.
+LEGEND_MAX = 16
+
 #: Table columns after the axes: column, header, format.
 TABLE_FIGURES = (
     ("teraops_per_s", "TeraOps/s", "{:.2f}"),
@@ -90,6 +95,8 @@ def _is_number(v: Any) -> bool:
 
 
 def _axis_plot(rows: list[dict], axes: list[str], axis: str, figures: list[tuple[str, str, float]]) -> str:
+    """Each figure against the axis value, one line per combination of the other axes' values.
+    Up to ``CATEGORICAL_MAX`` values (or non-numeric ones) are spaced evenly, in order."""
     import matplotlib.pyplot as plt
 
     values = []
@@ -100,36 +107,33 @@ def _axis_plot(rows: list[dict], axes: list[str], axis: str, figures: list[tuple
     numeric = all(_is_number(v) for v in values)
     if numeric:
         values.sort()
-    position = {str(v): (v if numeric else i) for i, v in enumerate(values)}
+    categorical = not numeric or len(values) <= CATEGORICAL_MAX
+    position = {str(v): (i if categorical else v) for i, v in enumerate(values)}
     others = [a for a in axes if a != axis]
     groups: dict[str, list[dict]] = {}
     for r in rows:
         groups.setdefault(_label(r, others) or "all", []).append(r)
     fig, plots = plt.subplots(1, len(figures), figsize=(4.0 * len(figures), 3.4), squeeze=False)
+    colors = plt.get_cmap("tab10" if len(groups) <= 10 else "tab20").colors
     for ax, (key, label, scale) in zip(plots[0], figures, strict=True):
-        for name, members in groups.items():
+        for g, (name, members) in enumerate(groups.items()):
             pts = sorted(
                 (position[str(r["axes"].get(axis))], r[key] * scale) for r in members if r[key] is not None
             )
             if pts:
-                style = "-o" if len(groups) <= 8 else "o"
-                ax.plot(
-                    [p[0] for p in pts],
-                    [p[1] for p in pts],
-                    style,
-                    ms=4,
-                    label=name if len(groups) <= 8 else None,
-                )
-        if not numeric:
-            ax.set_xticks(range(len(values)), [str(v) for v in values], rotation=20, fontsize=8)
-        elif len(values) > 2 and values[0] > 0 and values[-1] / values[0] >= 16:
-            ax.set_xscale("log", base=2)
+                line = "-o" if categorical or len(pts) <= 20 else "o"
+                color = colors[g % len(colors)]
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], line, ms=4, lw=1.2, color=color, label=name)
+        if categorical:
+            ax.set_xticks(range(len(values)), [str(v) for v in values], fontsize=8)
         ax.set_xlabel(axis)
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-    if 1 < len(groups) <= 8:
-        plots[0][-1].legend(fontsize=7, loc="best")
     fig.tight_layout()
+    if 1 < len(groups) <= LEGEND_MAX:
+        handles, names = plots[0][0].get_legend_handles_labels()
+        ncol = min(4, len(names))
+        fig.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=ncol, fontsize=8)
     svg = _svg(fig)
     plt.close(fig)
     return svg
@@ -203,6 +207,7 @@ def render_report(
         front_ids |= set(ids)
     figures = [f for f in AXIS_FIGURES if any(r[f[0]] is not None for r in done)]
     axis_plots = [(a, _axis_plot(done, axes, a, figures)) for a in axes] if done and figures else []
+    columns = [c for c in TABLE_FIGURES if any(r.get(c[0]) is not None for r in rows)]
     table = [
         {
             "cls": "failed" if r["status"] != "done" else ("front" if r["point_id"] in front_ids else ""),
@@ -210,7 +215,7 @@ def render_report(
             "id": r["point_id"],
             "axes": [r["axes"].get(a, "") for a in axes],
             "status": r["status"],
-            "figures": [_fmt(r.get(k), f, k) for k, _, f in TABLE_FIGURES],
+            "figures": [_fmt(r.get(k), f, k) for k, _, f in columns],
             "error": r["error"] or "",
         }
         for r in rows
@@ -228,7 +233,7 @@ def render_report(
         pareto_ce=Markup(pareto_ce) if pareto_ce else None,
         axis_plots=[(a, Markup(s)) for a, s in axis_plots],
         axes=axes,
-        headers=[h for _, h, _ in TABLE_FIGURES],
+        headers=[h for _, h, _ in columns],
         table=table,
     )
 

@@ -1,0 +1,164 @@
+"""``archsim.report.render``: the files it writes and what they hold, from real results."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import pytest
+
+from archsim.report import figures, render
+from archsim.report.inputs import ReportInput
+
+CHIP_CHARTS = [figures.UTILIZATION, figures.GANTT, figures.BREAKDOWN, figures.ENERGY]
+
+
+@pytest.fixture(scope="module")
+def chip_report(chip_dir):
+    render(chip_dir)
+    return chip_dir
+
+
+def _ids(html: str) -> list[str]:
+    return re.findall(r'\sid="([^"]+)"', html)
+
+
+def test_chip_report_files_and_figures(chip_report):
+    result = json.loads((chip_report / "result.json").read_text())
+    figs = json.loads((chip_report / "figures.json").read_text())
+    assert figs["kind"] == "chip" and list(figs["charts"]) == CHIP_CHARTS and figs["notes"] == {}
+    u = figs["charts"][figures.UTILIZATION]
+    assert dict(zip(u["units"], u["fraction"], strict=True)) == result["utilization"]
+    assert u["units"][0] == "tile0" and u["units"].index("nlf0") > u["units"].index("tile0.adc")
+    b = figs["charts"][figures.BREAKDOWN]
+    assert b["arrays"][0] == result["busiest_array"] == b["busiest"]
+    for n, array in enumerate(b["arrays"]):
+        assert sum(b["fraction"][k][n] for k in b["categories"]) == pytest.approx(1.0, abs=1e-9), array
+    e = figs["charts"][figures.ENERGY]
+    assert e["total_nj_per_char"] == pytest.approx(result["energy_pj_per_char"]["total"] / 1e3)
+    assert e["nj_per_char"] == sorted(e["nj_per_char"], reverse=True)
+    head = {r["figure"]: r["text"] for r in figs["chip_headline"]}
+    assert head["Throughput"] == f"{result['teraops_per_s']:.2f} TeraOps/s"
+    assert head["Of the ideal peak"].startswith(f"{100 * result['peak_fraction']:.1f} %")
+    assert head["Step latency"] == f"{result['step_latency_ns']:.0f} ns"
+    summary = (chip_report / "summary.md").read_text()
+    assert head["Throughput"] in summary and f"busiest array ({result['busiest_array']})" in summary
+
+
+def test_gantt_shows_the_first_windows_of_the_trace(chip_report):
+    trace = json.loads((chip_report / "trace.json").read_text())
+    g = json.loads((chip_report / "figures.json").read_text())["charts"][figures.GANTT]
+    spans = [e for e in trace if e["ph"] == "X" and e["args"]["window"] < figures.GANTT_WINDOWS]
+    assert g["operations"] == len(spans) and not g["capped"]
+    assert g["range_us"] == pytest.approx(
+        [min(e["ts"] for e in spans), max(e["ts"] + e["dur"] for e in spans)]
+    )
+    threads = {(e["pid"], e["tid"]): e["args"]["name"] for e in trace if e["name"] == "thread_name"}
+    timed = {threads[e["pid"], e["tid"]] for e in trace if e["ph"] == "X"}
+    assert set(g["rows"]) == timed and g["rows"][0] == "tile0"
+    bars = g["bars"]
+    assert all(
+        g["range_us"][0] <= s < t <= g["range_us"][1] + 1e-9
+        for s, t in zip(bars["start_us"], bars["end_us"], strict=True)
+    )
+    assert set(bars["phase"]) == {"forward", "backward", "update"}
+    # Busy time per row is conserved by the binning, up to the rounding of partial bins to quarters.
+    width = (g["range_us"][1] - g["range_us"][0]) / figures.GANTT_RESOLUTION
+    for row, name in enumerate(g["rows"]):
+        busy = sum(e["dur"] for e in spans if threads[e["pid"], e["tid"]] == name)
+        drawn = sum(
+            (t - s) * level
+            for s, t, r, level in zip(
+                bars["start_us"], bars["end_us"], bars["row"], bars["busy"], strict=True
+            )
+            if r == row
+        )
+        bins = sum(
+            math.ceil((t - s) / width - 1e-6)
+            for s, t, r in zip(bars["start_us"], bars["end_us"], bars["row"], strict=True)
+            if r == row
+        )
+        assert busy - 1e-6 <= drawn <= busy + 0.25 * width * bins + 1e-6, name
+    d = g["detail"]
+    # The detail draws every operation that starts in its range, and no more than GANTT_DETAIL_OPS.
+    in_range = [e for e in spans if e["ts"] < d["range_us"][1]]
+    assert (
+        len(d["name"]) == len(in_range)
+        and 0.9 * figures.GANTT_DETAIL_OPS <= len(in_range) <= figures.GANTT_DETAIL_OPS
+    )
+    assert d["start_us"] == sorted(d["start_us"]) and all(s < d["range_us"][1] for s in d["start_us"])
+
+
+def test_html_is_self_contained_with_unique_ids(chip_report):
+    html = (chip_report / "index.html").read_text()
+    ids = _ids(html)
+    assert len(ids) == len(set(ids)), "duplicate element ids"
+    for chart in CHIP_CHARTS:
+        assert ids.count(chart) == 1
+        block = html[html.index(f'id="{chart}"') :]
+        assert block.index("<svg") < block.index("</figure>")
+    # Nothing to fetch: no scripts, no style sheets, no remote images or fonts.
+    assert "<script" not in html and "<link" not in html and "@import" not in html
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert not re.search(r"url\((?!#)", html)
+    assert "Pipeline timeline of the first 2 windows" in html and "Not drawn" not in html
+
+
+def test_render_is_deterministic(chip_report):
+    first = (chip_report / "index.html").read_text()
+    render(chip_report)
+    assert (chip_report / "index.html").read_text() == first
+
+
+def test_training_report_written_by_archsim_train(train_dir):
+    assert f"report: {train_dir / 'index.html'}" in " ".join((train_dir / "printed.txt").read_text().split())
+    result = json.loads((train_dir / "result.json").read_text())
+    figs = json.loads((train_dir / "figures.json").read_text())
+    assert figs["kind"] == "train" and list(figs["charts"]) == [figures.CE_CHARS]
+    curve = figs["charts"][figures.CE_CHARS]
+    assert curve["chars"] == [p["chars"] for p in result["curve"]] == [0, 300, 600]
+    assert curve["test_ce"] == [p["test_ce"] for p in result["curve"]]
+    head = {r["figure"]: r["text"] for r in figs["train_headline"]}
+    assert head["Final test cross-entropy"].startswith(f"{result['test_ce']:.4f} nats/char")
+    assert head["Characters trained"].startswith("600")
+    html = (train_dir / "index.html").read_text()
+    assert f'id="{figures.CE_CHARS}"' in html and figures.UTILIZATION not in html
+    assert f"{result['test_ce']:.4f}" in (train_dir / "summary.md").read_text()
+
+
+def test_cosim_shaped_result_draws_chip_and_training(cosim_dir):
+    render(cosim_dir)
+    figs = json.loads((cosim_dir / "figures.json").read_text())
+    assert figs["kind"] == "chip+train"
+    assert list(figs["charts"]) == [*CHIP_CHARTS, figures.CE_CHARS, figures.CE_CHIP_TIME]
+    result = json.loads((cosim_dir / "result.json").read_text())
+    t = figs["charts"][figures.CE_CHIP_TIME]
+    assert t["chip_seconds"] == [p["chip_seconds"] for p in result["train"]["curve"]]
+    assert figs["chip_headline"] and figs["train_headline"]
+    summary = (cosim_dir / "summary.md").read_text()
+    assert "## Chip" in summary and "## Training" in summary and "chip time (s)" in summary
+
+
+def test_missing_parts_are_said_not_drawn(chip_dir):
+    chip = json.loads((chip_dir / "result.json").read_text())
+    chip["energy_pj_per_char"] = {"array": 0.0, "total": 0.0}
+    chip["teraops_per_w"] = None
+    figs = figures.build(ReportInput(chip_dir, chip, None, None))
+    assert set(figs["charts"]) == {figures.UTILIZATION, figures.BREAKDOWN}
+    assert "no trace.json" in figs["notes"][figures.GANTT] and "no energy" in figs["notes"][figures.ENERGY]
+    assert {r["figure"]: r["text"] for r in figs["chip_headline"]}["Energy efficiency"] == "not modelled"
+    trace = [{"ph": "X", "name": "x", "ts": 0, "dur": 0, "pid": 1, "tid": 1}]  # ideal units take no time
+    figs = figures.build(ReportInput(chip_dir, chip, None, trace))
+    assert "no timed operation" in figs["notes"][figures.GANTT]
+
+
+def test_huge_traces_are_capped_and_the_page_says_so(chip_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(figures, "GANTT_MAX_BARS", 40)
+    (tmp_path / "result.json").write_text((chip_dir / "result.json").read_text())
+    (tmp_path / "trace.json").write_text((chip_dir / "trace.json").read_text())
+    render(tmp_path)
+    g = json.loads((tmp_path / "figures.json").read_text())["charts"][figures.GANTT]
+    assert g["capped"] and len(g["bars"]["row"]) == 40
+    assert max(g["bars"]["start_us"]) < g["range_us"][1]
+    assert "capped at 40 bars" in (tmp_path / "index.html").read_text()

@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -21,6 +22,7 @@ from archsim.chip.simulation import ChipRun
 from archsim.config import ChipConfig, FloatingPointRPUConfig, RPUConfig, WorkloadConfig
 from archsim.cosim.executor import CosimDiverged, NumericsExecutor
 from archsim.cosim.results import CosimCurvePoint, CosimResult, CosimTraining, PassStats
+from archsim.train.checkpoint import load_checkpoint
 from archsim.train.data import Corpus
 from archsim.train.trainer import build_network, evaluate, seeds
 
@@ -39,6 +41,7 @@ class CosimOptions:
     learning_rate: float | None = None  # None: the workload's
     dropout: float | None = None  # None: the workload's
     timing_only: bool = True  # also simulate the same windows without numerics, for comparison
+    init: Path | None = None  # start from the tiles of this training checkpoint (its seed is used)
 
 
 @dataclass
@@ -56,6 +59,32 @@ def chip_for_rpu(chip: ChipConfig, rpu: RPUConfig | FloatingPointRPUConfig) -> C
         return chip
     dac = chip.tile.dac.model_copy(update={"bits": rpu.forward.inp_bits})
     return chip.model_copy(update={"tile": chip.tile.model_copy(update={"dac": dac})})
+
+
+def initial_tiles(
+    path: Path, workload: WorkloadConfig, rpu: RPUConfig | FloatingPointRPUConfig
+) -> tuple[list[dict], int]:
+    """The tile states and the seed of a training checkpoint, which must be of this workload's
+    network on this RPU (the devices follow from the seed, so the checkpoint's seed is used)."""
+    where = f"--init: {path}"
+    if not Path(path).is_file():
+        raise ValueError(f"{where}: no such file")
+    try:
+        payload = load_checkpoint(path)
+    except (OSError, ValueError, KeyError) as err:
+        raise ValueError(f"{where}: not a readable training checkpoint ({err})") from None
+    fingerprint = payload.get("fingerprint", {})
+    expected = {
+        "workload": workload.model_dump(mode="json", exclude={"training", "description"}),
+        "rpu": rpu.model_dump(mode="json", exclude={"description"}),
+    }
+    differs = [key for key, value in expected.items() if fingerprint.get(key) != value]
+    if differs:
+        raise ValueError(
+            f"{where}: the checkpoint was trained with another {' and '.join(differs)}; "
+            "use the workload and --rpu it was trained with"
+        )
+    return payload["tiles"], int(fingerprint["seed"])
 
 
 class Cosimulation:
@@ -89,7 +118,13 @@ class Cosimulation:
         if len(self.eval_text) < 2:
             raise ValueError(f"eval_chars: need at least 2 test characters, got {len(self.eval_text)}")
         self.chip = chip_for_rpu(chip, rpu)
+        if options.init is not None:
+            tiles, seed = initial_tiles(options.init, workload, rpu)
+            self.options = options = replace(options, seed=seed)
         self.net = build_network(workload, rpu, options.seed)
+        if options.init is not None:
+            for tile, state in zip(self.net.tiles, tiles, strict=True):
+                tile.load_state_dict(state)
 
     def run(self) -> tuple[CosimResult, list[dict]]:
         """Train while the chip runs; returns the result and the Chrome trace of the pipeline."""

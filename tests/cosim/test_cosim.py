@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 
 import numpy as np
 import pytest
@@ -131,3 +132,70 @@ def test_bad_options_name_the_argument(workload_file):
         Cosimulation(workload, chip, rpu, corpus, CosimOptions(chars=10, streams=0))
     with pytest.raises(ValueError, match="cannot feed 5000 stream"):
         Cosimulation(workload, chip, rpu, corpus, CosimOptions(chars=10, streams=5000))
+
+
+def test_init_starts_from_a_training_checkpoint(workload_file, tmp_path):
+    workload, corpus = load_workload_corpus(workload_file)
+    rpu = load_rpu("rpu-baseline")
+    train(workload, rpu, corpus, TrainOptions(out_dir=tmp_path, chars=200, eval_chars=50, seed=5))
+    checkpoint = tmp_path / CHECKPOINT_NAME
+    trained = load_checkpoint(checkpoint)["tiles"]
+    cosim = Cosimulation(
+        workload,
+        load_chip("paper-ideal"),
+        rpu,
+        corpus,
+        CosimOptions(chars=20, eval_chars=50, seed=0, init=checkpoint, timing_only=False),
+    )
+    assert cosim.options.seed == 5  # the devices follow from the checkpoint's seed
+    assert all(
+        np.array_equal(t.get_weights(), s["weights"]) for t, s in zip(cosim.net.tiles, trained, strict=True)
+    )
+    result, _ = cosim.run()
+    assert result.seed == 5 and result.status == "completed"
+    with pytest.raises(ValueError, match="trained with another rpu"):
+        Cosimulation(
+            workload,
+            load_chip("paper-ideal"),
+            load_rpu("rpu-7bit"),
+            corpus,
+            CosimOptions(chars=20, init=checkpoint),
+        )
+    with pytest.raises(ValueError, match="--init: .*missing.pkl: no such file"):
+        Cosimulation(
+            workload,
+            load_chip("paper-ideal"),
+            rpu,
+            corpus,
+            CosimOptions(chars=20, init=tmp_path / "missing.pkl"),
+        )
+
+
+def test_cli_writes_the_result_and_names_bad_arguments(workload_file, tmp_path):
+    from typer.testing import CliRunner
+
+    from archsim.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "run"
+    ok = runner.invoke(
+        app,
+        ["cosim", str(workload_file), "--chip", "baseline", "--rpu", "rpu-baseline", "--chars", "40",
+         "--eval-chars", "50", "--out", str(out), "--no-progress"],
+    )  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+    saved = json.loads((out / "result.json").read_text())
+    assert saved["chip"]["ns_per_char"] > 0 and saved["train"]["chars_trained"] == 40
+    assert saved["train"]["curve"][-1]["chip_seconds"] > 0
+    assert json.loads((out / "trace.json").read_text())
+    for args, message in [
+        (["--chars", "0"], "--chars: expected a positive number"),
+        (["--rpu", "rpu-9bit"], "--rpu: unknown RPU preset 'rpu-9bit'"),
+        (["--chip", "nochip"], "--chip: unknown chip preset 'nochip'"),
+        (["--streams", "0"], "--streams: expected >= 1"),
+    ]:
+        base = {"--chip": "baseline", "--rpu": "fp"}
+        base.update(dict(zip(args[::2], args[1::2], strict=True)))
+        flat = [item for pair in base.items() for item in pair]
+        bad = runner.invoke(app, ["cosim", str(workload_file), *flat, "--no-progress"])
+        assert bad.exit_code == 1 and message in bad.output, bad.output

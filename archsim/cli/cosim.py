@@ -1,0 +1,184 @@
+"""``archsim cosim``: train on the chip model, accuracy and timing from the same events."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from archsim.cli import app
+from archsim.config import ConfigError, load_chip, load_rpu
+from archsim.paths import REPORTS_DIR
+
+
+def _fail(console: Console, message: str) -> None:
+    console.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(1)
+
+
+@app.command("cosim")
+def cosim_command(
+    workload: Annotated[str, typer.Argument(help="Workload preset name or YAML path.")],
+    chip: Annotated[str, typer.Option("--chip", help="Chip preset name or YAML path.")],
+    rpu: Annotated[str, typer.Option("--rpu", help="RPU preset name (e.g. rpu-baseline, fp) or path.")],
+    chars: Annotated[
+        int, typer.Option("--chars", help="Training characters over all streams (whole windows).")
+    ] = 10_000,
+    streams: Annotated[int, typer.Option("--streams", help="Independent sequences in flight.")] = 1,
+    schedule: Annotated[str, typer.Option("--schedule", help="sequential or dataflow.")] = "dataflow",
+    seed: Annotated[int, typer.Option("--seed", help="Seed of weight init, dropout masks and tiles.")] = 0,
+    eval_chars: Annotated[
+        int | None,
+        typer.Option("--eval-chars", help="Evaluate on this prefix of the test split (default: all)."),
+    ] = None,
+    eval_every: Annotated[
+        int, typer.Option("--eval-every", help="Training characters between evaluations.")
+    ] = 100_000,
+    lr: Annotated[
+        float | None, typer.Option("--lr", help="Override training.learning_rate of the workload.")
+    ] = None,
+    dropout: Annotated[
+        float | None, typer.Option("--dropout", help="Override training.dropout of the workload.")
+    ] = None,
+    init: Annotated[
+        Path | None,
+        typer.Option(
+            "--init", help="Start from the weights of this `archsim train` checkpoint (and its seed)."
+        ),
+    ] = None,
+    json_file: Annotated[Path | None, typer.Option("--json", help="Write the result as JSON.")] = None,
+    trace_file: Annotated[
+        Path | None, typer.Option("--trace", help="Write a Chrome trace-event JSON (Perfetto).")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write result.json and trace.json here (default reports/cosim-...)."),
+    ] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+) -> None:
+    """Train WORKLOAD on RPU tiles while the CHIP model runs it: test cross-entropy and throughput."""
+    from archsim.cosim import CosimOptions, Cosimulation
+    from archsim.train.data import load_workload_corpus
+
+    console = Console(stderr=True)
+    if chars < 1:
+        _fail(console, f"--chars: expected a positive number of characters, got {chars}")
+    if streams < 1:
+        _fail(console, f"--streams: expected >= 1, got {streams}")
+    if schedule not in ("sequential", "dataflow"):
+        _fail(console, f"--schedule: unknown {schedule!r}; allowed: sequential, dataflow")
+    if eval_chars is not None and eval_chars < 2:
+        _fail(console, f"--eval-chars: expected at least 2 characters, got {eval_chars}")
+    try:
+        rpu_cfg = load_rpu(rpu)
+    except ConfigError as err:
+        _fail(console, f"--rpu: {err}")
+    try:
+        chip_cfg = load_chip(chip)
+    except ConfigError as err:
+        _fail(console, f"--chip: {err}")
+    try:
+        wl, corpus = load_workload_corpus(workload)
+    except ConfigError as err:
+        _fail(console, f"WORKLOAD: {err}")
+    rpu_name = Path(rpu).stem
+    options = CosimOptions(
+        chars=chars,
+        seed=seed,
+        streams=streams,
+        schedule=schedule,
+        eval_chars=eval_chars,
+        eval_every=eval_every,
+        learning_rate=lr,
+        dropout=dropout,
+        init=init,
+    )
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("chars  loss {task.fields[loss]:.3f}  chip {task.fields[chip_ms]:.3f} ms"),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not progress,
+    )
+    task = bar.add_task(
+        f"{wl.name} on {chip_cfg.name} / {rpu_name}", total=None, loss=float("nan"), chip_ms=0.0
+    )
+    last = [0.0]
+
+    def on_window(p) -> None:
+        now = time.perf_counter()
+        if now - last[0] > 0.2 or p.chars_trained >= p.target_chars:
+            last[0] = now
+            bar.update(
+                task,
+                completed=p.chars_trained,
+                total=p.target_chars,
+                loss=p.loss,
+                chip_ms=p.chip_seconds * 1e3,
+            )
+
+    try:
+        sim = Cosimulation(wl, chip_cfg, rpu_cfg, corpus, options, rpu_name=rpu_name, progress=on_window)
+        with bar:
+            result, trace = sim.run()
+    except (ValueError, ConfigError) as err:
+        _fail(console, str(err))
+    out_dir = out if out is not None else REPORTS_DIR / f"cosim-{wl.name}-{chip_cfg.name}-{rpu_name}-s{seed}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result.write_json(out_dir / "result.json")
+    (out_dir / "trace.json").write_text(json.dumps(trace))
+    if json_file is not None:
+        result.write_json(json_file)
+    if trace_file is not None:
+        trace_file.parent.mkdir(parents=True, exist_ok=True)
+        trace_file.write_text(json.dumps(trace))
+    Console().print(_table(result))
+    console.print(f"results in {out_dir}", highlight=False)
+    if result.status != "completed":
+        console.print(f"[red]{result.status}:[/red] {result.message}", highlight=False)
+        raise typer.Exit(3)
+
+
+def _table(result) -> Table:
+    table = Table(
+        title=f"{result.workload} on {result.chip_name} with {result.rpu}: {result.schedule}, "
+        f"{result.streams} stream(s)",
+        show_header=False,
+    )
+    table.add_column("figure", style="bold")
+    table.add_column("value")
+    tr = result.train
+    first = tr.curve[0].test_ce
+    table.add_row("test CE", f"{tr.test_ce:.4f} nats/char (from {first:.4f} at 0 chars)")
+    table.add_row("train CE", f"{tr.train_ce:.4f} nats/char" if tr.train_ce is not None else "-")
+    table.add_row("trained", f"{tr.chars_trained} chars, lr {tr.learning_rate:g}, dropout {tr.dropout:g}")
+    chip = result.chip
+    if chip is not None:
+        chip_s = tr.curve[-1].chip_seconds
+        table.add_row("chip time", f"{chip_s * 1e3:.4f} ms ({chip.ns_per_char:.1f} ns/char)")
+        table.add_row(
+            "TeraOps/s",
+            f"{chip.teraops_per_s:.2f} ({100 * chip.peak_fraction:.1f} % of "
+            f"{chip.ideal_peak_teraops_per_s:.2f})",
+        )
+        if result.timing_only:
+            t = result.timing_only
+            table.add_row(
+                "vs timing only",
+                f"{t['ns_per_char']:.1f} ns/char without numerics: x{t['slowdown_from_numerics']:.4f}",
+            )
+    extra = [p for p in result.passes if p.extra_passes]
+    table.add_row(
+        "extra passes",
+        ", ".join(f"{p.array} {p.verb} {p.extra_passes} (mean {p.mean_passes:.3f})" for p in extra) or "none",
+    )
+    table.add_row("wall", f"{result.wall_seconds:.1f} s")
+    return table

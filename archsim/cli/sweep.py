@@ -83,8 +83,9 @@ def sweep_command(
         f"({summary.done} done, {summary.failed} failed); database {summary.db}",
         highlight=False,
     )
-    with SweepStore(db) as store:
-        rows = store.rows(sweep.name)
+    current = {p.point_id for p in sweep.points}
+    with SweepStore(db) as store:  # rows of points no longer in the sweep file stay in the DB only
+        rows = [r for r in store.rows(sweep.name) if r["point_id"] in current]
     for row in rows:
         if row["status"] == "failed":
             err.print(f"[red]failed:[/red] {row['axes']}: {row['error']}", markup=True, highlight=False)

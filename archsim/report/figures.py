@@ -153,7 +153,7 @@ def train_headline(t: dict[str, Any]) -> list[dict[str, Any]]:
     bits = "" if nats is None else f"{nats / math.log(2):.3f} bits/char"
     rows = [
         _row(
-            "Final test cross-entropy",
+            "Test cross-entropy",
             test_ce,
             _fmt(test_ce, ".4f", "nats/char") + (f" ({bits})" if bits else ""),
             _fmt(test_ce, ".3f", "nats/char"),
@@ -435,19 +435,16 @@ def gantt(trace: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 def title(chip: dict[str, Any] | None, train: dict[str, Any] | None) -> tuple[str, str]:
     """Page title and subtitle."""
-    src = chip or train or {}
-    workload = src.get("workload") or (train or {}).get("workload") or "result"
-    parts = []
+    workload = (chip or {}).get("workload") or (train or {}).get("workload") or "result"
     if chip is not None:
-        parts.append(f"{chip.get('schedule', '?')} schedule, {chip.get('streams', '?')} stream(s)")
-    if train is not None and "rpu" in train:
-        parts.append(f"weights on {train['rpu']} tiles")
-    where = []
-    if chip is not None and "chip" in chip and isinstance(chip["chip"], str):
-        where.append(f"on {chip['chip']}")
-    if chip is None and train is not None and "rpu" in train:
-        where.append(f"trained on {train['rpu']}")
-    return " ".join([workload, *where]), "; ".join(parts)
+        head = workload + (f" on {chip['chip']}" if isinstance(chip.get("chip"), str) else "")
+        sub = f"{chip.get('schedule', '?')} schedule, {chip.get('streams', '?')} stream(s)"
+        if train is not None and "rpu" in train:
+            sub += f"; training with weights on {train['rpu']} tiles"
+        return head, sub
+    head = workload + (f" trained on {train['rpu']} tiles" if "rpu" in train else " training")
+    keys = (("seed", "seed"), ("learning_rate", "learning rate"), ("dropout", "dropout"))
+    return head, ", ".join(f"{label} {train[k]}" for k, label in keys if k in train)
 
 
 def build(inp: ReportInput) -> dict[str, Any]:

@@ -54,15 +54,15 @@ TEMPLATE = """<!DOCTYPE html>
 * { box-sizing: border-box; }
 body { margin: 0; background: var(--bg); color: var(--ink);
        font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; }
-main { max-width: 1120px; margin: 0 auto; padding: 28px 24px 48px; }
+main { max-width: 1180px; margin: 0 auto; padding: 28px 24px 48px; }
 header h1 { font-size: 26px; margin: 0 0 2px; letter-spacing: -0.01em; }
 header p { margin: 0; color: var(--muted); }
 h2 { font-size: 18px; margin: 0 0 10px; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(165px, 1fr)); gap: 12px;
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 12px;
          margin: 22px 0; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 12px; }
 .card .label { color: var(--muted); font-size: 12.5px; text-transform: uppercase; letter-spacing: .04em; }
-.card .value { font-size: 21px; font-weight: 600; margin-top: 2px; line-height: 1.25; }
+.card .value { font-size: 21px; font-weight: 600; margin-top: 2px; line-height: 1.25; white-space: nowrap; }
 .card .unit { font-size: 12.5px; font-weight: 500; color: var(--muted); }
 .card .sub { color: var(--muted); font-size: 12.5px; }
 section { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 18px 20px;
@@ -162,7 +162,8 @@ footer a { color: var(--accent); }
   <a href="result.json">result.json</a> (the results),
   {% if f.files.trace %}<a href="trace.json">trace.json</a> (Chrome trace events of the pipeline),{% endif %}
   <a href="figures.json">figures.json</a> (the data of this page),
-  <a href="summary.md">summary.md</a>. Written by <code>archsim report</code> from the results alone.
+  <a href="summary.md">summary.md</a>. Drawn from the results alone; <code>archsim report DIR</code> draws
+  it again.
 </footer>
 </main>
 </body>

@@ -120,7 +120,7 @@ def test_training_report_written_by_archsim_train(train_dir):
     assert curve["chars"] == [p["chars"] for p in result["curve"]] == [0, 300, 600]
     assert curve["test_ce"] == [p["test_ce"] for p in result["curve"]]
     head = {r["figure"]: r["text"] for r in figs["train_headline"]}
-    assert head["Final test cross-entropy"].startswith(f"{result['test_ce']:.4f} nats/char")
+    assert head["Test cross-entropy"].startswith(f"{result['test_ce']:.4f} nats/char")
     assert head["Characters trained"].startswith("600")
     html = (train_dir / "index.html").read_text()
     assert f'id="{figures.CE_CHARS}"' in html and figures.UTILIZATION not in html

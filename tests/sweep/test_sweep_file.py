@@ -6,7 +6,9 @@ import pytest
 from sweep_files import write_sweep
 
 from archsim.config import ConfigError
+from archsim.paths import WORKLOADS_DIR
 from archsim.sweep import load_sweep, points
+from archsim.sweep.cosim_adapter import cosim_available
 from archsim.sweep.report import pareto_front
 
 GRID = """\
@@ -133,3 +135,13 @@ def test_pareto_front_minimises_x_and_maximises_y():
     xs = [1.0, 2.0, 2.0, 3.0, 0.5, 4.0]
     ys = [5.0, 6.0, 4.0, 6.0, 1.0, 9.0]
     assert pareto_front(xs, ys) == [4, 0, 1, 5]
+
+
+@pytest.mark.parametrize("path", sorted((WORKLOADS_DIR / "sweeps").glob("*.yaml")), ids=lambda p: p.name)
+def test_example_sweeps_load(path):
+    if "kind: cosim" in path.read_text() and not cosim_available():
+        with pytest.raises(ConfigError, match="cosim points need archsim cosim"):
+            load_sweep(path)
+        return
+    sweep = load_sweep(path)
+    assert sweep.points and sweep.name == path.stem

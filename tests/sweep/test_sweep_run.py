@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import sqlite3
 
 import pytest
@@ -144,3 +146,36 @@ def test_cosim_points_record_test_cross_entropy(client, tmp_path):
     assert speed["7-bit nearest"] < speed["5-bit nearest"]  # 63 input slots instead of 15
     html = write_report(sweep, rows, tmp_path / "report").read_text()
     assert "throughput vs test cross-entropy" in html
+
+
+def test_killed_worker_loses_no_finished_point(client, tmp_path):
+    body = """\
+    command: {kind: simulate}
+    axes:
+      workload.model.hidden_size: [16]
+      workload.training.bptt_steps: [10, 20]
+      command.streams: [1, 2, 3]
+    """
+    sweep = load_sweep(write_sweep(tmp_path, body, name="killed-worker"))
+    db = tmp_path / "killed.sqlite"
+    pids = client.run(os.getpid)  # worker address -> process id
+    killed = []
+
+    def kill_the_other_worker(outcome):
+        # The first point is done; the other worker is most likely running a point: kill it.
+        if not killed:
+            victim = next((a for a in pids if a != outcome["worker"]), next(iter(pids)))
+            os.kill(pids[victim], signal.SIGKILL)
+            killed.append(victim)
+            with sqlite3.connect(db) as con:
+                assert con.execute("SELECT count(*) FROM points").fetchone()[0] == 1
+
+    summary = run_sweep(sweep, db, client, on_point=kill_the_other_worker)
+    assert killed and summary.done + summary.failed == 6
+    with SweepStore(db) as store:
+        rows = store.rows("killed-worker")
+    assert len(rows) == 6
+    # Dask runs the lost point again elsewhere; a point is failed only after repeated worker deaths.
+    assert all(r["status"] == "done" or "KilledWorker" in r["error"] for r in rows)
+    assert summary.done >= 5
+    client.wait_for_workers(2, timeout=60)  # the nanny restarts the killed worker

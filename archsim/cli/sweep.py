@@ -18,7 +18,7 @@ from archsim.paths import REPORTS_DIR
 @app.command("sweep")
 def sweep_command(
     sweep_file: Annotated[
-        Path, typer.Argument(help="Sweep file (YAML), e.g. workloads/sweeps/adc-streams.yaml.")
+        Path, typer.Argument(help="Sweep file (YAML), e.g. workloads/sweeps/adc-streams-baseline.yaml.")
     ],
     scheduler: Annotated[
         str | None,
@@ -76,8 +76,12 @@ def sweep_command(
 
         where = scheduler or f"a local cluster of {workers} worker(s)"
         progress.console.print(f"running on {where}; results in {db}", highlight=False)
-        with dask_client(scheduler, workers) as client:
-            summary = run_sweep(sweep, db, client, on_start=on_start, on_point=on_point)
+        try:
+            with dask_client(scheduler, workers) as client:
+                summary = run_sweep(sweep, db, client, on_start=on_start, on_point=on_point)
+        except OSError as e:  # no scheduler at that address, or the cluster could not start
+            err.print(f"[red]error:[/red] Dask: {e}", markup=True, highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
     console.print(
         f"{summary.points} points: {summary.skipped} already done, {summary.submitted} run "
         f"({summary.done} done, {summary.failed} failed); database {summary.db}",

@@ -4,6 +4,7 @@ chart's data from ``figures`` and returning an ``<svg>`` element whose ids are u
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -194,11 +195,15 @@ def breakdown(data: dict[str, Any]) -> Figure:
     labels = [f"{a}  (busiest)" if a == data["busiest"] else a for a in arrays]
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
-    ax.set_xlim(0, 100)
+    # Shares should add up to 100 %; when a result's do not, show all of them rather than clip.
+    ax.set_xlim(0, max(100.0, *left))
+    if max(left) > 100.5:
+        ax.axvline(100, color="#2b2f36", linestyle="--", linewidth=1)
     ax.xaxis.set_major_formatter(PercentFormatter())
     ax.set_xlabel("share of the simulated time (%)")
     ax.grid(axis="y", visible=False)
-    fig.legend(loc="outside lower center", ncols=min(len(keys), 5), fontsize=8.5)
+    rows = math.ceil(len(keys) / 6)
+    fig.legend(loc="outside lower center", ncols=math.ceil(len(keys) / rows), fontsize=8.5)
     return fig
 
 

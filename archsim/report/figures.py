@@ -260,7 +260,17 @@ def breakdown(c: dict[str, Any]) -> dict[str, Any]:
     arrays = sorted(by_array, key=lambda a: (a != busiest, _natural(a)))
     keys = list(BREAKDOWN_LABELS) + sorted({k for b in by_array.values() for k in b} - set(BREAKDOWN_LABELS))
     keys = [k for k in keys if any((number(by_array[a].get(k)) or 0.0) > 0 for a in arrays)]
+    totals = {a: sum(number(by_array[a].get(k)) or 0.0 for k in keys) for a in arrays}
+    off = {a: t for a, t in totals.items() if abs(t - 1) > 0.005}
+    note = (
+        "Note: the shares do not add up to 100 % in this result: "
+        + ", ".join(f"{a} {100 * t:.1f} %" for a, t in off.items())
+        + " (drawn as they are; the dashed line marks 100 %)"
+        if off
+        else None
+    )
     return {
+        "note": note,
         "title": f"Where the time of the arrays goes (busiest: {busiest})",
         "arrays": arrays,
         "busiest": busiest,
@@ -398,9 +408,13 @@ def gantt(trace: list[dict[str, Any]]) -> dict[str, Any] | None:
     d1 = detail_ops[-1][0] if len(detail_ops) > GANTT_DETAIL_OPS else max(o[1] for o in detail_ops)
     detail = [o for o in detail_ops if o[0] < d1]
     span = "the first window" if GANTT_WINDOWS == 1 else f"the first {GANTT_WINDOWS} windows"
-    note = (f"{span} of every stream, " if windowed else "") + (
-        f"{len(ops):,} operations in {GANTT_RESOLUTION:,} time bins; a bar's colour is the phase "
-        "that takes most of a bin, a lighter bar a unit busy for part of it"
+    note = (
+        "Shown: "
+        + (f"{span} of every stream, " if windowed else "")
+        + (
+            f"{len(ops):,} operations in {GANTT_RESOLUTION:,} time bins; a bar's colour is the phase "
+            "that takes most of a bin, a lighter bar a unit busy for part of it"
+        )
     )
     if capped:
         note += f"; capped at {GANTT_MAX_BARS:,} bars, so only the first {t1 - t0:.4g} µs are drawn"

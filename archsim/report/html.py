@@ -143,7 +143,7 @@ footer a { color: var(--accent); }
   <h2>{{ chart.heading }}</h2>
   <figure id="{{ chart.id }}" class="chart" aria-label="{{ chart.title }}">
     {{ chart.svg }}
-    <figcaption>{{ chart.caption }}{% if chart.note %} Shown: {{ chart.note }}.{% endif %}</figcaption>
+    <figcaption>{{ chart.caption }}{% if chart.note %} {{ chart.note }}.{% endif %}</figcaption>
   </figure>
 </section>
 {% endfor %}

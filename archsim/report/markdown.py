@@ -44,6 +44,8 @@ def summary(figs: dict[str, Any]) -> str:
             if b["fraction"][k][i] >= 5e-4
         ]
         out += [f"Time of the busiest array ({b['busiest']}): " + ", ".join(parts) + ".", ""]
+        if b["note"]:
+            out += [b["note"] + ".", ""]
     if F.ENERGY in charts:
         e = charts[F.ENERGY]
         parts = [
@@ -52,7 +54,7 @@ def summary(figs: dict[str, Any]) -> str:
         ]
         out += [f"Energy per character {e['total_nj_per_char']:,.4g} nJ: " + ", ".join(parts) + ".", ""]
     if F.GANTT in charts:
-        out += [f"Pipeline timeline: {charts[F.GANTT]['note']}.", ""]
+        out += [f"Pipeline timeline. {charts[F.GANTT]['note']}.", ""]
     if figs["train_headline"]:
         out += ["## Training", "", *_table(figs["train_headline"]), ""]
     if F.CE_CHARS in charts:

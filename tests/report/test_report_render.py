@@ -162,3 +162,11 @@ def test_huge_traces_are_capped_and_the_page_says_so(chip_dir, tmp_path, monkeyp
     assert g["capped"] and len(g["bars"]["row"]) == 40
     assert max(g["bars"]["start_us"]) < g["range_us"][1]
     assert "capped at 40 bars" in (tmp_path / "index.html").read_text()
+
+
+def test_breakdown_that_does_not_add_up_is_drawn_whole_and_said():
+    chip = {"busiest_array": "a", "breakdown": {}, "breakdown_by_array": {"a": {"busy": 0.9, "link": 0.17}}}
+    b = figures.breakdown(chip)
+    assert b["fraction"] == {"busy": [0.9], "link": [0.17]} and "a 107.0 %" in b["note"]
+    chip["breakdown_by_array"]["a"]["link"] = 0.1
+    assert figures.breakdown(chip)["note"] is None

@@ -55,10 +55,19 @@ def _natural(name: str) -> list[Any]:
 
 
 def _fmt(value: Any, spec: str, unit: str = "") -> str:
+    """``value`` with ``spec``, but three significant digits below 1 (0.0267, not 0.03); n/a if missing."""
     v = number(value)
     if v is None:
         return "n/a"
-    return f"{v:{spec}}" + (f" {unit}" if unit else "")
+    text = f"{v:.3g}" if 0 < abs(v) < 1 and spec.endswith("f") else f"{v:{spec}}"
+    return text + (f" {unit}" if unit else "")
+
+
+def _bytes(n: float) -> str:
+    for scale, unit in ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
+        if n >= scale:
+            return f"{n / scale:.2f} {unit}"
+    return f"{n:.0f} B"
 
 
 def _row(figure: str, value: Any, text: str, card: str | None = None, card_note: str = "") -> dict[str, Any]:
@@ -120,12 +129,10 @@ def chip_headline(c: dict[str, Any]) -> list[dict[str, Any]]:
     mem = c.get("memory") or {}
     if "peak_occupancy_bytes" in mem:
         cap = mem.get("capacity_bytes")
-        cap_text = "unlimited" if cap is None else f"{cap / 2**20:.1f} MiB"
+        cap_text = "unlimited" if cap is None else _bytes(cap)
         fits = "" if mem.get("fits", True) else " (does not fit)"
-        peak_mib = mem["peak_occupancy_bytes"] / 2**20
-        rows.append(
-            _row("Peak memory", mem["peak_occupancy_bytes"], f"{peak_mib:.2f} MiB of {cap_text}{fits}")
-        )
+        peak = mem["peak_occupancy_bytes"]
+        rows.append(_row("Peak memory", peak, f"{_bytes(peak)} of {cap_text}{fits}"))
     s = c.get("steady_state") or {}
     if s:
         text = (

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -171,3 +173,16 @@ def test_breakdown_that_does_not_add_up_is_drawn_whole_and_said():
     assert b["fraction"] == {"busy": [0.9], "link": [0.17]} and "a 107.0 %" in b["note"]
     chip["breakdown_by_array"]["a"]["link"] = 0.1
     assert figures.breakdown(chip)["note"] is None
+
+
+def test_report_reads_results_only(cosim_dir):
+    """Rendering imports none of the simulator: no SimPy, Numba, chip, training or config code."""
+    code = (
+        "import sys; from archsim.report import render; render(sys.argv[1]); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('simpy', 'numba', 'networkx', 'pydantic')"
+        " or m.startswith(('archsim.chip', 'archsim.train', 'archsim.config', 'archsim.numerics'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(cosim_dir)], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"

@@ -26,7 +26,7 @@ GANTT_WINDOWS = 2
 GANTT_RESOLUTION = 800
 #: ... as at most this many bars (the earliest; the time axis is cut where they end).
 GANTT_MAX_BARS = 6000
-#: The detail panel shows this many of the first operations, unmerged.
+#: The detail panel draws about this many of the first operations, one bar each.
 GANTT_DETAIL_OPS = 200
 
 #: Breakdown categories in drawing order, with their labels (unknown ones follow, named as they are).

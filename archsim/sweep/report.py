@@ -61,8 +61,26 @@ def _svg(fig) -> str:
     return text[text.index("<svg") :]
 
 
+def _short_names(axes: list[str]) -> dict[str, str]:
+    """The shortest dotted suffix of each axis path that no other axis shares."""
+    out = {}
+    for a in axes:
+        parts = a.split(".")
+        for n in range(1, len(parts) + 1):
+            suffix = ".".join(parts[-n:])
+            if not any(b != a and (b == suffix or b.endswith("." + suffix)) for b in axes):
+                break
+        out[a] = suffix
+    return out
+
+
+def _value(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
 def _label(row: dict[str, Any], axes: list[str]) -> str:
-    return ", ".join(f"{a.split('.')[-1]}={row['axes'].get(a)}" for a in axes)
+    short = _short_names(list(row["axes"]))
+    return ", ".join(f"{short.get(a, a)}={_value(row['axes'].get(a))}" for a in axes)
 
 
 def _pareto_plot(
@@ -113,6 +131,9 @@ def _axis_plot(rows: list[dict], axes: list[str], axis: str, figures: list[tuple
     groups: dict[str, list[dict]] = {}
     for r in rows:
         groups.setdefault(_label(r, others) or "all", []).append(r)
+    scatter = len(groups) > 1 and all(len(members) == 1 for members in groups.values())
+    if scatter:
+        groups = {"all": rows}  # random sampling: no two points share the other axes' values
     fig, plots = plt.subplots(1, len(figures), figsize=(4.0 * len(figures), 3.4), squeeze=False)
     colors = plt.get_cmap("tab10" if len(groups) <= 10 else "tab20").colors
     for ax, (key, label, scale) in zip(plots[0], figures, strict=True):
@@ -121,7 +142,7 @@ def _axis_plot(rows: list[dict], axes: list[str], axis: str, figures: list[tuple
                 (position[str(r["axes"].get(axis))], r[key] * scale) for r in members if r[key] is not None
             )
             if pts:
-                line = "-o" if categorical or len(pts) <= 20 else "o"
+                line = "o" if scatter else "-o"
                 color = colors[g % len(colors)]
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], line, ms=4, lw=1.2, color=color, label=name)
         if categorical:
@@ -213,7 +234,7 @@ def render_report(
             "cls": "failed" if r["status"] != "done" else ("front" if r["point_id"] in front_ids else ""),
             "index": r["point_index"],
             "id": r["point_id"],
-            "axes": [r["axes"].get(a, "") for a in axes],
+            "axes": [_value(r["axes"].get(a, "")) for a in axes],
             "status": r["status"],
             "figures": [_fmt(r.get(k), f, k) for k, _, f in columns],
             "error": r["error"] or "",

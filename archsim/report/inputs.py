@@ -5,9 +5,10 @@ pipeline). ``result.json`` is one JSON object of one of these shapes:
 
 - a bare chip result (``archsim simulate``): it has ``teraops_per_s`` and ``utilization``;
 - a bare training result (``archsim train``): it has ``curve`` and ``test_ce``;
-- a combined result: a ``chip`` object (chip result fields) and/or a ``train`` object (training
-  result fields; ``training`` is accepted as well). A chip result may also carry the ``train``
-  object beside its own top-level fields (``archsim cosim``).
+- a combined result (``archsim cosim``): a ``chip`` object (chip result fields, or null) and/or a
+  ``train`` object (training result fields; ``training`` is accepted as well). Scalar fields beside
+  the sections (``rpu``, ``seed``, ``status``, ``message`` ...) fill in what the training section
+  lacks. A chip result may also carry a ``train`` object beside its own top-level fields.
 
 Training curve points are ``{chars, test_ce}`` with optional ``train_ce`` and ``chip_seconds``
 (simulated chip time to train ``chars`` characters). Nothing else is read; the report imports no
@@ -93,6 +94,8 @@ def split_result(data: Any, path: Path) -> tuple[dict[str, Any] | None, dict[str
         chip = data  # a bare chip result, or a chip result carrying a training section
     if train is None and chip is not data and "curve" in data and "test_ce" in data:
         train = data  # a bare training result
+    elif train is not None and chip is not data:  # sections: the run's scalars fill in the training's
+        train = {k: v for k, v in data.items() if not isinstance(v, dict | list)} | train
     if chip is None and train is None:
         raise ReportError(
             f"{path}: neither a chip result (teraops_per_s, utilization), a training result "

@@ -40,6 +40,14 @@ def test_sections_and_the_cosim_shape(key):
     assert chip is cosim and train == TRAIN
 
 
+def test_the_cosim_result_shape():
+    cosim = {"workload": "w", "rpu": "rpu-baseline", "seed": 3, "status": "completed", "chip": CHIP}
+    chip, train = split_result(cosim | {"train": TRAIN, "passes": []}, P)
+    assert chip == CHIP and train == TRAIN | {"workload": "w", "rpu": "fp", "seed": 3, "status": "completed"}
+    chip, train = split_result(cosim | {"chip": None, "train": TRAIN}, P)  # diverged: no chip part
+    assert chip is None and train["status"] == "completed"
+
+
 @pytest.mark.parametrize(
     ("data", "needle"),
     [

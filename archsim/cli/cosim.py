@@ -141,7 +141,9 @@ def cosim_command(
         trace_file.parent.mkdir(parents=True, exist_ok=True)
         trace_file.write_text(json.dumps(trace))
     Console().print(_table(result))
-    console.print(f"results in {out_dir}", highlight=False)
+    from archsim.report import render
+
+    console.print(f"report: {render(out_dir)}", highlight=False, soft_wrap=True)
     if result.status != "completed":
         console.print(f"[red]{result.status}:[/red] {result.message}", highlight=False)
         raise typer.Exit(3)

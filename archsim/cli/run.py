@@ -1,0 +1,143 @@
+"""``archsim run``: the showcase. The paper's chip question and a co-simulated accuracy run, in one
+report: LSTM2-512-WP on the paper-ideal and the baseline chip, and a small LSTM trained on War and
+Peace while the baseline chip runs it, floating point against the paper's analog baseline."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from archsim.cli import app
+from archsim.paths import REPORTS_DIR
+
+#: The chip question: the paper's network on the paper's ideal chip and on a realistic one.
+CHIP_WORKLOAD = "lstm2-512-wp"
+CHIPS = ("paper-ideal", "baseline")
+#: The accuracy question, co-simulated: a small LSTM, floating point against the analog baseline.
+COSIM_WORKLOAD = "lstm2-64-wp"
+COSIM_CHIP = "baseline"
+COSIM_RPUS = ("fp", "rpu-baseline")
+
+
+@app.command("run")
+def run_command(
+    out: Annotated[Path, typer.Option("--out", help="Report folder (replaced when the run succeeds).")] = (
+        REPORTS_DIR / "latest"
+    ),
+    chars: Annotated[
+        int, typer.Option("--chars", help="Training characters of each co-simulated run.")
+    ] = 20_000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the co-simulated runs.")] = 0,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
+) -> None:
+    """The showcase: LSTM2-512-WP on the paper-ideal and baseline chips, and a small LSTM co-simulated
+    on the baseline chip with floating-point and rpu-baseline weights; one report of it all."""
+    from archsim.chip import simulate
+    from archsim.config import load_chip, load_rpu, load_workload
+    from archsim.cosim import CosimOptions, Cosimulation
+    from archsim.report import render
+    from archsim.report.overview import Entry, render_overview
+    from archsim.train.data import load_workload_corpus
+
+    console = Console()
+    if chars < 1:
+        Console(stderr=True).print(f"[red]error:[/red] --chars: expected a positive number, got {chars}")
+        raise typer.Exit(1)
+    t0 = time.perf_counter()
+    partial = out.parent / f".{out.name}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    entries: list[Entry] = []
+    headline: list[tuple[str, str, str]] = []
+    bar = Progress(
+        TextColumn("[bold]{task.description:<40}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[note]}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not progress,
+    )
+    with bar:
+        workload = load_workload(CHIP_WORKLOAD)
+        for name in CHIPS:
+            task = bar.add_task(f"simulate {CHIP_WORKLOAD} on {name}", total=1, note="")
+            chip_run = simulate(workload, load_chip(name))
+            result = chip_run.result()
+            folder = partial / f"{CHIP_WORKLOAD}-{name}"
+            folder.mkdir()
+            result.write_json(folder / "result.json")
+            (folder / "trace.json").write_text(json.dumps(chip_run.trace()))
+            render(folder)
+            label = f"{CHIP_WORKLOAD} on {name}"
+            entries.append(Entry(label, folder.name))
+            headline.append(
+                (
+                    label,
+                    "TeraOps/s",
+                    f"{result.teraops_per_s:.2f} ({100 * result.peak_fraction:.1f} % of peak)",
+                )
+            )
+            bar.update(task, completed=1, note=f"{result.teraops_per_s:.2f} TeraOps/s")
+        cosim_workload, corpus = load_workload_corpus(COSIM_WORKLOAD)
+        for rpu_name in COSIM_RPUS:
+            task = bar.add_task(f"cosim {COSIM_WORKLOAD} on {COSIM_CHIP}, {rpu_name}", total=chars, note="")
+
+            def on_window(p, task=task) -> None:
+                bar.update(task, completed=p.chars_trained, note=f"loss {p.loss:.3f}")
+
+            options = CosimOptions(
+                chars=chars, seed=seed, eval_chars=20_000, eval_every=max(chars // 5, 100), timing_only=False
+            )
+            sim = Cosimulation(
+                cosim_workload,
+                load_chip(COSIM_CHIP),
+                load_rpu(rpu_name),
+                corpus,
+                options,
+                rpu_name,
+                on_window,
+            )
+            result, trace = sim.run()
+            folder = partial / f"cosim-{COSIM_WORKLOAD}-{rpu_name}"
+            folder.mkdir()
+            result.write_json(folder / "result.json")
+            (folder / "trace.json").write_text(json.dumps(trace))
+            render(folder)
+            label = f"{COSIM_WORKLOAD} co-simulated, {rpu_name}"
+            entries.append(Entry(label, folder.name))
+            if result.status != "completed":
+                raise typer.Exit(_failed(console, label, result.message, partial))
+            headline.append((label, "test CE", f"{result.train.test_ce:.3f} nats/char after {chars} chars"))
+            bar.update(task, note=f"test CE {result.train.test_ce:.3f}")
+        index = render_overview(
+            partial,
+            "archsim: LSTM2-512-WP on two chips, and a co-simulated training run",
+            entries,
+            featured=f"{CHIP_WORKLOAD} on baseline",
+        )
+    old = out.parent / f".{out.name}.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if out.exists():
+        out.rename(old)
+    partial.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+    table = Table(title="archsim run", show_header=False)
+    for run, figure, value in headline:
+        table.add_row(run, figure, value)
+    console.print(table)
+    console.print(f"report: {out / index.name}  ({time.perf_counter() - t0:.0f} s)", highlight=False)
+
+
+def _failed(console: Console, label: str, message: str, partial: Path) -> int:
+    console.print(f"[red]error:[/red] {label}: {message}; the earlier report is kept", highlight=False)
+    shutil.rmtree(partial, ignore_errors=True)
+    return 3

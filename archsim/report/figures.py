@@ -200,11 +200,14 @@ def train_headline(t: dict[str, Any]) -> list[dict[str, Any]]:
         )
     if "status" in t:
         rows.append(_row("Status", t["status"], f"{t['status']}: {t.get('message', '')}".rstrip(": ")))
-    setup = [
-        f"{k.replace('_', ' ')} {t[k]}"
-        for k in ("rpu", "seed", "learning_rate", "dropout", "bptt_steps")
-        if k in t
-    ]
+    labels = {
+        "rpu": "RPU preset",
+        "seed": "seed",
+        "learning_rate": "learning rate",
+        "dropout": "dropout",
+        "bptt_steps": "BPTT steps",
+    }
+    setup = [f"{label} {t[k]}" for k, label in labels.items() if k in t]
     if setup:
         rows.append(_row("Setup", None, ", ".join(setup)))
     if "eval_chars" in t:

@@ -61,14 +61,15 @@ def summary(figs: dict[str, Any]) -> str:
         c = charts[F.CE_CHARS]
         chip = charts.get(F.CE_CHIP_TIME)
         times = dict(zip(chip["chars"], chip["chip_seconds"], strict=True)) if chip else {}
-        head = "| chars | test CE (nats/char) | train CE |" + (" chip time (s) |" if times else "")
+        scale, unit = (1e3, "ms") if times and max(times.values()) < 1 else (1.0, "s")
+        head = "| chars | test CE (nats/char) | train CE |" + (f" chip time ({unit}) |" if times else "")
         out += [head, "|---|---|---|" + ("---|" if times else "")]
         for chars, test, train in zip(c["chars"], c["test_ce"], c["train_ce"], strict=True):
             row = f"| {chars:,} | {'n/a' if test is None else f'{test:.4f}'} | "
             row += f"{'' if train is None else f'{train:.4f}'} |"
             if times:
                 t = times.get(chars)
-                row += f" {'' if t is None else f'{t:.4g}'} |"
+                row += f" {'' if t is None else f'{t * scale:.4g}'} |"
             out.append(row)
         out.append("")
     out += ["The full report: `index.html`; the plotted data: `figures.json`.", ""]

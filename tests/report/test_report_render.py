@@ -140,7 +140,7 @@ def test_cosim_shaped_result_draws_chip_and_training(cosim_dir):
     assert t["chip_seconds"] == [p["chip_seconds"] for p in result["train"]["curve"]]
     assert figs["chip_headline"] and figs["train_headline"]
     summary = (cosim_dir / "summary.md").read_text()
-    assert "## Chip" in summary and "## Training" in summary and "chip time (s)" in summary
+    assert "## Chip" in summary and "## Training" in summary and "| chip time (ms) |" in summary
 
 
 def test_missing_parts_are_said_not_drawn(chip_dir):

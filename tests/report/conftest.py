@@ -66,3 +66,21 @@ def cosim_dir(tmp_path_factory, chip_dir, train_dir) -> Path:
     (out / "result.json").write_text(json.dumps(chip | {"train": train}))
     (out / "trace.json").write_text((chip_dir / "trace.json").read_text())
     return out
+
+
+@pytest.fixture(scope="session")
+def chip_report(chip_dir) -> Path:
+    """``chip_dir`` with its report drawn (once for the session)."""
+    from archsim.report import render
+
+    render(chip_dir)
+    return chip_dir
+
+
+@pytest.fixture(scope="session")
+def cosim_report(cosim_dir) -> Path:
+    """``cosim_dir`` with its report drawn (once for the session)."""
+    from archsim.report import render
+
+    render(cosim_dir)
+    return cosim_dir

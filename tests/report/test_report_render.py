@@ -16,12 +16,6 @@ from archsim.report.inputs import ReportInput
 CHIP_CHARTS = [figures.UTILIZATION, figures.GANTT, figures.BREAKDOWN, figures.ENERGY]
 
 
-@pytest.fixture(scope="module")
-def chip_report(chip_dir):
-    render(chip_dir)
-    return chip_dir
-
-
 def _ids(html: str) -> list[str]:
     return re.findall(r'\sid="([^"]+)"', html)
 
@@ -130,8 +124,8 @@ def test_training_report_written_by_archsim_train(train_dir):
     assert f"{result['test_ce']:.4f}" in (train_dir / "summary.md").read_text()
 
 
-def test_cosim_shaped_result_draws_chip_and_training(cosim_dir):
-    render(cosim_dir)
+def test_cosim_shaped_result_draws_chip_and_training(cosim_report):
+    cosim_dir = cosim_report
     figs = json.loads((cosim_dir / "figures.json").read_text())
     assert figs["kind"] == "chip+train"
     assert list(figs["charts"]) == [*CHIP_CHARTS, figures.CE_CHARS, figures.CE_CHIP_TIME]
@@ -175,7 +169,7 @@ def test_breakdown_that_does_not_add_up_is_drawn_whole_and_said():
     assert figures.breakdown(chip)["note"] is None
 
 
-def test_report_reads_results_only(cosim_dir):
+def test_report_reads_results_only(train_dir):
     """Rendering imports none of the simulator: no SimPy, Numba, chip, training or config code."""
     code = (
         "import sys; from archsim.report import render; render(sys.argv[1]); "
@@ -183,6 +177,6 @@ def test_report_reads_results_only(cosim_dir):
         " or m.startswith(('archsim.chip', 'archsim.train', 'archsim.config', 'archsim.numerics'))))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, str(cosim_dir)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code, str(train_dir)], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"

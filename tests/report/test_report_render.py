@@ -124,7 +124,7 @@ def test_training_report_written_by_archsim_train(train_dir):
     assert f"{result['test_ce']:.4f}" in (train_dir / "summary.md").read_text()
 
 
-def test_cosim_shaped_result_draws_chip_and_training(cosim_report):
+def test_cosim_result_draws_chip_and_training(cosim_report):
     cosim_dir = cosim_report
     figs = json.loads((cosim_dir / "figures.json").read_text())
     assert figs["kind"] == "chip+train"
@@ -132,7 +132,10 @@ def test_cosim_shaped_result_draws_chip_and_training(cosim_report):
     result = json.loads((cosim_dir / "result.json").read_text())
     t = figs["charts"][figures.CE_CHIP_TIME]
     assert t["chip_seconds"] == [p["chip_seconds"] for p in result["train"]["curve"]]
-    assert figs["chip_headline"] and figs["train_headline"]
+    assert figs["title"] == f"{result['workload']} on {result['chip_name']}"
+    assert "training with weights on fp tiles" in figs["subtitle"]
+    train_rows = {r["figure"]: r["text"] for r in figs["train_headline"]}
+    assert train_rows["Status"].startswith("completed") and "RPU preset fp" in train_rows["Setup"]
     summary = (cosim_dir / "summary.md").read_text()
     assert "## Chip" in summary and "## Training" in summary and "| chip time (ms) |" in summary
 

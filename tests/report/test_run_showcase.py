@@ -1,0 +1,66 @@
+"""``archsim run``: the showcase writes one overview report with every chart, atomically."""
+
+from __future__ import annotations
+
+import pytest
+from report_browser import chromium, visit
+from typer.testing import CliRunner
+
+from archsim.cli import app
+from archsim.report import figures
+from archsim.report.overview import COMPARE_CE_CHARS, COMPARE_CE_TIME, COMPARE_TPUT, chart_ids
+
+OVERVIEW_CHARTS = {
+    COMPARE_TPUT,
+    COMPARE_CE_CHARS,
+    COMPARE_CE_TIME,
+    figures.UTILIZATION,
+    figures.GANTT,
+    figures.BREAKDOWN,
+    figures.ENERGY,
+}
+
+
+@pytest.fixture(scope="module")
+def showcase(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "latest"
+    result = CliRunner().invoke(app, ["run", "--out", str(out), "--chars", "200", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_run_writes_an_overview_and_a_report_per_run(showcase):
+    out, output = showcase
+    assert f"report: {out / 'index.html'}" in output.replace("\n", "")
+    assert set(chart_ids(out)) == OVERVIEW_CHARTS
+    runs = sorted(p.name for p in out.iterdir() if p.is_dir())
+    assert runs == [
+        "cosim-lstm2-64-wp-fp",
+        "cosim-lstm2-64-wp-rpu-baseline",
+        "lstm2-512-wp-baseline",
+        "lstm2-512-wp-paper-ideal",
+    ]
+    for run in runs:
+        assert (out / run / "index.html").is_file() and (out / run / "result.json").is_file()
+    assert "TeraOps/s" in output and "test CE" in output
+
+
+def test_the_overview_renders_in_chromium(showcase, tmp_path):
+    assert chromium() is not None, "chromium is not installed: apt-get install chromium (.ci/run does)"
+    out, _ = showcase
+    page = visit(out / "index.html", tmp_path / "profile")
+    assert page.errors == []
+    assert {c["id"] for c in page.charts} == OVERVIEW_CHARTS
+    for chart in page.charts:
+        assert chart["width"] > 300 and chart["height"] > 100, chart
+
+
+def test_a_failed_run_keeps_the_earlier_report(showcase, monkeypatch):
+    out, _ = showcase
+    before = (out / "index.html").read_text()
+    monkeypatch.setattr("archsim.cli.run.COSIM_RPUS", ("fp", "no-such-preset"))
+    result = CliRunner().invoke(app, ["run", "--out", str(out), "--chars", "100", "--no-progress"])
+    assert result.exit_code == 1 and "the earlier report is kept" in result.output
+    assert "unknown RPU preset 'no-such-preset'" in result.output
+    assert (out / "index.html").read_text() == before
+    assert not (out.parent / f".{out.name}.partial").exists()

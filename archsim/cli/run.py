@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from archsim.cli import app
+from archsim.config import ConfigError
 from archsim.paths import REPORTS_DIR
 
 #: The chip question: the paper's network on the paper's ideal chip and on a realistic one.
@@ -52,6 +53,16 @@ def run_command(
         Console(stderr=True).print(f"[red]error:[/red] --chars: expected a positive number, got {chars}")
         raise typer.Exit(1)
     t0 = time.perf_counter()
+    try:  # every preset first, so that bad input fails before anything runs
+        workload = load_workload(CHIP_WORKLOAD)
+        chips = {name: load_chip(name) for name in (*CHIPS, COSIM_CHIP)}
+        rpus = {name: load_rpu(name) for name in COSIM_RPUS}
+        cosim_workload, corpus = load_workload_corpus(COSIM_WORKLOAD)
+    except ConfigError as err:
+        Console(stderr=True).print(
+            f"[red]error:[/red] {err}; the earlier report is kept", highlight=False, soft_wrap=True
+        )
+        raise typer.Exit(1) from None
     partial = out.parent / f".{out.name}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
@@ -66,64 +77,77 @@ def run_command(
         console=console,
         disable=not progress,
     )
-    with bar:
-        workload = load_workload(CHIP_WORKLOAD)
-        for name in CHIPS:
-            task = bar.add_task(f"simulate {CHIP_WORKLOAD} on {name}", total=1, note="")
-            chip_run = simulate(workload, load_chip(name))
-            result = chip_run.result()
-            folder = partial / f"{CHIP_WORKLOAD}-{name}"
-            folder.mkdir()
-            result.write_json(folder / "result.json")
-            (folder / "trace.json").write_text(json.dumps(chip_run.trace()))
-            render(folder)
-            label = f"{CHIP_WORKLOAD} on {name}"
-            entries.append(Entry(label, folder.name))
-            headline.append(
-                (
-                    label,
-                    "TeraOps/s",
-                    f"{result.teraops_per_s:.2f} ({100 * result.peak_fraction:.1f} % of peak)",
+    try:
+        with bar:
+            for name in CHIPS:
+                task = bar.add_task(f"simulate {CHIP_WORKLOAD} on {name}", total=1, note="")
+                chip_run = simulate(workload, chips[name])
+                result = chip_run.result()
+                folder = partial / f"{CHIP_WORKLOAD}-{name}"
+                folder.mkdir()
+                result.write_json(folder / "result.json")
+                (folder / "trace.json").write_text(json.dumps(chip_run.trace()))
+                render(folder)
+                label = f"{CHIP_WORKLOAD} on {name}"
+                entries.append(Entry(label, folder.name))
+                headline.append(
+                    (
+                        label,
+                        "TeraOps/s",
+                        f"{result.teraops_per_s:.2f} ({100 * result.peak_fraction:.1f} % of peak)",
+                    )
                 )
-            )
-            bar.update(task, completed=1, note=f"{result.teraops_per_s:.2f} TeraOps/s")
-        cosim_workload, corpus = load_workload_corpus(COSIM_WORKLOAD)
-        for rpu_name in COSIM_RPUS:
-            task = bar.add_task(f"cosim {COSIM_WORKLOAD} on {COSIM_CHIP}, {rpu_name}", total=chars, note="")
+                bar.update(task, completed=1, note=f"{result.teraops_per_s:.2f} TeraOps/s")
+            for rpu_name in COSIM_RPUS:
+                task = bar.add_task(
+                    f"cosim {COSIM_WORKLOAD} on {COSIM_CHIP}, {rpu_name}", total=chars, note=""
+                )
 
-            def on_window(p, task=task) -> None:
-                bar.update(task, completed=p.chars_trained, note=f"loss {p.loss:.3f}")
+                def on_window(p, task=task) -> None:
+                    bar.update(task, completed=p.chars_trained, note=f"loss {p.loss:.3f}")
 
-            options = CosimOptions(
-                chars=chars, seed=seed, eval_chars=20_000, eval_every=max(chars // 5, 100), timing_only=False
+                options = CosimOptions(
+                    chars=chars,
+                    seed=seed,
+                    eval_chars=min(20_000, max(chars, 2_000)),
+                    eval_every=max(chars // 5, 100),
+                    timing_only=False,
+                )
+                sim = Cosimulation(
+                    cosim_workload,
+                    chips[COSIM_CHIP],
+                    rpus[rpu_name],
+                    corpus,
+                    options,
+                    rpu_name,
+                    on_window,
+                )
+                result, trace = sim.run()
+                folder = partial / f"cosim-{COSIM_WORKLOAD}-{rpu_name}"
+                folder.mkdir()
+                result.write_json(folder / "result.json")
+                (folder / "trace.json").write_text(json.dumps(trace))
+                render(folder)
+                label = f"{COSIM_WORKLOAD} co-simulated, {rpu_name}"
+                entries.append(Entry(label, folder.name))
+                if result.status != "completed":
+                    raise ValueError(f"{label}: {result.message}")
+                headline.append(
+                    (label, "test CE", f"{result.train.test_ce:.3f} nats/char after {chars} chars")
+                )
+                bar.update(task, note=f"test CE {result.train.test_ce:.3f}")
+            index = render_overview(
+                partial,
+                "archsim: LSTM2-512-WP on two chips, and a co-simulated training run",
+                entries,
+                featured=f"{CHIP_WORKLOAD} on baseline",
             )
-            sim = Cosimulation(
-                cosim_workload,
-                load_chip(COSIM_CHIP),
-                load_rpu(rpu_name),
-                corpus,
-                options,
-                rpu_name,
-                on_window,
-            )
-            result, trace = sim.run()
-            folder = partial / f"cosim-{COSIM_WORKLOAD}-{rpu_name}"
-            folder.mkdir()
-            result.write_json(folder / "result.json")
-            (folder / "trace.json").write_text(json.dumps(trace))
-            render(folder)
-            label = f"{COSIM_WORKLOAD} co-simulated, {rpu_name}"
-            entries.append(Entry(label, folder.name))
-            if result.status != "completed":
-                raise typer.Exit(_failed(console, label, result.message, partial))
-            headline.append((label, "test CE", f"{result.train.test_ce:.3f} nats/char after {chars} chars"))
-            bar.update(task, note=f"test CE {result.train.test_ce:.3f}")
-        index = render_overview(
-            partial,
-            "archsim: LSTM2-512-WP on two chips, and a co-simulated training run",
-            entries,
-            featured=f"{CHIP_WORKLOAD} on baseline",
+    except ValueError as err:
+        shutil.rmtree(partial, ignore_errors=True)
+        Console(stderr=True).print(
+            f"[red]error:[/red] {err}; the earlier report is kept", highlight=False, soft_wrap=True
         )
+        raise typer.Exit(1) from None
     old = out.parent / f".{out.name}.old"
     shutil.rmtree(old, ignore_errors=True)
     if out.exists():
@@ -135,9 +159,3 @@ def run_command(
         table.add_row(run, figure, value)
     console.print(table)
     console.print(f"report: {out / index.name}  ({time.perf_counter() - t0:.0f} s)", highlight=False)
-
-
-def _failed(console: Console, label: str, message: str, partial: Path) -> int:
-    console.print(f"[red]error:[/red] {label}: {message}; the earlier report is kept", highlight=False)
-    shutil.rmtree(partial, ignore_errors=True)
-    return 3

@@ -93,21 +93,28 @@ def _figure(height_in: float) -> Figure:
 
 
 def utilization(data: dict[str, Any]) -> Figure:
-    units, fractions, classes = data["units"], data["fraction"], data["classes"]
-    fig = _figure(max(2.2, 0.9 + 0.24 * len(units)))
+    bars = data["bars"]
+    fig = _figure(max(2.2, 0.9 + 0.24 * len(bars)))
     ax = fig.subplots()
-    y = list(range(len(units)))
-    ax.barh(y, [100 * f for f in fractions], color=[CLASS_COLORS[c] for c in classes], height=0.72)
-    for yi, f in zip(y, fractions, strict=True):
-        ax.text(100 * f + 0.8, yi, f"{100 * f:.1f} %", va="center", fontsize=8, color="#2b2f36")
-    ax.set_yticks(y, units)
+    y = list(range(len(bars)))
+    ax.barh(
+        y, [100 * b["fraction"] for b in bars], color=[CLASS_COLORS[b["class"]] for b in bars], height=0.72
+    )
+    for yi, b in enumerate(bars):
+        if b["count"] > 1:
+            ax.plot([100 * b["low"], 100 * b["high"]], [yi, yi], color="#2b2f36", linewidth=1.2)
+        label = f"{100 * b['fraction']:.1f} %"
+        if b["count"] > 1 and b["high"] - b["low"] >= 5e-4:
+            label += f"  ({100 * b['low']:.1f} to {100 * b['high']:.1f} %)"
+        ax.text(100 * b["high"] + 0.8, yi, label, va="center", fontsize=8, color="#2b2f36")
+    ax.set_yticks(y, [b["label"] for b in bars])
     ax.invert_yaxis()
-    ax.set_xlim(0, 112)
+    ax.set_xlim(0, 118 if data["grouped"] else 112)
     ax.set_xticks(range(0, 101, 20))
     ax.xaxis.set_major_formatter(PercentFormatter())
     ax.set_xlabel("busy fraction of the simulated time (%)")
     ax.grid(axis="y", visible=False)
-    present = list(dict.fromkeys(classes))
+    present = list(dict.fromkeys(b["class"] for b in bars))
     fig.legend(
         handles=[Patch(color=CLASS_COLORS[c], label=CLASS_LABELS[c]) for c in present],
         loc="outside upper right",

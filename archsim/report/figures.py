@@ -41,6 +41,9 @@ BREAKDOWN_LABELS = {
     "fill": "pipeline fill",
     "drain": "drain",
 }
+#: Above this many tiles the utilization chart and the timeline show tiles by array.
+UTILIZATION_MAX_TILES = 16
+GANTT_MAX_TILE_ROWS = 16
 #: Unit classes of the utilization chart, in drawing order.
 UNIT_CLASSES = ("tile", "dac", "adc", "nlf", "link", "memory", "other")
 #: Trace operation phases, from the first letter of an operation's name (``f_mvm lstm1 t3``).
@@ -252,15 +255,48 @@ def unit_class(unit: str) -> str:
 
 
 def utilization(c: dict[str, Any]) -> dict[str, Any]:
-    """Busy fraction of every unit, grouped by class (tiles, DAC banks, ADC banks, NLF, links, memory)."""
+    """Busy fraction of every unit, grouped by class (tiles, DAC banks, ADC banks, NLF, links, memory).
+
+    ``units``/``fraction`` hold every unit; ``bars`` what is drawn: one bar per unit, or, on chips
+    with more than UTILIZATION_MAX_TILES tiles, one bar per array and class for the tiles and their
+    DAC and ADC banks (mean, with the lowest and highest of its tiles).
+    """
     items = [(u, number(v) or 0.0) for u, v in c["utilization"].items()]
     items.sort(key=lambda kv: (UNIT_CLASSES.index(unit_class(kv[0])), _natural(kv[0])))
+    util = dict(items)
+    arrays = [a for a in c.get("arrays") or [] if isinstance(a, dict) and a.get("tiles")]
+    tiles = [u for u, _ in items if unit_class(u) == "tile"]
+    bars = []
+    grouped = len(tiles) > UTILIZATION_MAX_TILES and arrays
+    if grouped:
+        names = {"tile": "tiles", "dac": "DAC banks", "adc": "ADC banks"}
+        for cls, suffix in (("tile", ""), ("dac", ".dac"), ("adc", ".adc")):
+            for a in arrays:
+                vals = [util[t + suffix] for t in a["tiles"] if t + suffix in util]
+                if vals:
+                    label = f"{a['name']}: {len(vals)} {names[cls]}"
+                    bars.append(_bar(label, cls, sum(vals) / len(vals), min(vals), max(vals), len(vals)))
+    for u, v in items:
+        if not (grouped and unit_class(u) in ("tile", "dac", "adc")):
+            bars.append(_bar(u, unit_class(u), v, v, v, 1))
     return {
         "title": "Utilization per unit",
         "units": [u for u, _ in items],
         "classes": [unit_class(u) for u, _ in items],
         "fraction": [v for _, v in items],
+        "grouped": bool(grouped),
+        "bars": bars,
+        "note": (
+            f"Shown: the {len(tiles)} tiles, their DAC and ADC banks by array: the mean, and a whisker "
+            "from the lowest to the highest tile"
+            if grouped
+            else None
+        ),
     }
+
+
+def _bar(label: str, cls: str, mean: float, low: float, high: float, count: int) -> dict[str, Any]:
+    return {"label": label, "class": cls, "fraction": mean, "low": low, "high": high, "count": count}
 
 
 def breakdown(c: dict[str, Any]) -> dict[str, Any]:
@@ -337,12 +373,14 @@ def _phase(name: str) -> str:
     return PHASES.get(head[:1], "other") if "_" in head else "other"
 
 
-def _bin(ops: list[tuple[float, float, int, str]], rows: int, t0: float, t1: float) -> list[list[Any]]:
+def _bin(ops: list[tuple[float, float, int, str]], units: list[int], t0: float, t1: float) -> list[list[Any]]:
     """Bars of the overview: the time axis cut into GANTT_RESOLUTION bins; per row and bin, the phase
-    that takes most of the bin and the busy share of the bin (in quarters); equal neighbours joined."""
+    that takes most of the bin and the busy share of the bin (in quarters, averaged over the
+    ``units[row]`` units of a row); equal neighbours joined."""
     n = GANTT_RESOLUTION
     width = (t1 - t0) / n
     phases = [*PHASES.values(), "other"]
+    rows = len(units)
     busy = [[[0.0] * n for _ in phases] for _ in range(rows)]
     for start, end, row, phase in ops:
         acc = busy[row][phases.index(phase)]
@@ -354,7 +392,7 @@ def _bin(ops: list[tuple[float, float, int, str]], rows: int, t0: float, t1: flo
     for row in range(rows):
         run: list[Any] | None = None
         for b in range(n):
-            shares = [busy[row][k][b] / width for k in range(len(phases))]
+            shares = [busy[row][k][b] / (width * units[row]) for k in range(len(phases))]
             total = min(1.0, sum(shares))
             level = math.ceil(4 * total - 1e-9) / 4 if total > 1e-9 else 0.0
             key = (phases[max(range(len(phases)), key=shares.__getitem__)], level) if level else None
@@ -395,21 +433,38 @@ def gantt(trace: list[dict[str, Any]]) -> dict[str, Any] | None:
     if not ops:
         return None
     keys = {o[2] for o in ops}  # units that never take time (ideal ones) get no row
+
+    def name(k: tuple[Any, Any]) -> str:
+        return threads.get(k, f"{process.get(k[0], k[0])} {k[1]}")
+
+    # Many tiles: one row per array (the array is the second word of an operation's name).
+    row_of: dict[tuple[Any, Any], Any] = {k: k for k in keys}
+    tiles = [k for k in keys if process.get(k[0]) == "tile"]
+    if len(tiles) > GANTT_MAX_TILE_ROWS:
+        for o in ops:
+            words = o[3].split()
+            if o[2] in tiles and row_of[o[2]] == o[2] and len(words) > 1:
+                row_of[o[2]] = ("array", words[1])
+    members: dict[Any, list[tuple[Any, Any]]] = {}
+    for k in keys:
+        members.setdefault(row_of[k], []).append(k)
     windowed = any(isinstance(o[4], int) for o in ops)
     if windowed:
         ops = [o for o in ops if not isinstance(o[4], int) or o[4] < GANTT_WINDOWS]
     ops.sort(key=lambda o: (o[0], o[1]))
 
-    def row_key(k: tuple[Any, Any]) -> tuple[Any, ...]:
-        proc = process.get(k[0], "")
+    def row_key(r: Any) -> tuple[Any, ...]:
+        first = min(members[r], key=lambda k: _natural(name(k)))
+        proc = process.get(first[0], "")
         rank = PROCESS_ORDER.index(proc) if proc in PROCESS_ORDER else len(PROCESS_ORDER)
-        return (rank, proc, _natural(threads.get(k, f"{proc} {k[1]}")))
+        return (rank, proc, _natural(name(first)))
 
-    ordered = sorted(keys, key=row_key)
-    index = {k: n for n, k in enumerate(ordered)}
-    rows = [threads.get(k, f"{process.get(k[0], k[0])} {k[1]}") for k in ordered]
+    ordered = sorted(members, key=row_key)
+    index = {k: ordered.index(row_of[k]) for k in keys}
+    rows = [f"{r[1]}: {len(members[r])} tiles" if r[0] == "array" else name(r) for r in ordered]
     t0, t1 = ops[0][0], max(o[1] for o in ops)
-    bars = _bin([(o[0], o[1], index[o[2]], _phase(o[3])) for o in ops], len(rows), t0, t1)
+    units = [len(members[r]) for r in ordered]
+    bars = _bin([(o[0], o[1], index[o[2]], _phase(o[3])) for o in ops], units, t0, t1)
     capped = len(bars) > GANTT_MAX_BARS
     if capped:
         t1 = bars[GANTT_MAX_BARS][0]
@@ -426,6 +481,10 @@ def gantt(trace: list[dict[str, Any]]) -> dict[str, Any] | None:
             "that takes most of a bin, a lighter bar a unit busy for part of it"
         )
     )
+    grouped = [r for r in ordered if r[0] == "array"]
+    if grouped:
+        count = sum(units[ordered.index(r)] for r in grouped)
+        note += f"; the {count} tiles in one row per array (busy: their mean)"
     if capped:
         note += f"; capped at {GANTT_MAX_BARS:,} bars, so only the first {t1 - t0:.4g} µs are drawn"
     return {

@@ -183,3 +183,43 @@ def test_report_reads_results_only(train_dir):
         [sys.executable, "-c", code, str(train_dir)], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_many_tiles_are_shown_by_array():
+    n = figures.UTILIZATION_MAX_TILES + 4
+    tiles = [f"tile{k}" for k in range(n)]
+    util = {t: 0.5 + 0.01 * k for k, t in enumerate(tiles)} | {f"{t}.dac": 0.2 for t in tiles} | {"nlf0": 0.3}
+    arrays = [{"name": "a", "tiles": tiles[:-3]}, {"name": "b", "tiles": tiles[-3:]}]
+    u = figures.utilization({"utilization": util, "arrays": arrays})
+    assert u["grouped"] and len(u["units"]) == len(util)
+    bars = {b["label"]: b for b in u["bars"]}
+    assert list(bars) == [
+        f"a: {n - 3} tiles",
+        "b: 3 tiles",
+        f"a: {n - 3} DAC banks",
+        "b: 3 DAC banks",
+        "nlf0",
+    ]
+    assert bars["b: 3 tiles"]["low"] == util[tiles[-3]] and bars["b: 3 tiles"]["high"] == util[tiles[-1]]
+    assert bars[f"a: {n - 3} tiles"]["fraction"] == pytest.approx(sum(util[t] for t in tiles[:-3]) / (n - 3))
+    assert not figures.utilization({"utilization": util})["grouped"]  # no mapping: every unit
+    trace = [{"ph": "M", "name": "process_name", "pid": 1, "args": {"name": "tile"}}]
+    trace += [
+        {"ph": "M", "name": "thread_name", "pid": 1, "tid": k, "args": {"name": t}}
+        for k, t in enumerate(tiles)
+    ]
+    trace += [
+        {
+            "ph": "X",
+            "name": f"f_mvm {'ab'[k >= n - 3]} t0",
+            "ts": 0,
+            "dur": 1 + (k >= n - 3),
+            "pid": 1,
+            "tid": k,
+        }
+        for k in range(n)
+    ]
+    g = figures.gantt(trace)
+    assert g["rows"] == [f"a: {n - 3} tiles", "b: 3 tiles"] and "one row per array" in g["note"]
+    bars = list(zip(g["bars"]["row"], g["bars"]["busy"], g["bars"]["end_us"], strict=True))
+    assert bars[0] == (0, 1.0, pytest.approx(1.0)) and bars[-1] == (1, 1.0, pytest.approx(2.0))

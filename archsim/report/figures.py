@@ -44,6 +44,8 @@ BREAKDOWN_LABELS = {
 #: Above this many tiles the utilization chart and the timeline show tiles by array.
 UTILIZATION_MAX_TILES = 16
 GANTT_MAX_TILE_ROWS = 16
+#: The timeline draws at most this many rows (units).
+GANTT_MAX_ROWS = 48
 #: Unit classes of the utilization chart, in drawing order.
 UNIT_CLASSES = ("tile", "dac", "adc", "nlf", "link", "memory", "other")
 #: Trace operation phases, from the first letter of an operation's name (``f_mvm lstm1 t3``).
@@ -460,6 +462,11 @@ def gantt(trace: list[dict[str, Any]]) -> dict[str, Any] | None:
         return (rank, proc, _natural(name(first)))
 
     ordered = sorted(members, key=row_key)
+    hidden = len(ordered) - GANTT_MAX_ROWS
+    if hidden > 0:
+        ordered = ordered[:GANTT_MAX_ROWS]
+        keys = {k for k in keys if row_of[k] in ordered}
+        ops = [o for o in ops if o[2] in keys]
     index = {k: ordered.index(row_of[k]) for k in keys}
     rows = [f"{r[1]}: {len(members[r])} tiles" if r[0] == "array" else name(r) for r in ordered]
     t0, t1 = ops[0][0], max(o[1] for o in ops)
@@ -472,6 +479,9 @@ def gantt(trace: list[dict[str, Any]]) -> dict[str, Any] | None:
     detail_ops = ops[: GANTT_DETAIL_OPS + 1]
     d1 = detail_ops[-1][0] if len(detail_ops) > GANTT_DETAIL_OPS else max(o[1] for o in detail_ops)
     detail = [o for o in detail_ops if o[0] < d1]
+    if not detail:  # more than GANTT_DETAIL_OPS operations start together: draw the first of them
+        detail = detail_ops[:GANTT_DETAIL_OPS]
+        d1 = max(o[1] for o in detail)
     span = "the first window" if GANTT_WINDOWS == 1 else f"the first {GANTT_WINDOWS} windows"
     note = (
         "Shown: "
@@ -485,6 +495,8 @@ def gantt(trace: list[dict[str, Any]]) -> dict[str, Any] | None:
     if grouped:
         count = sum(units[ordered.index(r)] for r in grouped)
         note += f"; the {count} tiles in one row per array (busy: their mean)"
+    if hidden > 0:
+        note += f"; only the first {GANTT_MAX_ROWS} of {GANTT_MAX_ROWS + hidden} rows"
     if capped:
         note += f"; capped at {GANTT_MAX_BARS:,} bars, so only the first {t1 - t0:.4g} µs are drawn"
     return {

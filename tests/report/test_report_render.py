@@ -223,3 +223,12 @@ def test_many_tiles_are_shown_by_array():
     assert g["rows"] == [f"a: {n - 3} tiles", "b: 3 tiles"] and "one row per array" in g["note"]
     bars = list(zip(g["bars"]["row"], g["bars"]["busy"], g["bars"]["end_us"], strict=True))
     assert bars[0] == (0, 1.0, pytest.approx(1.0)) and bars[-1] == (1, 1.0, pytest.approx(2.0))
+
+
+def test_timeline_of_a_foreign_trace_with_many_units_starting_together():
+    n = figures.GANTT_MAX_ROWS + 250  # no process names: nothing to group by
+    g = figures.gantt([{"ph": "X", "name": "op", "ts": 5, "dur": 2, "pid": 1, "tid": k} for k in range(n)])
+    assert len(g["rows"]) == figures.GANTT_MAX_ROWS and f"of {n} rows" in g["note"]
+    assert set(g["bars"]["phase"]) == {"other"} and g["range_us"] == [5, 7]
+    assert len(g["detail"]["name"]) == min(figures.GANTT_MAX_ROWS, figures.GANTT_DETAIL_OPS)
+    assert g["detail"]["range_us"] == [5, 7]

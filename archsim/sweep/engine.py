@@ -81,17 +81,24 @@ def run_sweep(
             by_key[future.key] = point
             futures.append(future)
         counts = {"done": 0, "failed": 0}
-        for future in as_completed(futures):
-            point = by_key[future.key]
-            try:
-                outcome = future.result()
-            except Exception as err:  # the task itself died (e.g. KilledWorker): record, go on
-                outcome = {"status": "failed", "error": f"{type(err).__name__}: {err}", "figures": {}}
-            finally:
-                future.release()
-            store.record(sweep.name, point, outcome)
-            counts[outcome["status"]] += 1
-            if on_point is not None:
-                on_point(outcome)
+        running = {f.key: f for f in futures}
+        try:
+            for future in as_completed(futures):
+                point = by_key[future.key]
+                del running[future.key]
+                try:
+                    outcome = future.result()
+                except Exception as err:  # the task itself died (e.g. KilledWorker): record, go on
+                    outcome = {"status": "failed", "error": f"{type(err).__name__}: {err}", "figures": {}}
+                finally:
+                    future.release()
+                store.record(sweep.name, point, outcome)
+                counts[outcome["status"]] += 1
+                if on_point is not None:
+                    on_point(outcome)
+        except BaseException:
+            # Interrupted (Ctrl-C, a callback): do not leave our tasks running on a shared scheduler.
+            client.cancel(list(running.values()))
+            raise
     return SweepSummary(len(sweep.points), len(sweep.points) - len(todo), len(todo), counts["done"],
                         counts["failed"], Path(db))  # fmt: skip

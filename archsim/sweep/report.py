@@ -142,7 +142,7 @@ def _axis_plot(rows: list[dict], axes: list[str], axis: str, figures: list[tuple
                 (position[str(r["axes"].get(axis))], r[key] * scale) for r in members if r[key] is not None
             )
             if pts:
-                line = "o" if scatter else "-o"
+                line = "o" if scatter or not numeric else "-o"
                 color = colors[g % len(colors)]
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], line, ms=4, lw=1.2, color=color, label=name)
         if categorical:

@@ -374,8 +374,9 @@ class ChipRun:
             wall_seconds=wall_before + time.perf_counter() - t_start,
         )
 
-    def trace(self) -> list[dict]:
-        """Chrome trace-event JSON (Perfetto): one complete event per timed operation, in microseconds."""
+    def trace(self, windows: int | None = None) -> list[dict]:
+        """Chrome trace-event JSON (Perfetto): one complete event per timed operation, in microseconds;
+        of the first ``windows`` windows of every stream (None: all)."""
         s = self.scheduler
         cg = s.cg
         us = 1e-3 / self.config.clock_ghz
@@ -390,6 +391,8 @@ class ChipRun:
                     {"name": "thread_name", "ph": "M", "pid": pid[u.kind], "tid": n, "args": {"name": u.name}}
                 )
         for (stream, window), rec in sorted(s.records.items()):
+            if windows is not None and window >= windows:
+                continue
             for i in range(cg.n):
                 if rec.start[i] >= 0 and rec.end[i] > rec.start[i]:
                     key = cg.keys[i]

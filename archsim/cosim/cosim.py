@@ -26,6 +26,9 @@ from archsim.train.checkpoint import load_checkpoint
 from archsim.train.data import Corpus
 from archsim.train.trainer import build_network, evaluate, seeds
 
+#: Windows per stream in the trace of a co-simulation (long runs would write hundreds of MB).
+TRACE_WINDOWS = 4
+
 
 @dataclass
 class CosimOptions:
@@ -127,7 +130,8 @@ class Cosimulation:
                 tile.load_state_dict(state)
 
     def run(self) -> tuple[CosimResult, list[dict]]:
-        """Train while the chip runs; returns the result and the Chrome trace of the pipeline."""
+        """Train while the chip runs; returns the result and the Chrome trace of the pipeline (its
+        first TRACE_WINDOWS windows per stream)."""
         wall0 = time.perf_counter()
         workload, options, chip, net, steps = self.workload, self.options, self.chip, self.net, self.steps
         k = options.streams
@@ -191,7 +195,7 @@ class Cosimulation:
                 add_eval()
             message = f"trained {tally['chars']} chars in {chip_seconds() * 1e3:.3f} ms of chip time"
         chip_result = run.result() if status == "completed" else None
-        trace = run.trace() if status == "completed" else []
+        trace = run.trace(TRACE_WINDOWS) if status == "completed" else []
         timing_only: dict[str, float] = {}
         if options.timing_only and chip_result is not None:
             plain = ChipRun(workload, chip, options.schedule, k).run(windows=windows).result()
@@ -244,5 +248,5 @@ def cosimulate(
     progress: Callable[[CosimProgress], None] | None = None,
 ) -> tuple[CosimResult, list[dict]]:
     """Train ``workload`` on ``rpu`` tiles while the chip model runs it; returns the result and
-    the Chrome trace of the pipeline."""
+    the Chrome trace of the pipeline (its first TRACE_WINDOWS windows per stream)."""
     return Cosimulation(workload, chip, rpu, corpus, options, rpu_name, progress).run()

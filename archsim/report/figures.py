@@ -88,6 +88,26 @@ def _pct(fraction: Any) -> str:
     return _fmt(None if v is None else 100 * v, ".1f", "%")
 
 
+def _numerics_rows(c: dict[str, Any]) -> list[dict[str, Any]]:
+    """A co-simulation's data-dependent timing: repeated (bound-management) passes, and the time
+    the same windows take without numerics."""
+    rows = []
+    if "passes" in c:
+        extra = [p for p in c["passes"] if p.get("extra_passes")]
+        total = sum(p["extra_passes"] for p in extra)
+        detail = ", ".join(f"{p['array']} {p['verb']} {p['extra_passes']}" for p in extra)
+        text = f"{total:,} extra array cycles ({detail})" if total else "none: no MVM saturated"
+        rows.append(_row("Repeated MVM passes", total, text))
+    timing = c.get("timing_only") or {}
+    if "ns_per_char" in timing:
+        ratio = number(timing.get("slowdown_from_numerics"))
+        text = _fmt(timing["ns_per_char"], ".1f", "ns per char")
+        if ratio is not None:
+            text += f"; the numerics make the chip x{ratio:.4f} slower"
+        rows.append(_row("Without numerics", timing["ns_per_char"], text))
+    return rows
+
+
 def chip_headline(c: dict[str, Any]) -> list[dict[str, Any]]:
     """Headline figures of a chip result (rows with a ``card`` are also shown as cards)."""
     tops, peak, frac = c["teraops_per_s"], c["ideal_peak_teraops_per_s"], c["peak_fraction"]
@@ -131,6 +151,7 @@ def chip_headline(c: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append(_row("Energy per character", energy, _fmt(None if nj is None else nj / 1e3, ".1f", "nJ")))
     busy = c["breakdown"].get("busy")
     rows.append(_row("Busiest array", c["busiest_array"], f"{c['busiest_array']} (busy {_pct(busy)})"))
+    rows.extend(_numerics_rows(c))
     mem = c.get("memory") or {}
     if "peak_occupancy_bytes" in mem:
         cap = mem.get("capacity_bytes")

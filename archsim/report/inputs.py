@@ -96,6 +96,8 @@ def split_result(data: Any, path: Path) -> tuple[dict[str, Any] | None, dict[str
         train = data  # a bare training result
     elif train is not None and chip is not data:  # sections: the run's scalars fill in the training's
         train = {k: v for k, v in data.items() if not isinstance(v, dict | list)} | train
+    if chip is not None and chip is not data:  # a co-simulation: what the numerics did to the timing
+        chip = chip | {k: data[k] for k in ("passes", "timing_only") if k in data}
     if chip is None and train is None:
         raise ReportError(
             f"{path}: neither a chip result (teraops_per_s, utilization), a training result "

@@ -11,6 +11,7 @@ import pytest
 from archsim.config import load_chip, load_rpu
 from archsim.cosim import CosimOptions, Cosimulation
 from archsim.paths import WORKLOADS_DIR
+from archsim.report import render
 from archsim.train.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from archsim.train.data import load_workload_corpus
 from archsim.train.trainer import TrainOptions, train
@@ -64,7 +65,7 @@ def test_one_stream_cosim_and_train_reach_the_same_weights(workload_file, tmp_pa
     )
 
 
-def test_bound_management_passes_slow_the_chip_down(workload_file):
+def test_bound_management_passes_slow_the_chip_down(workload_file, tmp_path):
     """A timing difference only the co-simulation sees: saturated MVMs are repeated (bound
     management), and every repeat is another array cycle."""
     workload, corpus = load_workload_corpus(workload_file)
@@ -83,6 +84,12 @@ def test_bound_management_passes_slow_the_chip_down(workload_file):
         b["extra_passes"] > 0 for b in result.chip.breakdown_by_array.values()
     )
     assert trace and all(e["ph"] in ("X", "M") for e in trace)
+    windows = {e["args"]["window"] for e in trace if e["ph"] == "X"}
+    assert windows == {0, 1, 2, 3}  # the trace keeps the first TRACE_WINDOWS of 10 windows
+    result.write_json(tmp_path / "result.json")
+    page = render(tmp_path).read_text()
+    assert f"{extra:,} extra array cycles" in page
+    assert f"the numerics make the chip x{result.timing_only['slowdown_from_numerics']:.4f} slower" in page
 
 
 def test_the_dac_resolution_of_the_rpu_sets_the_encoding_time(workload_file):

@@ -189,21 +189,24 @@ def cmd_table(args: argparse.Namespace) -> None:
         default_p = load_workload(wl_name).training.dropout
         for fig, runs in FIGURES.items():
             print(f"\n{wl_name}, {TITLES[fig]}\n")
-            print("| RPU | dropout | status | chars | test CE (final) | test CE at 0.5M / 1M / 2M ", end="")
-            print("| train CE | ms/char |")
-            print("|---|---|---|---|---|---|---|---|")
+            print("| RPU | dropout | status | chars | test CE (final) | mean of last 3 evals ", end="")
+            print("| test CE at 0.5M / 1M / 2M | train CE | ms/char |")
+            print("|---|---|---|---|---|---|---|---|---|")
             for rpu, p in runs:
                 p = default_p if p is None else p
                 r = results.get(run_id(wl_name, rpu, p))
                 if r is None:
-                    print(f"| {rpu} | {p:g} | pending | - | - | - | - | - |")
+                    print(f"| {rpu} | {p:g} | pending | - | - | - | - | - | - |")
                     continue
                 at = {c.chars: c.test_ce for c in r.curve}
                 mid = " / ".join(f"{at[k]:.3f}" if k in at else "-" for k in (500_000, 1_000_000, 2_000_000))
                 ce = f"{r.test_ce:.3f}" if r.test_ce is not None else "-"
                 tr = f"{r.train_ce:.3f}" if r.train_ce is not None else "-"
                 ms = f"{r.ms_per_char:.3f}" if r.ms_per_char is not None else "-"
-                print(f"| {rpu} | {p:g} | {r.status} | {r.chars_trained:,} | {ce} | {mid} | {tr} | {ms} |")
+                last3 = [c.test_ce for c in r.curve[1:]][-3:]
+                m3 = f"{sum(last3) / len(last3):.3f}" if last3 else "-"
+                cells = [rpu, f"{p:g}", r.status, f"{r.chars_trained:,}", ce, m3, mid, tr, ms]
+                print("| " + " | ".join(cells) + " |")
 
 
 def cmd_status(args: argparse.Namespace) -> None:

@@ -188,3 +188,29 @@ def test_cli_divergence_exit_code(small_corpus, tmp_path):
     )
     assert res.exit_code == 3
     assert "diverged" in res.output
+
+
+def test_ctrl_c_checkpoints_at_the_window_boundary_and_resumes(small_corpus, tmp_path):
+    import os
+    import signal
+
+    workload = tiny_workload(small_corpus, lr=0.05, hidden=8)
+    corpus = load_corpus(workload.corpus, workload.vocab_size)
+    fp = FloatingPointRPUConfig()
+
+    def interrupt_at_600(p):
+        if p.chars_trained == 600:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    opts = TrainOptions(out_dir=tmp_path / "b", chars=1200, eval_chars=100, eval_every=400)
+    stopped = train(workload, fp, corpus, opts, progress=interrupt_at_600)
+    assert stopped.status == "interrupted" and stopped.chars_trained == 600
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    opts.resume = True
+    resumed = train(workload, fp, corpus, opts)
+    straight = train(
+        workload, fp, corpus, TrainOptions(out_dir=tmp_path / "a", chars=1200, eval_chars=100, eval_every=400)
+    )
+    assert resumed.curve == straight.curve
+    for wa, wb in zip(_weights(tmp_path / "a"), _weights(tmp_path / "b"), strict=True):
+        np.testing.assert_array_equal(wa, wb)

@@ -8,6 +8,7 @@ a worker or the client dies. Points already done (same sweep, same point id) are
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -74,9 +75,11 @@ def run_sweep(
         if on_start is not None:
             on_start(len(todo), len(sweep.points) - len(todo))
         by_key = {}
+        run_tag = uuid.uuid4().hex[:8]
         futures = []
         for point in todo:
-            key = f"archsim-sweep-{sweep.name}-{point.point_id}"
+            # A fresh key per run: a key cancelled by an interrupted run may linger on the scheduler.
+            key = f"archsim-sweep-{sweep.name}-{point.point_id}-{run_tag}"
             future = client.submit(run_point, point.payload(), key=key, pure=False)
             by_key[future.key] = point
             futures.append(future)

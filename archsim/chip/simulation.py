@@ -26,6 +26,11 @@ TRAIN_CHARS = {"warpeace": 2_933_246, "linux": 6_111_421}
 CATEGORIES = ("busy", "extra_passes", "nlf", "memory", "link", "dependency", "schedule", "fill", "drain")
 
 
+def _overlap(a0: int, a1: int, b0: int, b1: int) -> int:
+    """Length of the intersection of [a0, a1] and [b0, b1]."""
+    return max(0, min(a1, b1) - max(a0, b0))
+
+
 def train_chars(workload: WorkloadConfig) -> int:
     """Characters in one epoch: the built-in corpus's training split, or the whole file given by path."""
     if workload.corpus in TRAIN_CHARS:
@@ -63,7 +68,7 @@ class ChipRun:
     def run(self, windows: int | None = None, max_windows: int | None = None) -> ChipRun:
         """``windows``: simulate exactly that many windows per stream (figures over the whole run);
         None: until the schedule is periodic, at most ``max_windows`` per stream (default: about 32
-        windows in all), then over the last half of the run when no period was found."""
+        windows in all), then over the middle half of the run when no period was found."""
         t0 = time.perf_counter()
         self.full = windows is not None
         if windows is not None:
@@ -117,8 +122,10 @@ class ChipRun:
         n = len(s.round_end)
         if self.full or n < 4:
             return list(range(n)), s.round_end[-1], 0
-        half = n // 2
-        return list(range(half, n)), s.round_end[-1] - s.round_end[half - 1], s.round_end[half - 1]
+        # The middle half: after the pipeline has filled, before the last windows drain it.
+        first, last = n // 4, n - n // 4 - 1
+        lo = s.round_end[first - 1]
+        return list(range(first, last + 1)), s.round_end[last] - lo, lo
 
     def _records(self, rounds: list[int]) -> list[WindowRecord]:
         return [self.scheduler.records[st, w] for w in rounds for st in range(self.scheduler.streams)]
@@ -148,11 +155,18 @@ class ChipRun:
         return result
 
     def breakdowns(self) -> dict[str, dict[str, float]]:
-        """Per tile: the fraction of the measured span in each category."""
+        """Per tile: the fraction of the measured span in each category.
+
+        Periodic runs count the operations of the measured windows (one period of them fills the
+        period exactly); otherwise every operation's time and every idle gap is clipped to the
+        measured interval, since windows overlap and those of the interval start before it.
+        """
         rounds, span, lo = self._rounds_measured()
+        hi = lo + span
         measured = set(rounds)
         s = self.scheduler
         cg = s.cg
+        periodic = s.period is not None
         per_tile: dict[int, list[tuple[int, WindowRecord, int]]] = defaultdict(list)
         for rec in s.records.values():
             for i in range(cg.n):
@@ -164,24 +178,33 @@ class ChipRun:
             acc = dict.fromkeys(CATEGORIES, 0)
             prev_end = 0
             for n, (start, rec, i) in enumerate(ops):
-                if rec.window in measured:
+                end, work_end = rec.end[i], start + cg.cycles[i]
+                if periodic and rec.window in measured:
                     acc["busy"] += cg.cycles[i]
-                    acc["extra_passes"] += rec.end[i] - start - cg.cycles[i]
+                    acc["extra_passes"] += end - work_end
                     if n == 0:
                         acc["fill"] += start  # the pipeline filling up to this array
                     elif start > prev_end:
-                        self._attribute(rec, i, prev_end, acc)
-                prev_end = max(prev_end, rec.end[i])
-            if s.period is None:
-                acc["drain"] += max(0, lo + span - prev_end)
+                        self._attribute(rec, i, prev_end, start, acc)
+                elif not periodic:
+                    acc["busy"] += _overlap(start, work_end, lo, hi)
+                    acc["extra_passes"] += _overlap(work_end, end, lo, hi)
+                    gap_lo, gap_hi = max(prev_end, lo), min(start, hi)
+                    if n == 0 and gap_lo == 0:
+                        acc["fill"] += gap_hi  # the pipeline filling up to this array
+                    elif gap_hi > gap_lo:
+                        self._attribute(rec, i, gap_lo, gap_hi, acc)
+                prev_end = max(prev_end, end)
+            if not periodic:
+                acc["drain"] += max(0, hi - max(prev_end, lo))
             result[self.chip.units[u].name] = {k: v / span for k, v in acc.items()}
         return result
 
-    def _attribute(self, rec: WindowRecord, i: int, gap_lo: int, acc: dict[str, int]) -> None:
-        """Charge the idle gap [gap_lo, start of op i] along the chain of critical predecessors."""
+    def _attribute(self, rec: WindowRecord, i: int, gap_lo: int, gap_hi: int, acc: dict[str, int]) -> None:
+        """Charge the idle gap [gap_lo, gap_hi] before op i along the chain of critical predecessors."""
         cg = self.scheduler.cg
         token = self.scheduler.token is not None
-        t = rec.start[i]
+        t = gap_hi
         if rec.ready[i] < t:  # ready but waiting for the chip-wide token
             lo = max(gap_lo, rec.ready[i])
             acc["schedule"] += t - lo

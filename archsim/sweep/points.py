@@ -30,7 +30,6 @@ from archsim.config.errors import (
 )
 from archsim.config.rpu import RPU_DIR
 from archsim.paths import WORKLOADS_DIR
-from archsim.sweep.cosim_adapter import cosim_available
 from archsim.sweep.spec import PointConfig, RangeAxis, SweepFile, ZipAxis
 
 #: Roots of a dotted path: the three presets and the point command.
@@ -234,13 +233,6 @@ def load_sweep(path: str | Path) -> Sweep:
             if p in claimed:
                 raise ConfigError(f"{path}: axes.{axis.name}: {p} is already set by axis {claimed[p]}")
             claimed[p] = axis.name
-    command_kind = spec.command.get("kind")
-    kinds = {a.options[i].get("command.kind") for a in axes for i in range(len(a.options))} - {None}
-    if "cosim" in kinds | {command_kind} and not cosim_available():
-        raise ConfigError(
-            f"{path}: command.kind: cosim points need archsim cosim (issue 5), not available in this version"
-        )
-
     if random:
         rng = np.random.default_rng(spec.sampling.seed)
         draws = []

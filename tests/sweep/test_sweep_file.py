@@ -7,8 +7,7 @@ from sweep_files import write_sweep
 
 from archsim.config import ConfigError
 from archsim.paths import WORKLOADS_DIR
-from archsim.sweep import load_sweep, points
-from archsim.sweep.cosim_adapter import cosim_available
+from archsim.sweep import load_sweep
 from archsim.sweep.report import pareto_front
 
 GRID = """\
@@ -121,16 +120,6 @@ def test_unknown_base_preset_and_bad_command(tmp_path):
         load_sweep(path)
 
 
-def test_cosim_points_fail_early_without_archsim_cosim(tmp_path, monkeypatch):
-    monkeypatch.setattr(points, "cosim_available", lambda: False)
-    path = write_sweep(tmp_path, "command: {kind: cosim, seed: 0, budget: {chars: 1000}}\n")
-    with pytest.raises(ConfigError, match=r"cosim points need archsim cosim \(issue 5\), not available"):
-        load_sweep(path)
-    path = write_sweep(tmp_path, "command: {kind: simulate}\naxes:\n  command.kind: [simulate, cosim]\n")
-    with pytest.raises(ConfigError, match=r"cosim points need archsim cosim"):
-        load_sweep(path)
-
-
 def test_pareto_front_minimises_x_and_maximises_y():
     xs = [1.0, 2.0, 2.0, 3.0, 0.5, 4.0]
     ys = [5.0, 6.0, 4.0, 6.0, 1.0, 9.0]
@@ -139,9 +128,5 @@ def test_pareto_front_minimises_x_and_maximises_y():
 
 @pytest.mark.parametrize("path", sorted((WORKLOADS_DIR / "sweeps").glob("*.yaml")), ids=lambda p: p.name)
 def test_example_sweeps_load(path):
-    if "kind: cosim" in path.read_text() and not cosim_available():
-        with pytest.raises(ConfigError, match="cosim points need archsim cosim"):
-            load_sweep(path)
-        return
     sweep = load_sweep(path)
     assert sweep.points and sweep.name == path.stem

@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 
 from archsim.cli import app
 from archsim.sweep import SweepStore, dask_client, load_sweep, run_sweep
-from archsim.sweep.cosim_adapter import cosim_available
 from archsim.sweep.report import write_report
 
 # Six points; the two with one tile cannot map the workload (2 tiles needed) and fail.
@@ -117,7 +116,6 @@ def test_cli_bad_sweep_file_fails_before_running(tmp_path):
     assert not (tmp_path / "x.sqlite").exists()
 
 
-@pytest.mark.skipif(not cosim_available(), reason="archsim cosim (issue 5) not in this version")
 def test_cosim_points_record_test_cross_entropy(client, tmp_path):
     rng = random.Random(0)
     corpus = tmp_path / "abc.txt"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+_FLOAT32 = np.dtype(np.float32)
+
 
 def as_vectors(value: np.ndarray, name: str, size: int, check_finite: bool = True) -> tuple[np.ndarray, bool]:
     """``value`` as a C-contiguous float32 (B, size) batch, and whether it was a single vector.
@@ -11,6 +13,16 @@ def as_vectors(value: np.ndarray, name: str, size: int, check_finite: bool = Tru
     ``check_finite=False`` leaves the NaN/inf check to a kernel that scans the values anyway
     (the caller then raises :func:`non_finite_error`).
     """
+    if (
+        type(value) is np.ndarray
+        and value.dtype is _FLOAT32
+        and value.shape == (size,)
+        and value.flags.c_contiguous
+    ):
+        arr = value[None, :]  # the common case, checked cheaply
+        if check_finite and not np.isfinite(arr).all():
+            raise non_finite_error(name)
+        return arr, True
     arr = value if type(value) is np.ndarray else np.asarray(value)
     if arr.ndim == 1 and arr.shape[0] == size:
         single = True

@@ -20,7 +20,7 @@ from archsim.numerics.rng import (
     TAG_ROUND,
     call_base,
     call_base_np,
-    normal,
+    fill_normals,
     normal_np,
     uniform,
     uniform_np,
@@ -29,34 +29,53 @@ from archsim.numerics.rng import (
 #: Upper bound on passes per vector (no DAC: s = 1 ... 1024 is 11 passes).
 MAX_PASSES = 16
 
+# Layout of the ``io`` array that carries a direction's periphery to :func:`mvm` (one array
+# instead of ten scalars: a kernel call's cost grows with its argument count).
+INP_RES, INP_LEVELS, INP_SR, OUT_RES, OUT_LEVELS, OUT_NOISE, OUT_BOUND, NM, BM, S_CAP = range(10)
+
 
 def scale_cap(inp_res: float) -> float:
     """Largest accepted bound-management factor s: a pass at s > cap is accepted saturated."""
     return min(1000.0, 0.25 / inp_res) if inp_res > 0 else 1000.0
 
 
+def io_array(
+    inp_bits: int | None,
+    inp_stochastic_round: bool,
+    out_bits: int | None,
+    out_bound: float | None,
+    out_noise: float,
+    noise_management: bool,
+    bound_management: bool,
+) -> np.ndarray:
+    """The ``io`` array of one MVM direction (NUMERICS.md 2 conventions).
+
+    DAC: b bits give 2^(b-1) - 1 levels per sign, step 1/levels (0: no DAC). ADC: b bits over
+    [-bound, bound] give steps of 2 bound / (2^b - 2) (0: no ADC). No bound: inf, and no bound
+    management. Quantisation multiplies by the level count (exact) instead of dividing by the step.
+    """
+    io = np.zeros(10)
+    if inp_bits is not None:
+        levels = 2 ** (inp_bits - 1) - 1
+        io[INP_RES], io[INP_LEVELS] = 1.0 / levels, levels
+        io[INP_SR] = float(inp_stochastic_round)
+    bound = np.inf if out_bound is None else out_bound
+    if out_bits is not None:
+        io[OUT_RES], io[OUT_LEVELS] = 2.0 * bound / (2**out_bits - 2), (2**out_bits - 2) / (2.0 * bound)
+    io[OUT_NOISE], io[OUT_BOUND] = out_noise, bound
+    io[NM] = float(noise_management)
+    io[BM] = float(bound_management and out_bound is not None)
+    io[S_CAP] = scale_cap(io[INP_RES])
+    return io
+
+
 @jit
-def mvm(
-    weights,
-    vectors,
-    transpose,
-    inp_res,
-    inp_sr,
-    out_res,
-    out_noise,
-    out_bound,
-    noise_management,
-    bound_management,
-    s_cap,
-    key,
-    counter,
-    out,
-    passes,
-):
+def mvm(weights, vectors, transpose, io, stream, out, passes):
     """Analog MVM of each row of ``vectors`` (B, n_in) into ``out`` (B, n_out); fills ``passes``.
 
-    inp_res: DAC step (0: no DAC); out_res: ADC step (0: no ADC); out_bound: saturation level
-    (inf: none); s_cap: see :func:`scale_cap`. All in the normalised domain.
+    ``io``: the direction's periphery (:func:`io_array`), all in the normalised domain.
+    ``stream``: uint64 [key, counter of the first vector] (an array: scalar uint64 arguments make a
+    kernel call several times slower).
     Returns -1, or the index of the first vector holding NaN or inf (then nothing is computed).
     """
     n_batch, n_in = vectors.shape
@@ -65,7 +84,14 @@ def mvm(
         for j in range(n_in):
             if not np.isfinite(vectors[b, j]):
                 return b
+    inp_res, inp_levels, inp_sr = io[INP_RES], io[INP_LEVELS], io[INP_SR] != 0.0
+    out_res, out_levels, out_noise, out_bound = io[OUT_RES], io[OUT_LEVELS], io[OUT_NOISE], io[OUT_BOUND]
+    noise_management, bound_management, s_cap = io[NM] != 0.0, io[BM] != 0.0, io[S_CAP]
     u = np.empty(n_in, dtype=np.float32)
+    outputs = np.arange(n_out)
+    raw = np.empty(n_out, dtype=np.uint64)
+    noise = np.zeros(n_out)
+    key, counter = stream[0], stream[1]
     for b in range(n_batch):
         base_noise = call_base(key, counter + np.uint64(b), TAG_NOISE)
         base_round = call_base(key, counter + np.uint64(b), TAG_ROUND)
@@ -88,23 +114,27 @@ def mvm(
                 if inp_res > 0.0:
                     if inp_sr:
                         r = uniform(base_round, p * n_in + j)
-                        x = inp_res * np.rint(x / inp_res + r - 0.5)
+                        x = inp_res * np.rint(x * inp_levels + r - 0.5)
                     else:
-                        x = inp_res * np.rint(x / inp_res)
+                        x = inp_res * np.rint(x * inp_levels)
                     x = min(max(x, -1.0), 1.0)
                 u[j] = x
             z = np.dot(u, weights) if transpose else np.dot(weights, u)
+            if out_noise > 0.0:
+                fill_normals(base_noise, outputs, n_out, 1, p * n_out, raw, noise)
+            # Branch-free, so that the compiler vectorises the output stage.
             saturated = False
-            for i in range(n_out):
-                y = np.float64(z[i])
-                if out_noise > 0.0:
-                    y += out_noise * normal(base_noise, p * n_out + i)
-                if out_res > 0.0:
-                    y = out_res * np.rint(y / out_res)
-                if abs(y) > out_bound:
-                    saturated = True
-                    y = out_bound if y > 0 else -out_bound
-                out[b, i] = y * denom
+            row = out[b]
+            if out_res > 0.0:
+                for i in range(n_out):
+                    y = out_res * np.rint((np.float64(z[i]) + out_noise * noise[i]) * out_levels)
+                    saturated |= abs(y) > out_bound
+                    row[i] = min(max(y, -out_bound), out_bound) * denom
+            else:
+                for i in range(n_out):
+                    y = np.float64(z[i]) + out_noise * noise[i]
+                    saturated |= abs(y) > out_bound
+                    row[i] = min(max(y, -out_bound), out_bound) * denom
             p += 1
             if not bound_management or not saturated or s > s_cap:
                 break
@@ -114,31 +144,21 @@ def mvm(
 
 
 def mvm_reference(
-    weights: np.ndarray,
-    vectors: np.ndarray,
-    transpose: bool,
-    inp_res: float,
-    inp_sr: bool,
-    out_res: float,
-    out_noise: float,
-    out_bound: float,
-    noise_management: bool,
-    bound_management: bool,
-    s_cap: float,
-    key: int,
-    counter: int,
+    weights: np.ndarray, vectors: np.ndarray, transpose: bool, io: np.ndarray, key: int, counter: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """NumPy twin of :func:`mvm`: returns (out, passes)."""
     matrix = weights.T if transpose else weights
     n_batch, n_in = vectors.shape
     n_out = matrix.shape[0]
+    inp_res, inp_levels, inp_sr = io[INP_RES], io[INP_LEVELS], io[INP_SR] != 0.0
+    out_res, out_levels, out_noise, out_bound = io[OUT_RES], io[OUT_LEVELS], io[OUT_NOISE], io[OUT_BOUND]
     out = np.zeros((n_batch, n_out), dtype=np.float32)
     passes = np.ones(n_batch, dtype=np.int32)
     for b in range(n_batch):
         base_noise = call_base_np(key, counter + b, TAG_NOISE)
         base_round = call_base_np(key, counter + b, TAG_ROUND)
         v = vectors[b].astype(np.float64)
-        a = np.abs(v).max() if noise_management else 1.0
+        a = np.abs(v).max() if io[NM] else 1.0
         if a == 0.0:
             continue
         s, p = 1.0, 0
@@ -147,19 +167,19 @@ def mvm_reference(
             if inp_res > 0:
                 if inp_sr:
                     r = uniform_np(base_round, p * n_in + np.arange(n_in))
-                    x = inp_res * np.rint(x / inp_res + r - 0.5)
+                    x = inp_res * np.rint(x * inp_levels + r - 0.5)
                 else:
-                    x = inp_res * np.rint(x / inp_res)
+                    x = inp_res * np.rint(x * inp_levels)
                 x = np.clip(x, -1.0, 1.0)
             y = (matrix @ x.astype(np.float32)).astype(np.float64)
             if out_noise > 0:
                 y = y + out_noise * normal_np(base_noise, p * n_out + np.arange(n_out))
             if out_res > 0:
-                y = out_res * np.rint(y / out_res)
+                y = out_res * np.rint(y * out_levels)
             saturated = bool(np.any(np.abs(y) > out_bound))
             out[b] = np.clip(y, -out_bound, out_bound) * (a * s)
             p += 1
-            if not bound_management or not saturated or s > s_cap:
+            if not io[BM] or not saturated or s > io[S_CAP]:
                 break
             s *= 2.0
         passes[b] = p

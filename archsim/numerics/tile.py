@@ -19,7 +19,7 @@ import numpy as np
 from archsim.config.rpu import FloatingPointRPUConfig, IOConfig, RPUConfig
 from archsim.numerics.checks import as_matrix, as_vectors, check_lr, non_finite_error
 from archsim.numerics.devices import BMAX, BMIN, DeviceArrays, sample_devices
-from archsim.numerics.mvm import exact_mvm, mvm, scale_cap
+from archsim.numerics.mvm import exact_mvm, io_array, mvm
 from archsim.numerics.update import pulsed_update
 
 
@@ -45,6 +45,11 @@ class FloatingPointTile:
 
     def get_weights(self) -> np.ndarray:
         return self._weights.copy()
+
+    def _next_stream(self) -> np.ndarray:
+        """The kernels' [key, counter] of the next vector or update (consumed on success only)."""
+        self._stream[1] = self.counter + 1
+        return self._stream
 
     def _mvm(self, vectors: np.ndarray, transpose: bool, n_out: int) -> np.ndarray:
         out = np.empty((vectors.shape[0], n_out), dtype=np.float32)
@@ -78,19 +83,17 @@ class FloatingPointTile:
         self._weights = as_matrix(state["weights"], "state['weights']", self.out_size, self.in_size).copy()
 
 
-class _IOParams:
-    """The scalars the MVM kernel takes for one direction, derived once from an IOConfig."""
-
-    def __init__(self, io: IOConfig):
-        self.inp_res = 1.0 / (2 ** (io.inp_bits - 1) - 1) if io.inp_bits is not None else 0.0
-        self.inp_sr = io.inp_stochastic_round and io.inp_bits is not None
-        bound = io.out_bound if io.out_bound is not None else np.inf
-        self.out_res = 2.0 * bound / (2**io.out_bits - 2) if io.out_bits is not None else 0.0
-        self.out_noise = io.out_noise
-        self.out_bound = bound
-        self.noise_management = io.noise_management
-        self.bound_management = io.bound_management and io.out_bound is not None
-        self.s_cap = scale_cap(self.inp_res)
+def _io(io: IOConfig) -> np.ndarray:
+    """The MVM kernel's periphery array of one direction."""
+    return io_array(
+        io.inp_bits,
+        io.inp_stochastic_round,
+        io.out_bits,
+        io.out_bound,
+        io.out_noise,
+        io.noise_management,
+        io.bound_management,
+    )
 
 
 class AnalogTile:
@@ -128,9 +131,10 @@ class AnalogTile:
         )
         self.key = int(key_seed.generate_state(1, dtype=np.uint64)[0])
         self.counter = 0
+        self._stream = np.array([self.key, 0], dtype=np.uint64)  # [key, first counter] of a call
         self._weights = np.zeros((self.out_size, self.in_size), dtype=np.float32)
-        self._forward_io = _IOParams(rpu.forward)
-        self._backward_io = _IOParams(rpu.backward)
+        self._forward_io = _io(rpu.forward)
+        self._backward_io = _io(rpu.backward)
         self.last_passes = np.ones(1, dtype=np.int32)
         #: Coincidences (device pulses) applied by the last update call.
         self.last_pulses = 0
@@ -142,23 +146,20 @@ class AnalogTile:
     def get_weights(self) -> np.ndarray:
         return self._weights.copy()
 
-    def _mvm(self, vectors: np.ndarray, name: str, transpose: bool, io: _IOParams, n_out: int) -> np.ndarray:
+    def _next_stream(self) -> np.ndarray:
+        """The kernels' [key, counter] of the next vector or update (consumed on success only)."""
+        self._stream[1] = self.counter + 1
+        return self._stream
+
+    def _mvm(self, vectors: np.ndarray, name: str, transpose: bool, io: np.ndarray, n_out: int) -> np.ndarray:
         out = np.empty((vectors.shape[0], n_out), dtype=np.float32)
         passes = np.empty(vectors.shape[0], dtype=np.int32)
         status = mvm(
             self._weights,
             vectors,
             transpose,
-            io.inp_res,
-            io.inp_sr,
-            io.out_res,
-            io.out_noise,
-            io.out_bound,
-            io.noise_management,
-            io.bound_management,
-            io.s_cap,
-            np.uint64(self.key),
-            np.uint64(self.counter + 1),
+            io,
+            self._next_stream(),
             out,
             passes,
         )
@@ -202,8 +203,7 @@ class AnalogTile:
             self.rpu.device.dw_min_c2c,
             up.update_management,
             up.bl_management,
-            np.uint64(self.key),
-            np.uint64(self.counter + 1),
+            self._next_stream(),
         )
         if pulses < 0:
             raise non_finite_error("x" if pulses == -1 else "d")

@@ -124,12 +124,12 @@ def pulsed_update(
     c2c,
     update_management,
     bl_management,
-    key,
-    counter,
+    stream,
 ):
     """Apply the B rank-1 pulsed updates of ``xs`` (B, N) and ``ds`` (B, M) to ``weights`` in place.
 
     ``devices`` (M, N, 4) int16, ``means`` and ``scales`` (4,): the packed device parameters.
+    ``stream``: uint64 [key, counter of the first update].
 
     Returns the total number of coincidences (device steps) applied, or -1 when ``xs`` and -2
     when ``ds`` holds NaN or inf (then nothing is changed).
@@ -143,6 +143,7 @@ def pulsed_update(
         for i in range(n_rows):
             if not np.isfinite(ds[b, i]):
                 return -2
+    key, counter = stream[0], stream[1]
     base_d = np.empty(n_batch, dtype=np.uint64)
     base_c2c = np.empty(n_batch, dtype=np.uint64)
     for b in range(n_batch):

@@ -10,7 +10,7 @@ from tile_configs import ideal_io
 from archsim.config import load_rpu
 from archsim.numerics import AnalogTile, make_tile, rng
 from archsim.numerics.mvm import mvm, mvm_reference
-from archsim.numerics.tile import _IOParams
+from archsim.numerics.tile import _io
 from archsim.numerics.update import pulsed_update, pulsed_update_reference
 
 
@@ -75,18 +75,16 @@ MVM_CASES = {
 @pytest.mark.parametrize("case", sorted(MVM_CASES))
 @pytest.mark.parametrize("transpose", [False, True])
 def test_mvm_kernel_matches_its_twin(case, transpose):
-    io = _IOParams(MVM_CASES[case])
+    io = _io(MVM_CASES[case])
     gen = np.random.default_rng(4)
     w = gen.uniform(-0.5, 0.5, (37, 53)).astype(np.float32)
     n_in, n_out = (37, 53) if transpose else (53, 37)
     v = gen.uniform(-1.5, 1.5, (9, n_in)).astype(np.float32)
     v[3] = 0.0
-    args = (io.inp_res, io.inp_sr, io.out_res, io.out_noise, io.out_bound)
-    flags = (io.noise_management, io.bound_management, io.s_cap)
     out = np.empty((9, n_out), dtype=np.float32)
     passes = np.empty(9, dtype=np.int32)
-    mvm(w, v, transpose, *args, *flags, np.uint64(77), np.uint64(5), out, passes)
-    ref_out, ref_passes = mvm_reference(w, v, transpose, *args, *flags, 77, 5)
+    mvm(w, v, transpose, io, np.array([77, 5], dtype=np.uint64), out, passes)
+    ref_out, ref_passes = mvm_reference(w, v, transpose, io, 77, 5)
     assert np.array_equal(passes, ref_passes)
     # Equal up to float32 rounding of the final scaling.
     np.testing.assert_allclose(out, ref_out, rtol=1e-6, atol=1e-7)
@@ -114,7 +112,7 @@ def test_update_kernel_matches_its_twin(preset, update_management, bl_management
     args = (xs, ds, 0.05, rpu.device.dw_min, 10, c2c, update_management, bl_management)
     w_kernel = w0.copy()
     packed = (dev.packed, dev.means, dev.scales)
-    total = pulsed_update(w_kernel, *packed, *args, np.uint64(99), np.uint64(3))
+    total = pulsed_update(w_kernel, *packed, *args, np.array([99, 3], dtype=np.uint64))
     w_twin = w0.copy()
     ref_total = pulsed_update_reference(w_twin, *packed, *args, 99, 3)
     assert total == ref_total > 0
@@ -124,26 +122,10 @@ def test_update_kernel_matches_its_twin(preset, update_management, bl_management
 
 def test_kernels_compose_inside_another_jitted_function():
     @numba.njit
-    def forward_then_update(w, packed, means, scales, x, d, out, passes):
-        mvm(
-            w,
-            x,
-            False,
-            1 / 15,
-            False,
-            24 / 510,
-            0.06,
-            12.0,
-            True,
-            True,
-            3.75,
-            np.uint64(1),
-            np.uint64(1),
-            out,
-            passes,
-        )
-        key, counter = np.uint64(1), np.uint64(2)
-        return pulsed_update(w, packed, means, scales, x, d, 0.01, 0.001, 10, 0.3, False, False, key, counter)
+    def forward_then_update(w, packed, means, scales, io, x, d, out, passes):
+        mvm(w, x, False, io, np.array([1, 1], dtype=np.uint64), out, passes)
+        stream = np.array([1, 2], dtype=np.uint64)
+        return pulsed_update(w, packed, means, scales, x, d, 0.01, 0.001, 10, 0.3, False, False, stream)
 
     tile = AnalogTile(8, 16, load_rpu("rpu-baseline"), seed=0)
     tile.set_weights(np.full((8, 16), 0.1))
@@ -153,7 +135,7 @@ def test_kernels_compose_inside_another_jitted_function():
     d = np.full((1, 8), 0.5, dtype=np.float32)
     out = np.empty((1, 8), dtype=np.float32)
     passes = np.empty(1, dtype=np.int32)
-    pulses = forward_then_update(w, dev.packed, dev.means, dev.scales, x, d, out, passes)
+    pulses = forward_then_update(w, dev.packed, dev.means, dev.scales, tile._forward_io, x, d, out, passes)
     assert pulses > 0 and np.all(w < 0.1 + 1e-9) and np.any(w < 0.1)
     assert np.allclose(out, 1.6, atol=0.3)
 

@@ -182,6 +182,34 @@ def cmd_plot(args: argparse.Namespace) -> None:
             plt.close(fig_ax[0])
 
 
+def cmd_fulltest(args: argparse.Namespace) -> None:
+    """Evaluate the final checkpoint of every completed run on the whole test split (full_test.json)."""
+    from archsim.train.checkpoint import load_checkpoint
+    from archsim.train.trainer import build_network, evaluate
+
+    for name, r in _results().items():
+        out = RUNS_DIR / name / "full_test.json"
+        if r.status != "completed" or out.exists():
+            continue
+        workload, rpu = load_workload(r.workload), load_rpu(r.rpu)
+        corpus = load_corpus(workload.corpus, workload.vocab_size)
+        net = build_network(workload, rpu, r.seed)
+        for tile, state in zip(
+            net.tiles, load_checkpoint(RUNS_DIR / name / "checkpoint.pkl")["tiles"], strict=True
+        ):
+            tile.load_state_dict(state)
+        ce = evaluate(net, corpus.test, workload.training.bptt_steps, 16)
+        out.write_text(
+            json.dumps({"chars_trained": r.chars_trained, "test_chars": len(corpus.test), "test_ce": ce})
+        )
+        print(f"{name}: full test split CE {ce:.4f}", flush=True)
+
+
+def _full_test(name: str) -> str:
+    path = RUNS_DIR / name / "full_test.json"
+    return f"{json.loads(path.read_text())['test_ce']:.3f}" if path.exists() else "-"
+
+
 def cmd_table(args: argparse.Namespace) -> None:
     """A Markdown table per figure: final test CE, curve points, train CE, speed."""
     results = _results()
@@ -190,13 +218,13 @@ def cmd_table(args: argparse.Namespace) -> None:
         for fig, runs in FIGURES.items():
             print(f"\n{wl_name}, {TITLES[fig]}\n")
             print("| RPU | dropout | status | chars | test CE (final) | mean of last 3 evals ", end="")
-            print("| test CE at 0.5M / 1M / 2M | train CE | ms/char |")
-            print("|---|---|---|---|---|---|---|---|---|")
+            print("| full test split | test CE at 0.5M / 1M / 2M | train CE | ms/char |")
+            print("|---|---|---|---|---|---|---|---|---|---|")
             for rpu, p in runs:
                 p = default_p if p is None else p
                 r = results.get(run_id(wl_name, rpu, p))
                 if r is None:
-                    print(f"| {rpu} | {p:g} | pending | - | - | - | - | - | - |")
+                    print(f"| {rpu} | {p:g} | pending | - | - | - | - | - | - | - |")
                     continue
                 at = {c.chars: c.test_ce for c in r.curve}
                 mid = " / ".join(f"{at[k]:.3f}" if k in at else "-" for k in (500_000, 1_000_000, 2_000_000))
@@ -205,7 +233,8 @@ def cmd_table(args: argparse.Namespace) -> None:
                 ms = f"{r.ms_per_char:.3f}" if r.ms_per_char is not None else "-"
                 last3 = [c.test_ce for c in r.curve[1:]][-3:]
                 m3 = f"{sum(last3) / len(last3):.3f}" if last3 else "-"
-                cells = [rpu, f"{p:g}", r.status, f"{r.chars_trained:,}", ce, m3, mid, tr, ms]
+                full = _full_test(run_id(wl_name, rpu, p))
+                cells = [rpu, f"{p:g}", r.status, f"{r.chars_trained:,}", ce, m3, full, mid, tr, ms]
                 print("| " + " | ".join(cells) + " |")
 
 
@@ -238,6 +267,8 @@ def main() -> None:
     table = sub.add_parser("table", help="print Markdown tables of the results")
     table.add_argument("--workloads", default="lstm2-64-wp,lstm2-128-wp")
     table.set_defaults(func=cmd_table)
+    fulltest = sub.add_parser("fulltest", help="evaluate finished runs on the whole test split")
+    fulltest.set_defaults(func=cmd_fulltest)
     status = sub.add_parser("status", help="list the runs and their state")
     status.set_defaults(func=cmd_status)
     args = parser.parse_args()

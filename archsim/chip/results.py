@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
+
+from archsim.results import JsonResult
 
 
 @dataclass
@@ -39,7 +39,7 @@ class SteadyState:
 
 
 @dataclass
-class ChipResult:
+class ChipResult(JsonResult):
     """Everything ``archsim simulate`` reports. Times in ns unless named otherwise."""
 
     workload: str
@@ -72,10 +72,3 @@ class ChipResult:
     simulated_events: int = 0
     simulated_operations: int = 0
     wall_seconds: float = 0.0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def write_json(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, field
 
 from archsim.chip.results import ChipResult
+from archsim.results import JsonResult
 
 
 @dataclass
@@ -48,7 +46,7 @@ class PassStats:
 
 
 @dataclass
-class CosimResult:
+class CosimResult(JsonResult):
     """The outcome of ``archsim cosim``: accuracy and timing from the same events."""
 
     workload: str
@@ -64,11 +62,3 @@ class CosimResult:
     passes: list[PassStats]
     timing_only: dict[str, float]  # the same windows without numerics (every MVM one pass)
     wall_seconds: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def write_json(self, path: str | Path) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
+
+from archsim.results import JsonResult
 
 
 @dataclass
@@ -18,7 +18,7 @@ class CurvePoint:
 
 
 @dataclass
-class TrainResult:
+class TrainResult(JsonResult):
     """The outcome of ``archsim train``. Cross-entropies are in nats per character."""
 
     workload: str
@@ -40,14 +40,6 @@ class TrainResult:
     train_seconds: float = 0.0  # training time measured for ms_per_char, all invocations
     ms_per_char: float | None = None  # training ms per character, evaluation and JIT excluded
     checkpoint: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def write_json(self, path: str | Path) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainResult:

@@ -13,46 +13,33 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from archsim.cli import app
+from archsim.cli import options as opt
 from archsim.config import ConfigError, load_chip, load_rpu
 from archsim.paths import REPORTS_DIR
 
 
-def _fail(console: Console, message: str) -> None:
-    console.print(f"[red]error:[/red] {message}", highlight=False)
-    raise typer.Exit(1)
-
-
 @app.command("cosim")
 def cosim_command(
-    workload: Annotated[str, typer.Argument(help="Workload preset name or YAML path.")],
+    workload: opt.Workload,
     chip: Annotated[str, typer.Option("--chip", help="Chip preset name or YAML path.")],
-    rpu: Annotated[str, typer.Option("--rpu", help="RPU preset name (e.g. rpu-baseline, fp) or path.")],
+    rpu: opt.Rpu,
     chars: Annotated[
         int, typer.Option("--chars", help="Training characters over all streams (whole windows).")
     ] = 10_000,
     streams: Annotated[int, typer.Option("--streams", help="Independent sequences in flight.")] = 1,
     schedule: Annotated[str, typer.Option("--schedule", help="sequential or dataflow.")] = "dataflow",
-    seed: Annotated[int, typer.Option("--seed", help="Seed of weight init, dropout masks and tiles.")] = 0,
-    eval_chars: Annotated[
-        int | None,
-        typer.Option("--eval-chars", help="Evaluate on this prefix of the test split (default: all)."),
-    ] = None,
-    eval_every: Annotated[
-        int, typer.Option("--eval-every", help="Training characters between evaluations.")
-    ] = 100_000,
-    lr: Annotated[
-        float | None, typer.Option("--lr", help="Override training.learning_rate of the workload.")
-    ] = None,
-    dropout: Annotated[
-        float | None, typer.Option("--dropout", help="Override training.dropout of the workload.")
-    ] = None,
+    seed: opt.Seed = 0,
+    eval_chars: opt.EvalChars = None,
+    eval_every: opt.EvalEvery = 100_000,
+    lr: opt.LearningRate = None,
+    dropout: opt.Dropout = None,
     init: Annotated[
         Path | None,
         typer.Option(
             "--init", help="Start from the weights of this `archsim train` checkpoint (and its seed)."
         ),
     ] = None,
-    json_file: Annotated[Path | None, typer.Option("--json", help="Write the result as JSON.")] = None,
+    json_file: opt.JsonFile = None,
     trace_file: Annotated[
         Path | None, typer.Option("--trace", help="Write a Chrome trace-event JSON (Perfetto).")
     ] = None,
@@ -60,33 +47,30 @@ def cosim_command(
         Path | None,
         typer.Option("--out", help="Write result.json and trace.json here (default reports/cosim-...)."),
     ] = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    progress: opt.ShowProgress = True,
 ) -> None:
     """Train WORKLOAD on RPU tiles while the CHIP model runs it: test cross-entropy and throughput."""
     from archsim.cosim import CosimOptions, Cosimulation
     from archsim.train.data import load_workload_corpus
 
     console = Console(stderr=True)
-    if chars < 1:
-        _fail(console, f"--chars: expected a positive number of characters, got {chars}")
+    opt.check_training_options(console, chars, eval_chars, eval_every, lr, dropout)
     if streams < 1:
-        _fail(console, f"--streams: expected >= 1, got {streams}")
+        opt.fail(console, f"--streams: expected >= 1, got {streams}")
     if schedule not in ("sequential", "dataflow"):
-        _fail(console, f"--schedule: unknown {schedule!r}; allowed: sequential, dataflow")
-    if eval_chars is not None and eval_chars < 2:
-        _fail(console, f"--eval-chars: expected at least 2 characters, got {eval_chars}")
+        opt.fail(console, f"--schedule: unknown {schedule!r}; allowed: sequential, dataflow")
     try:
         rpu_cfg = load_rpu(rpu)
     except ConfigError as err:
-        _fail(console, f"--rpu: {err}")
+        opt.fail(console, f"--rpu: {err}")
     try:
         chip_cfg = load_chip(chip)
     except ConfigError as err:
-        _fail(console, f"--chip: {err}")
+        opt.fail(console, f"--chip: {err}")
     try:
         wl, corpus = load_workload_corpus(workload)
     except ConfigError as err:
-        _fail(console, f"WORKLOAD: {err}")
+        opt.fail(console, f"WORKLOAD: {err}")
     rpu_name = Path(rpu).stem
     options = CosimOptions(
         chars=chars,
@@ -130,7 +114,7 @@ def cosim_command(
         with bar:
             result, trace = sim.run()
     except (ValueError, ConfigError) as err:
-        _fail(console, str(err))
+        opt.fail(console, str(err))
     out_dir = out if out is not None else REPORTS_DIR / f"cosim-{wl.name}-{chip_cfg.name}-{rpu_name}-s{seed}"
     out_dir.mkdir(parents=True, exist_ok=True)
     result.write_json(out_dir / "result.json")

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from archsim.cli import app
+from archsim.cli import options as opt
 from archsim.config import ConfigError, load_rpu
 from archsim.paths import REPORTS_DIR
 
@@ -19,43 +20,25 @@ EXIT_DIVERGED = 3
 EXIT_INTERRUPTED = 130
 
 
-def _fail(console: Console, message: str) -> None:
-    console.print(f"[red]error:[/red] {message}", highlight=False)
-    raise typer.Exit(1)
-
-
 @app.command("train")
 def train_command(
-    workload: Annotated[str, typer.Argument(help="Workload preset name (workloads/NAME.yaml) or path.")],
-    rpu: Annotated[
-        str, typer.Option("--rpu", help="RPU preset name (models/rpu/NAME.yaml, e.g. fp) or path.")
-    ],
+    workload: opt.Workload,
+    rpu: opt.Rpu,
     chars: Annotated[
         int | None, typer.Option("--chars", help="Training characters in total (whole windows).")
     ] = None,
     epochs: Annotated[
         float | None, typer.Option("--epochs", help="Epochs over the train split (default 1).")
     ] = None,
-    eval_chars: Annotated[
-        int | None,
-        typer.Option("--eval-chars", help="Evaluate on this prefix of the test split (default: all)."),
-    ] = None,
-    eval_every: Annotated[
-        int, typer.Option("--eval-every", help="Training characters between evaluations.")
-    ] = 100_000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of weight init, dropout masks and tiles.")] = 0,
-    lr: Annotated[
-        float | None, typer.Option("--lr", help="Override training.learning_rate of the workload.")
-    ] = None,
-    dropout: Annotated[
-        float | None, typer.Option("--dropout", help="Override training.dropout of the workload.")
-    ] = None,
+    eval_chars: opt.EvalChars = None,
+    eval_every: opt.EvalEvery = 100_000,
+    seed: opt.Seed = 0,
+    lr: opt.LearningRate = None,
+    dropout: opt.Dropout = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue bit for bit from the checkpoint in --out.")
     ] = False,
-    json_file: Annotated[
-        Path | None, typer.Option("--json", help="Write the result as JSON to this file.")
-    ] = None,
+    json_file: opt.JsonFile = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -63,33 +46,24 @@ def train_command(
             help="Run directory: checkpoint and result.json (default reports/train-WORKLOAD-RPU-sSEED).",
         ),
     ] = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    progress: opt.ShowProgress = True,
 ) -> None:
     """Train WORKLOAD with every weight on tiles of RPU; report test cross-entropy (nats/char)."""
     from archsim.train.data import load_workload_corpus
     from archsim.train.trainer import TrainOptions, train
 
     console = Console(stderr=True)
-    if chars is not None and chars < 1:
-        _fail(console, f"--chars: expected a positive number of characters, got {chars}")
+    opt.check_training_options(console, chars, eval_chars, eval_every, lr, dropout)
     if epochs is not None and not epochs > 0:
-        _fail(console, f"--epochs: expected a positive number, got {epochs}")
-    if eval_chars is not None and eval_chars < 2:
-        _fail(console, f"--eval-chars: expected at least 2 characters, got {eval_chars}")
-    if eval_every < 1:
-        _fail(console, f"--eval-every: expected a positive number of characters, got {eval_every}")
-    if lr is not None and not lr > 0:
-        _fail(console, f"--lr: expected a learning rate > 0, got {lr}")
-    if dropout is not None and not 0 <= dropout < 1:
-        _fail(console, f"--dropout: expected 0 <= p < 1, got {dropout}")
+        opt.fail(console, f"--epochs: expected a positive number, got {epochs}")
     try:
         rpu_cfg = load_rpu(rpu)
     except ConfigError as err:
-        _fail(console, f"--rpu: {err}")
+        opt.fail(console, f"--rpu: {err}")
     try:
         wl, corpus = load_workload_corpus(workload)
     except ConfigError as err:
-        _fail(console, f"WORKLOAD: {err}")
+        opt.fail(console, f"WORKLOAD: {err}")
     rpu_name = Path(rpu).stem
     out_dir = out if out is not None else REPORTS_DIR / f"train-{wl.name}-{rpu_name}-s{seed}"
     options = TrainOptions(
@@ -127,7 +101,7 @@ def train_command(
         with bar:
             result = train(wl, rpu_cfg, corpus, options, rpu_name=rpu_name, progress=on_window)
     except (ValueError, FileExistsError, FileNotFoundError) as err:
-        _fail(console, str(err))
+        opt.fail(console, str(err))
     out_dir.mkdir(parents=True, exist_ok=True)
     result.write_json(out_dir / "result.json")
     if json_file is not None:

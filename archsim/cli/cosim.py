@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from archsim.cli import app
@@ -83,31 +81,17 @@ def cosim_command(
         dropout=dropout,
         init=init,
     )
-    bar = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("chars  loss {task.fields[loss]:.3f}  chip {task.fields[chip_ms]:.3f} ms"),
-        TimeRemainingColumn(),
-        console=console,
-        disable=not progress,
+    bar = opt.CharsProgress(
+        console,
+        f"{wl.name} on {chip_cfg.name} / {rpu_name}",
+        "chars  loss {task.fields[loss]:.3f}  chip {task.fields[chip_ms]:.3f} ms",
+        progress,
+        loss=float("nan"),
+        chip_ms=0.0,
     )
-    task = bar.add_task(
-        f"{wl.name} on {chip_cfg.name} / {rpu_name}", total=None, loss=float("nan"), chip_ms=0.0
-    )
-    last = [0.0]
 
     def on_window(p) -> None:
-        now = time.perf_counter()
-        if now - last[0] > 0.2 or p.chars_trained >= p.target_chars:
-            last[0] = now
-            bar.update(
-                task,
-                completed=p.chars_trained,
-                total=p.target_chars,
-                loss=p.loss,
-                chip_ms=p.chip_seconds * 1e3,
-            )
+        bar.update(p.chars_trained, p.target_chars, loss=p.loss, chip_ms=p.chip_seconds * 1e3)
 
     try:
         sim = Cosimulation(wl, chip_cfg, rpu_cfg, corpus, options, rpu_name=rpu_name, progress=on_window)

@@ -1,12 +1,14 @@
-"""Options and checks that several commands share (``train``, ``cosim``)."""
+"""Options, checks and the progress bar that several commands share (``train``, ``cosim``)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 Workload = Annotated[str, typer.Argument(help="Workload preset name (workloads/NAME.yaml) or path.")]
 Rpu = Annotated[str, typer.Option("--rpu", help="RPU preset name (models/rpu/NAME.yaml, e.g. fp) or path.")]
@@ -50,3 +52,37 @@ def check_training_options(
         fail(console, f"--lr: expected a learning rate > 0, got {lr}")
     if dropout is not None and not 0 <= dropout < 1:
         fail(console, f"--dropout: expected 0 <= p < 1, got {dropout}")
+
+
+class CharsProgress:
+    """A progress bar over training characters, redrawn at most five times a second.
+
+    ``fields`` is the text after the bar, with ``{task.fields[NAME]}`` for the values
+    :meth:`update` passes; ``initial`` gives their values before the first update.
+    """
+
+    def __init__(self, console: Console, description: str, fields: str, enabled: bool, **initial: float):
+        self.bar = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn(fields),
+            TimeRemainingColumn(),
+            console=console,
+            disable=not enabled,
+        )
+        self.task = self.bar.add_task(description, total=None, **initial)
+        self._last = 0.0
+
+    def update(self, completed: int, total: int, **fields: float) -> None:
+        now = time.perf_counter()
+        if now - self._last > 0.2 or completed >= total:
+            self._last = now
+            self.bar.update(self.task, completed=completed, total=total, **fields)
+
+    def __enter__(self) -> CharsProgress:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(*exc)

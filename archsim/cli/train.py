@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from archsim.cli import app
 from archsim.cli import options as opt
@@ -77,25 +75,17 @@ def train_command(
         dropout=dropout,
         resume=resume,
     )
-    bar = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("chars  {task.fields[speed]:>8.0f} chars/s  loss {task.fields[loss]:.3f}"),
-        TimeRemainingColumn(),
-        console=console,
-        disable=not progress,
+    bar = opt.CharsProgress(
+        console,
+        f"{wl.name} on {rpu_name}",
+        "chars  {task.fields[speed]:>8.0f} chars/s  loss {task.fields[loss]:.3f}",
+        progress,
+        speed=0.0,
+        loss=float("nan"),
     )
-    task = bar.add_task(f"{wl.name} on {rpu_name}", total=None, speed=0.0, loss=float("nan"))
-    last = [0.0]
 
     def on_window(p) -> None:
-        now = time.perf_counter()
-        if now - last[0] > 0.2 or p.chars_trained >= p.target_chars:
-            last[0] = now
-            bar.update(
-                task, completed=p.chars_trained, total=p.target_chars, speed=p.chars_per_s, loss=p.loss
-            )
+        bar.update(p.chars_trained, p.target_chars, speed=p.chars_per_s, loss=p.loss)
 
     try:
         with bar:

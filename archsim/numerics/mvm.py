@@ -20,7 +20,7 @@ from archsim.numerics.rng import (
     TAG_ROUND,
     call_base,
     call_base_np,
-    fill_normals,
+    fill_normals_range,
     normal_np,
     uniform,
     uniform_np,
@@ -88,7 +88,6 @@ def mvm(weights, vectors, transpose, io, stream, out, passes):
     out_res, out_levels, out_noise, out_bound = io[OUT_RES], io[OUT_LEVELS], io[OUT_NOISE], io[OUT_BOUND]
     noise_management, bound_management, s_cap = io[NM] != 0.0, io[BM] != 0.0, io[S_CAP]
     u = np.empty(n_in, dtype=np.float32)
-    outputs = np.arange(n_out)
     raw = np.empty(n_out, dtype=np.uint64)
     noise = np.zeros(n_out)
     key, counter = stream[0], stream[1]
@@ -121,7 +120,7 @@ def mvm(weights, vectors, transpose, io, stream, out, passes):
                 u[j] = x
             z = np.dot(u, weights) if transpose else np.dot(weights, u)
             if out_noise > 0.0:
-                fill_normals(base_noise, outputs, n_out, 1, p * n_out, raw, noise)
+                fill_normals_range(base_noise, p * n_out, n_out, raw, noise)
             # Branch-free, so that the compiler vectorises the output stage.
             saturated = False
             row = out[b]

@@ -122,16 +122,9 @@ def normal(base, idx):
 
 
 @jit
-def fill_normals(base, cols, count, stride, offset, raw, out):
-    """``out[k] = normal(base, cols[k] * stride + offset)`` for k < count, in batch.
-
-    The draws are a pure uint64 map that the compiler vectorises; the ziggurat's fast path
-    follows and marks its rejections (about 1 %) with NaN, which are then redone one by one,
-    scanning only up to the last of them. ``raw`` is scratch of at least ``count`` entries.
-    """
-    first = np.uint64(offset) + _ONE
-    for k in range(count):
-        raw[k] = mix64(np.uint64(base) + (np.uint64(cols[k]) * np.uint64(stride) + first) * GOLDEN)
+def _ziggurat_batch(raw, count, out):
+    """The ziggurat on the draws ``raw[:count]``: the fast path for all (vectorised), then the
+    rejections (about 1 %, marked NaN) one by one."""
     rejected = 0
     for k in range(count):
         layer = raw[k] & _LAYER_MASK
@@ -146,6 +139,26 @@ def fill_normals(base, cols, count, stride, offset, raw, out):
             out[k] = _normal_slow(raw[k], layer, 2.0 * _unit(raw[k]) - 1.0)
             rejected -= 1
         k += 1
+
+
+@jit
+def fill_normals(base, cols, count, stride, offset, raw, out):
+    """``out[k] = normal(base, cols[k] * stride + offset)`` for k < count, in batch; ``raw`` is
+    scratch of at least ``count`` entries. The draws are a pure uint64 map that the compiler
+    vectorises."""
+    first = np.uint64(offset) + _ONE
+    for k in range(count):
+        raw[k] = mix64(np.uint64(base) + (np.uint64(cols[k]) * np.uint64(stride) + first) * GOLDEN)
+    _ziggurat_batch(raw, count, out)
+
+
+@jit
+def fill_normals_range(base, offset, count, raw, out):
+    """``out[k] = normal(base, offset + k)`` for k < count, in batch (see :func:`fill_normals`)."""
+    first = np.uint64(offset) + _ONE
+    for k in range(count):
+        raw[k] = mix64(np.uint64(base) + (np.uint64(k) + first) * GOLDEN)
+    _ziggurat_batch(raw, count, out)
 
 
 # NumPy twins (array forms) --------------------------------------------------------------------

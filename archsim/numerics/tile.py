@@ -46,11 +46,6 @@ class FloatingPointTile:
     def get_weights(self) -> np.ndarray:
         return self._weights.copy()
 
-    def _next_stream(self) -> np.ndarray:
-        """The kernels' [key, counter] of the next vector or update (consumed on success only)."""
-        self._stream[1] = self.counter + 1
-        return self._stream
-
     def _mvm(self, vectors: np.ndarray, transpose: bool, n_out: int) -> np.ndarray:
         out = np.empty((vectors.shape[0], n_out), dtype=np.float32)
         exact_mvm(self._weights, vectors, transpose, out)
@@ -132,10 +127,12 @@ class AnalogTile:
         self.key = int(key_seed.generate_state(1, dtype=np.uint64)[0])
         self.counter = 0
         self._stream = np.array([self.key, 0], dtype=np.uint64)  # [key, first counter] of a call
+        self._single_passes = np.ones(1, dtype=np.int32)
         self._weights = np.zeros((self.out_size, self.in_size), dtype=np.float32)
         self._forward_io = _io(rpu.forward)
         self._backward_io = _io(rpu.backward)
-        self.last_passes = np.ones(1, dtype=np.int32)
+        #: MVM passes per vector of the last forward/backward (overwritten by the next call).
+        self.last_passes = self._single_passes
         #: Coincidences (device pulses) applied by the last update call.
         self.last_pulses = 0
 
@@ -152,8 +149,10 @@ class AnalogTile:
         return self._stream
 
     def _mvm(self, vectors: np.ndarray, name: str, transpose: bool, io: np.ndarray, n_out: int) -> np.ndarray:
-        out = np.empty((vectors.shape[0], n_out), dtype=np.float32)
-        passes = np.empty(vectors.shape[0], dtype=np.int32)
+        n = vectors.shape[0]
+        out = np.empty((n, n_out), dtype=np.float32)
+        # One vector at a time is the common call (the recurrence): reuse its passes buffer.
+        passes = self._single_passes if n == 1 else np.empty(n, dtype=np.int32)
         status = mvm(
             self._weights,
             vectors,

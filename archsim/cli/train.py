@@ -47,6 +47,7 @@ def train_command(
     progress: opt.ShowProgress = True,
 ) -> None:
     """Train WORKLOAD with every weight on tiles of RPU; report test cross-entropy (nats/char)."""
+    from archsim.train.checkpoint import CHECKPOINT_NAME
     from archsim.train.data import load_workload_corpus
     from archsim.train.trainer import TrainOptions, train
 
@@ -64,6 +65,8 @@ def train_command(
         opt.fail(console, f"WORKLOAD: {err}")
     rpu_name = Path(rpu).stem
     out_dir = out if out is not None else REPORTS_DIR / f"train-{wl.name}-{rpu_name}-s{seed}"
+    if resume and not (out_dir / CHECKPOINT_NAME).is_file():
+        opt.fail(console, f"--resume: no checkpoint at {out_dir / CHECKPOINT_NAME}")
     options = TrainOptions(
         out_dir=out_dir,
         chars=chars,

@@ -70,7 +70,8 @@ def simulate_command(
     json_file: Annotated[Path | None, typer.Option("--json", help="Write the results as JSON.")] = None,
     trace: Annotated[Path | None, typer.Option(help="Write a Chrome trace-event JSON (Perfetto).")] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Write result.json and trace.json into this folder.")
+        Path | None,
+        typer.Option(help="Write result.json, trace.json and the report (index.html) into this folder."),
     ] = None,
 ) -> None:
     """Simulate training WORKLOAD on a chip: TeraOps/s, latency, utilization, energy."""

@@ -9,26 +9,29 @@ from archsim.cli import app
 from archsim.config import chip_presets, load_chip, load_rpu, load_workload, rpu_presets, workload_presets
 
 
+def _table(title: str, columns: tuple[str, str], rows: list[tuple[str, str]]) -> Table:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
 @app.command()
 def presets() -> None:
     """List the RPU device, chip and workload presets (use them by name, or give a YAML path)."""
     console = Console()
-    table = Table(title="RPU presets (models/rpu)")
-    table.add_column("name")
-    table.add_column("description")
-    for name in rpu_presets():
-        table.add_row(name, load_rpu(name).description)
-    console.print(table)
-    table = Table(title="Chip presets (models/chips)")
-    table.add_column("name")
-    table.add_column("description")
-    for name in chip_presets():
-        table.add_row(name, load_chip(name).description)
-    console.print(table)
-    table = Table(title="Workloads (workloads/)")
-    table.add_column("name")
-    table.add_column("arrays (rows x cols)")
-    for name in workload_presets():
-        arrays = load_workload(name).arrays()
-        table.add_row(name, ", ".join(f"{a.rows}x{a.cols}" for a in arrays))
-    console.print(table)
+    describe = ("name", "description")
+    console.print(
+        _table("RPU presets (models/rpu)", describe, [(n, load_rpu(n).description) for n in rpu_presets()])
+    )
+    console.print(
+        _table(
+            "Chip presets (models/chips)", describe, [(n, load_chip(n).description) for n in chip_presets()]
+        )
+    )
+    arrays = [
+        (n, ", ".join(f"{a.rows}x{a.cols}" for a in load_workload(n).arrays())) for n in workload_presets()
+    ]
+    console.print(_table("Workloads (workloads/)", ("name", "arrays (rows x cols)"), arrays))

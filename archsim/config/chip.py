@@ -12,11 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from archsim.config.errors import (
-    load_preset_data,
-    resolve_preset,
-    validate,
-)
+from archsim.config.errors import load_preset, preset_names
 from archsim.paths import MODELS_DIR
 
 CHIPS_DIR = MODELS_DIR / "chips"
@@ -169,11 +165,9 @@ class ChipConfig(_Frozen):
 
 def load_chip(name_or_path: str | Path) -> ChipConfig:
     """A chip preset by name (``models/chips/NAME.yaml``) or by path; may start with ``extends:``."""
-    path = resolve_preset(name_or_path, CHIPS_DIR, "chip preset")
-    data = load_preset_data(path, CHIPS_DIR, "chip preset")
-    return validate(ChipConfig, data, str(path))
+    return load_preset(name_or_path, CHIPS_DIR, "chip preset", ChipConfig)
 
 
 def chip_presets() -> list[str]:
     """Names of the presets in ``models/chips``."""
-    return sorted(p.stem for p in CHIPS_DIR.glob("*.yaml"))
+    return preset_names(CHIPS_DIR)

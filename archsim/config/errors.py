@@ -138,3 +138,15 @@ def load_preset_data(path: Path, folder: Path, what: str, _seen: tuple[Path, ...
         raise ConfigError(f"{path}: extends: {err}") from None
     base = load_preset_data(parent_path, folder, what, (*_seen, path.resolve()))
     return deep_merge(base, data)
+
+
+def load_preset(name_or_path: str | Path, folder: Path, what: str, model: type[M]) -> M:
+    """A preset of ``model`` by name (a YAML file in ``folder``) or by path, ``extends:`` resolved;
+    errors name the file, the field and what is allowed."""
+    path = resolve_preset(name_or_path, folder, what)
+    return validate(model, load_preset_data(path, folder, what), str(path))
+
+
+def preset_names(folder: Path) -> list[str]:
+    """Names of the presets (YAML files) in ``folder``."""
+    return sorted(p.stem for p in folder.glob("*.yaml"))

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from archsim.config.errors import ConfigError, load_preset_data, resolve_preset, validate
+from archsim.config.errors import ConfigError, load_preset_data, preset_names, resolve_preset, validate
 from archsim.paths import MODELS_DIR
 
 RPU_DIR = MODELS_DIR / "rpu"
@@ -143,4 +143,4 @@ def load_rpu(name_or_path: str | Path) -> RPUConfig | FloatingPointRPUConfig:
 
 def rpu_presets() -> list[str]:
     """Names of the presets in ``models/rpu``."""
-    return sorted(p.stem for p in RPU_DIR.glob("*.yaml"))
+    return preset_names(RPU_DIR)

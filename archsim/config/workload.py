@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from archsim.config.errors import load_preset_data, resolve_preset, validate
+from archsim.config.errors import load_preset, preset_names
 from archsim.paths import WORKLOADS_DIR
 
 
@@ -75,11 +75,9 @@ class ArrayShape:
 
 def load_workload(name_or_path: str | Path) -> WorkloadConfig:
     """A workload preset by name (``workloads/NAME.yaml``) or by path."""
-    path = resolve_preset(name_or_path, WORKLOADS_DIR, "workload")
-    data = load_preset_data(path, WORKLOADS_DIR, "workload")
-    return validate(WorkloadConfig, data, str(path))
+    return load_preset(name_or_path, WORKLOADS_DIR, "workload", WorkloadConfig)
 
 
 def workload_presets() -> list[str]:
     """Names of the presets in ``workloads/``."""
-    return sorted(p.stem for p in WORKLOADS_DIR.glob("*.yaml"))
+    return preset_names(WORKLOADS_DIR)

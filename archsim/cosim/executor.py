@@ -52,6 +52,7 @@ class _InFlight:
     window: Window
     updates_left: int
     passes: dict[tuple[str, str, int], int]
+    pairs: list[tuple[np.ndarray, np.ndarray]] | None = None
 
 
 class NumericsExecutor:
@@ -114,7 +115,9 @@ class NumericsExecutor:
         softmax = a == len(net.tiles) - 1
         tile = net.tiles[a]
         if op.verb == "update":
-            x, d = net.update_pairs(window)[a]
+            if run.pairs is None:  # the window's (X, D) per tile, once its backward pass is done
+                run.pairs = net.update_pairs(window)
+            x, d = run.pairs[a]
             if not np.isfinite(d[t]).all():
                 raise CosimDiverged(f"the gradient of {op.array} became NaN/inf")
             self.pending[a].append((x[t], d[t]))

@@ -87,8 +87,8 @@ def render_overview(directory: str | Path, title: str, entries: list[Entry], fea
     """Write ``directory/index.html``: every entry's headline figures and a link to its report,
     comparison charts, and all charts of the ``featured`` entry (a label). Returns the path."""
     directory = Path(directory)
-    built = {e.label: figures.build(load_input(directory / e.folder)) for e in entries}
     inputs = {e.label: load_input(directory / e.folder) for e in entries}
+    built = {label: figures.build(inp) for label, inp in inputs.items()}
     chip_runs = [(e, inputs[e.label].chip) for e in entries if inputs[e.label].chip is not None]
     train_runs = [(e, inputs[e.label].train) for e in entries if inputs[e.label].train is not None]
     sections = []

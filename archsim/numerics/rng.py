@@ -12,6 +12,7 @@ reference twins); the tests check they agree bit for bit.
 from __future__ import annotations
 
 import numpy as np
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 from archsim.numerics.jit import jit
 
@@ -22,12 +23,15 @@ _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(
 _ONE = np.uint64(1)
 _TWO_M53 = 1.0 / 9007199254740992.0  # 2**-53
 
-# Ziggurat of 256 layers for N(0, 1) (Marsaglia & Tsang 2000, with Doornik's 2005 separation of
+# Ziggurat of 1024 layers for N(0, 1) (Marsaglia & Tsang 2000, with Doornik's 2005 separation of
 # the layer bits from the uniform's bits). _ZX[i] is the right edge of layer i; a draw whose
-# |u| < _ZR[i] = _ZX[i+1] / _ZX[i] lies inside the rectangle and is accepted at once (~99 %).
-_ZIG_LAYERS = 256
-_ZIG_R = 3.6541528853610088
-_ZIG_V = 0.00492867323399
+# |u| < _ZR[i] = _ZX[i+1] / _ZX[i] lies inside the rectangle and is accepted at once (99.57 %;
+# 256 layers would reject 1.5 %, and a rejection costs some 50 fast draws). _ZIG_R is the edge of
+# the base strip for which the layers, each of area _ZIG_V = R f(R) + the tail beyond R, close
+# at the top (tests/numerics/test_twins.py checks it).
+_ZIG_LAYERS = 1024
+_ZIG_R = 4.038849846109504
+_ZIG_V = 0.0012263246463530893
 
 
 def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray]:
@@ -121,34 +125,46 @@ def normal(base, idx):
     return _normal_slow(r, layer, u)
 
 
+_ZIG_BLOCK = 64
+
+
+@jit
+def _ziggurat_block(raw, out):
+    """The ziggurat fast path on the (at most 64) draws ``raw`` (vectorised): accepted draws are
+    written to ``out``; returns the rejections (about 0.4 %) as a bit mask."""
+    rejected = np.uint64(0)
+    for t in range(raw.size):
+        r = raw[t]
+        layer = r & _LAYER_MASK
+        u = 2.0 * _unit(r) - 1.0
+        out[t] = u * _ZX[layer]
+        rejected |= np.uint64(abs(u) >= _ZR[layer]) << np.uint64(t)
+    return rejected
+
+
 @jit
 def _ziggurat_batch(raw, count, out):
-    """The ziggurat on the draws ``raw[:count]``: the fast path for all (vectorised), then the
-    rejections (about 1 %, marked NaN) one by one."""
-    rejected = 0
-    for k in range(count):
-        layer = raw[k] & _LAYER_MASK
-        u = 2.0 * _unit(raw[k]) - 1.0
-        accept = abs(u) < _ZR[layer]
-        out[k] = u * _ZX[layer] if accept else np.nan
-        rejected += np.int64(not accept)
-    k = 0
-    while rejected:
-        if np.isnan(out[k]):
+    """The ziggurat on the draws ``raw[:count]``: the fast path 64 draws at a time, then that
+    block's rejections one by one."""
+    for first in range(0, count, _ZIG_BLOCK):
+        last = min(first + _ZIG_BLOCK, count)
+        rejected = _ziggurat_block(raw[first:last], out[first:last])
+        while rejected:
+            k = first + np.int64(trailing_zeros(rejected))
+            rejected &= rejected - _ONE
             layer = np.int64(raw[k] & _LAYER_MASK)
             out[k] = _normal_slow(raw[k], layer, 2.0 * _unit(raw[k]) - 1.0)
-            rejected -= 1
-        k += 1
 
 
 @jit
-def fill_normals(base, cols, count, stride, offset, raw, out):
-    """``out[k] = normal(base, cols[k] * stride + offset)`` for k < count, in batch; ``raw`` is
-    scratch of at least ``count`` entries. The draws are a pure uint64 map that the compiler
-    vectorises."""
+def fill_normals(base, cols, count, col_mask, stride, offset, raw, out):
+    """``out[k] = normal(base, (cols[k] & col_mask) * stride + offset)`` for k < count, in batch;
+    ``raw`` is scratch of at least ``count`` entries. The draws are a pure uint64 map that the
+    compiler vectorises."""
     first = np.uint64(offset) + _ONE
     for k in range(count):
-        raw[k] = mix64(np.uint64(base) + (np.uint64(cols[k]) * np.uint64(stride) + first) * GOLDEN)
+        col = np.uint64(cols[k] & col_mask)
+        raw[k] = mix64(np.uint64(base) + (col * np.uint64(stride) + first) * GOLDEN)
     _ziggurat_batch(raw, count, out)
 
 

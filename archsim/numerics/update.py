@@ -13,11 +13,14 @@ For each row b of ``xs`` (B, N) and ``ds`` (B, M), in order, the kernel
    down when sign(x_j) * sign(d_i) > 0. Within one update a device's weight is carried in
    float64 and stored (float32) once, so float32 rounding does not accumulate over its pulses.
 
-Speed (NUMERICS.md 6): the column trains are inverted into per-slot column lists, so the work
-per row is one pass over the columns that fire in each of the row's slots; no popcount, no
-per-cell branch (the step direction is selected arithmetically). A batch of updates (a training
+Speed (NUMERICS.md 6): the column trains are inverted into per-slot column lists (each entry
+carries its column's sign in its top bit), so the work per row is one pass over the columns that
+fire in each of the row's slots; no popcount and no data-dependent branch per cell (the step
+direction, random from column to column, selects by index). A batch of updates (a training
 window) is applied row by row, each row receiving its updates in order, so that the row's
 weights and device parameters are read from memory once per batch rather than once per update.
+What is left (docs/performance.md): about 1.7 ns per coincidence for its Gaussian (table
+gathers) and 2.5 ns to apply it; one update alone also streams each pulsed row from memory.
 
 Random draws: update b of a call draws from the streams of ``counter + b``, so a batch of B updates
 gives exactly what B single updates with consecutive counters give. The train slots of column j
@@ -49,6 +52,8 @@ _LOW32 = np.uint64(0xFFFFFFFF)
 _S32 = np.uint64(32)
 _TWO32 = 4294967296.0
 MAX_SLOTS = 64
+SIGN_BIT = np.uint32(1 << 31)
+COL_MASK = np.uint32((1 << 31) - 1)
 
 
 @jit
@@ -88,26 +93,29 @@ def _train(base, first, prob, n_slots):
 
 
 @jit
-def _apply_pulses(w_row, dev_row, means, scales, cols, count, x_sign, d_sign, c2c, noise):
-    """One coincidence on each device ``cols[:count]`` of one row, clipped to its bounds.
+def _apply_pulses(w_row, cols, packed, means, scales, d_negative, c2c, noise):
+    """One coincidence on each device ``cols[k] & COL_MASK`` of one row (NUMERICS.md 3.2): down
+    by its down step where sign(x_j) * sign(d_i) > 0, else up by its up step, times
+    (1 + c2c noise[k]); clipped to its bounds.
 
-    ``dev_row`` (N, 4) int16: the packed [up, down, bmin, bmax] offsets (devices.py) decoded
-    with ``means`` and ``scales``; the weight moves down where ``x_sign[j] * d_sign > 0``;
-    ``noise[k]``: the N(0, 1) cycle-to-cycle draw of device ``cols[k]``.
+    ``cols[k]`` carries x_j <= 0 in its top bit, so the column's sign is read in sequence with its
+    index; ``d_negative``: 1 if d_i <= 0 else 0. ``packed`` (N,) int64 holds each device's four
+    int16 offsets (devices.py; little-endian: up, down, bmin, bmax), sign-extended here. The
+    loop has no data-dependent branch: the step direction (random per column) selects by index.
     """
-    m_lo, s_lo, m_hi, s_hi = means[2], scales[2], means[3], scales[3]
-    for k in range(count):
-        j = cols[k]
-        sign = x_sign[j] * d_sign  # +1: down, -1: up (branch-free)
-        kind = np.int64(sign > 0.0)
-        step = means[kind] * (1.0 + scales[kind] * dev_row[j, kind])
+    for k in range(cols.size):
+        c = cols[k]
+        j = c & COL_MASK
+        kind = np.int64(1) - np.int64((c >> np.uint32(31)) ^ d_negative)  # 1: down, 0: up
+        p = packed[j]
+        q = np.float64((p << np.int64(48 - 16 * kind)) >> np.int64(48))
+        step = means[kind] * (1.0 + scales[kind] * q)
         if c2c > 0.0:
             step *= 1.0 + c2c * noise[k]
-        w = w_row[j] - sign * step
-        lo = m_lo * (1.0 + s_lo * dev_row[j, 2])
-        hi = m_hi * (1.0 + s_hi * dev_row[j, 3])
-        w = lo if w < lo else w
-        w_row[j] = hi if w > hi else w
+        moved = np.float64(w_row[j]) - np.float64(2 * kind - 1) * step
+        low = means[2] * (1.0 + scales[2] * np.float64((p << np.int64(16)) >> np.int64(48)))
+        high = means[3] * (1.0 + scales[3] * np.float64(p >> np.int64(48)))
+        w_row[j] = min(max(moved, low), high)
 
 
 @jit
@@ -181,19 +189,21 @@ def pulsed_update(
         for slot in range(bl + 1):
             offset += start[b, slot]
             start[b, slot] = offset
-    cols = np.empty(max(offset, 1), dtype=np.int32)
+    # The column lists carry each column's sign(x_j) < 0 in the top bit (see _apply_pulses).
+    cols = np.empty(max(offset, 1), dtype=np.uint32)
     fill = start[:, :bl].copy()
     for b in range(n_batch):
         for j in range(n_cols):
             mask = col_mask[b, j]
+            entry = np.uint32(j) | (SIGN_BIT if xs[b, j] <= 0 else np.uint32(0))
             slot = 0
             while mask:
                 if mask & np.uint64(1):
-                    cols[fill[b, slot]] = j
+                    cols[fill[b, slot]] = entry
                     fill[b, slot] += 1
                 mask >>= np.uint64(1)
                 slot += 1
-    x_sign = np.where(xs > 0, 1.0, -1.0)
+    packed = devices.reshape(devices.size).view(np.int64).reshape(n_rows, n_cols)
     # Pass 2, row by row and, within a row, update by update: a device still receives its pulses
     # in the order of the updates (and of the slots within one), while the row's weights and
     # device parameters stay in cache for the whole batch. Devices are independent, and every
@@ -201,18 +211,24 @@ def pulsed_update(
     row_buffer = np.empty(n_cols, dtype=np.float64)
     raw = np.empty(n_cols, dtype=np.uint64)
     noise = np.empty(n_cols, dtype=np.float64)
+    row_masks = np.zeros(n_batch, dtype=np.uint64)
     total = 0
     for i in range(n_rows):
-        row = weights[i]
-        dev_row = devices[i]
+        pulsed = False
         for b in range(n_batch):
-            if n_slots[b] == 0:
-                continue
-            row_mask = _train(base_d[b], i * 32, amp_d[b] * abs(np.float64(ds[b, i])), n_slots[b])
+            if n_slots[b]:
+                prob = amp_d[b] * abs(np.float64(ds[b, i]))
+                row_masks[b] = _train(base_d[b], i * 32, prob, n_slots[b])
+                pulsed |= row_masks[b] != 0
+        if not pulsed:
+            continue
+        row = weights[i]
+        cell0 = i * n_cols
+        for b in range(n_batch):
+            row_mask = row_masks[b]
             if not row_mask:
                 continue
-            d_sign = 1.0 if ds[b, i] > 0 else -1.0
-            cell0 = i * n_cols
+            d_negative = np.uint32(ds[b, i] <= 0)
             # Within one update a device's weight is carried in float64 and stored once: rows
             # with pulses in several slots accumulate in a float64 copy of the row.
             several = (row_mask & (row_mask - np.uint64(1))) != 0
@@ -223,16 +239,15 @@ def pulsed_update(
                 first, last = start[b, slot], start[b, slot + 1]
                 if first == last or not (row_mask >> np.uint64(slot)) & np.uint64(1):
                     continue
-                count = last - first
-                total += count
+                total += last - first
                 lst = cols[first:last]
                 if c2c > 0.0:
-                    fill_normals(base_c2c[b], lst, count, MAX_SLOTS, cell0 * MAX_SLOTS + slot, raw, noise)
-                args = (dev_row, means, scales, lst, count, x_sign[b], d_sign, c2c, noise)
+                    offset = cell0 * MAX_SLOTS + slot
+                    fill_normals(base_c2c[b], lst, lst.size, COL_MASK, MAX_SLOTS, offset, raw, noise)
                 if several:
-                    _apply_pulses(row_buffer, *args)
+                    _apply_pulses(row_buffer, lst, packed[i], means, scales, d_negative, c2c, noise)
                 else:
-                    _apply_pulses(row, *args)
+                    _apply_pulses(row, lst, packed[i], means, scales, d_negative, c2c, noise)
             if several:
                 for j in range(n_cols):
                     row[j] = row_buffer[j]

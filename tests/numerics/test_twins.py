@@ -43,15 +43,26 @@ def test_batched_normals_equal_the_scalar_draws_including_rejections():
             out[k] = rng.normal(base, cols[k] * stride + offset)
         return out
 
-    cols = np.sort(np.random.default_rng(0).choice(200_000, 50_000, replace=False)).astype(np.int32)
+    cols = np.sort(np.random.default_rng(0).choice(200_000, 50_000, replace=False)).astype(np.uint32)
     base = rng.call_base(np.uint64(3), np.uint64(4), rng.TAG_C2C)
     raw, out = np.empty(cols.size, dtype=np.uint64), np.empty(cols.size)
-    rng.fill_normals(base, cols, cols.size, 64, 7, raw, out)
+    rng.fill_normals(base, cols, cols.size, np.uint32(0xFFFFFFFF), 64, 7, raw, out)
     expected = scalar(base, cols, 64, 7)
     assert np.array_equal(out, expected)
-    layer = (raw & np.uint64(255)).astype(np.int64)
+    layer = (raw & rng._LAYER_MASK).astype(np.int64)
     u = 2.0 * ((raw >> np.uint64(11)).astype(np.float64) * 2.0**-53) - 1.0
-    assert (np.abs(u) >= rng._ZR[layer]).sum() > 100  # the slow path was exercised
+    assert (np.abs(u) >= rng._ZR[layer]).sum() > 100  # the slow path was exercised (about 0.4 %)
+
+
+def test_ziggurat_layers_have_equal_area_and_close_at_the_top():
+    # Every layer i >= 1 spans [f(x_i), f(x_{i+1})] with area V = x_i (f(x_{i+1}) - f(x_i)), and
+    # the last one reaches f(0) = 1; the base strip's virtual width x_0 makes its area V too.
+    x = rng._ZX
+    f = np.exp(-0.5 * x * x)
+    areas = x[1:-1] * (f[2:] - f[1:-1])
+    np.testing.assert_allclose(areas, rng._ZIG_V, rtol=1e-9)
+    assert x[0] * f[1] == pytest.approx(rng._ZIG_V, rel=1e-12)
+    assert x[-1] == 0.0 and x.size == rng._ZIG_LAYERS + 1
 
 
 def test_normal_draws_are_standard_normal():

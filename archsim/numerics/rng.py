@@ -48,6 +48,18 @@ def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray]:
 _ZX, _ZR = _ziggurat_tables()
 _LAYER_MASK = np.uint64(_ZIG_LAYERS - 1)
 
+# The fast path reads one table entry per draw (a vector gather is the costly part of a draw):
+# _ZTAB[i] holds the float32 bits of _ZX[i] in its low half and the rectangle test as a threshold
+# on 32 uniform bits, floor(_ZR[i] * 2**32), in its high half. A draw r gives the layer (bits 0-9),
+# the sign (bit 31) and |u| = (r >> 32) / 2**32; it is accepted when r >> 32 < threshold and is
+# then +-|u| * float32(_ZX[layer]).
+_ZTAB = (np.minimum(np.floor(_ZR * 2.0**32), 2.0**32 - 1).astype(np.uint64) << np.uint64(32)) | _ZX[
+    :_ZIG_LAYERS
+].astype(np.float32).view(np.uint32).astype(np.uint64)
+_S32 = np.uint64(32)
+_LOW32 = np.uint64(0xFFFFFFFF)
+_TWO_M32 = 1.0 / 4294967296.0
+
 # Draw tags: separate sub-streams of one call.
 TAG_NOISE = 0
 TAG_ROUND = 1
@@ -115,14 +127,25 @@ def _normal_slow(seed, layer, u):
 
 
 @jit
+def _fast_normal(r):
+    """(value, accepted, u) of the ziggurat fast path for the draw ``r`` (see _ZTAB)."""
+    entry = _ZTAB[r & _LAYER_MASK]
+    magnitude = r >> _S32
+    edge = np.float64(np.uint32(entry & _LOW32).view(np.float32)) * _TWO_M32
+    x = np.float64(magnitude) * edge
+    negative = (r >> _S31) & _ONE
+    u = np.float64(magnitude) * _TWO_M32
+    return (-x if negative else x), magnitude < (entry >> _S32), (-u if negative else u)
+
+
+@jit
 def normal(base, idx):
     """N(0, 1) by the ziggurat: one draw on the fast path, a local stream seeded by it otherwise."""
     r = draw(base, idx)
-    layer = np.int64(r & _LAYER_MASK)
-    u = 2.0 * _unit(r) - 1.0
-    if abs(u) < _ZR[layer]:
-        return u * _ZX[layer]
-    return _normal_slow(r, layer, u)
+    value, accepted, u = _fast_normal(r)
+    if accepted:
+        return value
+    return _normal_slow(r, np.int64(r & _LAYER_MASK), u)
 
 
 _ZIG_BLOCK = 64
@@ -134,11 +157,9 @@ def _ziggurat_block(raw, out):
     written to ``out``; returns the rejections (about 0.4 %) as a bit mask."""
     rejected = np.uint64(0)
     for t in range(raw.size):
-        r = raw[t]
-        layer = r & _LAYER_MASK
-        u = 2.0 * _unit(r) - 1.0
-        out[t] = u * _ZX[layer]
-        rejected |= np.uint64(abs(u) >= _ZR[layer]) << np.uint64(t)
+        value, accepted, _ = _fast_normal(raw[t])
+        out[t] = value
+        rejected |= np.uint64(not accepted) << np.uint64(t)
     return rejected
 
 
@@ -152,8 +173,7 @@ def _ziggurat_batch(raw, count, out):
         while rejected:
             k = first + np.int64(trailing_zeros(rejected))
             rejected &= rejected - _ONE
-            layer = np.int64(raw[k] & _LAYER_MASK)
-            out[k] = _normal_slow(raw[k], layer, 2.0 * _unit(raw[k]) - 1.0)
+            out[k] = _normal_slow(raw[k], np.int64(raw[k] & _LAYER_MASK), _fast_normal(raw[k])[2])
 
 
 @jit
@@ -206,10 +226,13 @@ def uniform_np(base: np.uint64, idx: np.ndarray) -> np.ndarray:
 
 def normal_np(base: np.uint64, idx: np.ndarray) -> np.ndarray:
     r = draw_np(base, idx)
-    layer = (r & _LAYER_MASK).astype(np.int64)
-    u = 2.0 * ((r >> _S11).astype(np.float64) * _TWO_M53) - 1.0
-    out = u * _ZX[layer]
+    entry = _ZTAB[(r & _LAYER_MASK).astype(np.int64)]
+    magnitude = (r >> _S32).astype(np.float64)
+    edge = (entry & _LOW32).astype(np.uint32).view(np.float32).astype(np.float64) * _TWO_M32
+    negative = ((r >> _S31) & _ONE).astype(bool)
+    out = np.where(negative, -(magnitude * edge), magnitude * edge)
     with np.errstate(over="ignore"):
-        for k in np.flatnonzero(np.abs(u) >= _ZR[layer]):
-            out[k] = _normal_slow.py_func(r[k], layer[k], u[k])
+        for k in np.flatnonzero((r >> _S32) >= (entry >> _S32)):
+            u = magnitude[k] * _TWO_M32
+            out[k] = _normal_slow.py_func(r[k], int(r[k] & _LAYER_MASK), -u if negative[k] else u)
     return out

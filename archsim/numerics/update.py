@@ -93,29 +93,58 @@ def _train(base, first, prob, n_slots):
 
 
 @jit
-def _apply_pulses(w_row, cols, packed, means, scales, d_negative, c2c, noise):
+def _decode_row(packed, means, scales, table):
+    """Decode one row of device parameters into ``table`` (4, N) float64: up, down, bmin, bmax.
+    ``packed`` (N,) int64 holds each device's four int16 offsets (devices.py; little-endian in
+    that order), sign-extended field by field; a vectorised pass."""
+    for j in range(packed.size):
+        p = packed[j]
+        table[0, j] = means[0] * (1.0 + scales[0] * np.float64((p << np.int64(48)) >> np.int64(48)))
+        table[1, j] = means[1] * (1.0 + scales[1] * np.float64((p << np.int64(32)) >> np.int64(48)))
+        table[2, j] = means[2] * (1.0 + scales[2] * np.float64((p << np.int64(16)) >> np.int64(48)))
+        table[3, j] = means[3] * (1.0 + scales[3] * np.float64(p >> np.int64(48)))
+
+
+@jit
+def _apply_pulses_packed(w_row, cols, packed, means, scales, d_negative, c2c, noise):
+    """:func:`_apply_pulses` decoding each pulsed device's parameters from ``packed`` (N,) int64
+    as it goes (the same values as _decode_row's): cheaper than decoding the whole row
+    when the row is pulsed by one update of the call only."""
+    for k in range(cols.size):
+        c = cols[k]
+        j = c & COL_MASK
+        kind = np.uint32(1) - ((c >> np.uint32(31)) ^ d_negative)  # 1: down, 0: up
+        p = packed[j]
+        q = np.float64((p << np.int64(48 - 16 * np.int64(kind))) >> np.int64(48))
+        step = means[kind] * (1.0 + scales[kind] * q)
+        if c2c > 0.0:
+            step *= 1.0 + c2c * noise[k]
+        moved = np.float64(w_row[j]) - np.float64(2 * np.int64(kind) - 1) * step
+        low = means[2] * (1.0 + scales[2] * np.float64((p << np.int64(16)) >> np.int64(48)))
+        high = means[3] * (1.0 + scales[3] * np.float64(p >> np.int64(48)))
+        w_row[j] = min(max(moved, low), high)
+
+
+@jit
+def _apply_pulses(w_row, cols, table, d_negative, c2c, noise):
     """One coincidence on each device ``cols[k] & COL_MASK`` of one row (NUMERICS.md 3.2): down
     by its down step where sign(x_j) * sign(d_i) > 0, else up by its up step, times
     (1 + c2c noise[k]); clipped to its bounds.
 
     ``cols[k]`` carries x_j <= 0 in its top bit, so the column's sign is read in sequence with its
-    index; ``d_negative``: 1 if d_i <= 0 else 0. ``packed`` (N,) int64 holds each device's four
-    int16 offsets (devices.py; little-endian: up, down, bmin, bmax), sign-extended here. The
-    loop has no data-dependent branch: the step direction (random per column) selects by index.
+    index; ``d_negative``: 1 if d_i <= 0 else 0; ``table``: the row's decoded parameters
+    (_decode_row). The loop has no data-dependent branch: the step direction (random from
+    column to column) selects the table row by index.
     """
     for k in range(cols.size):
         c = cols[k]
         j = c & COL_MASK
-        kind = np.int64(1) - np.int64((c >> np.uint32(31)) ^ d_negative)  # 1: down, 0: up
-        p = packed[j]
-        q = np.float64((p << np.int64(48 - 16 * kind)) >> np.int64(48))
-        step = means[kind] * (1.0 + scales[kind] * q)
+        kind = np.uint32(1) - ((c >> np.uint32(31)) ^ d_negative)  # 1: down, 0: up
+        step = table[kind, j]
         if c2c > 0.0:
             step *= 1.0 + c2c * noise[k]
-        moved = np.float64(w_row[j]) - np.float64(2 * kind - 1) * step
-        low = means[2] * (1.0 + scales[2] * np.float64((p << np.int64(16)) >> np.int64(48)))
-        high = means[3] * (1.0 + scales[3] * np.float64(p >> np.int64(48)))
-        w_row[j] = min(max(moved, low), high)
+        moved = np.float64(w_row[j]) - np.float64(2 * np.int64(kind) - 1) * step
+        w_row[j] = min(max(moved, table[2, j]), table[3, j])
 
 
 @jit
@@ -211,18 +240,22 @@ def pulsed_update(
     row_buffer = np.empty(n_cols, dtype=np.float64)
     raw = np.empty(n_cols, dtype=np.uint64)
     noise = np.empty(n_cols, dtype=np.float64)
+    table = np.empty((4, n_cols), dtype=np.float64)
     row_masks = np.zeros(n_batch, dtype=np.uint64)
     total = 0
     for i in range(n_rows):
-        pulsed = False
+        pulsed = 0
         for b in range(n_batch):
             if n_slots[b]:
                 prob = amp_d[b] * abs(np.float64(ds[b, i]))
                 row_masks[b] = _train(base_d[b], i * 32, prob, n_slots[b])
-                pulsed |= row_masks[b] != 0
+                pulsed += row_masks[b] != 0
         if not pulsed:
             continue
         row = weights[i]
+        decoded = pulsed > 1  # else decode only the pulsed devices, as they are reached
+        if decoded:
+            _decode_row(packed[i], means, scales, table)
         cell0 = i * n_cols
         for b in range(n_batch):
             row_mask = row_masks[b]
@@ -244,10 +277,14 @@ def pulsed_update(
                 if c2c > 0.0:
                     offset = cell0 * MAX_SLOTS + slot
                     fill_normals(base_c2c[b], lst, lst.size, COL_MASK, MAX_SLOTS, offset, raw, noise)
-                if several:
-                    _apply_pulses(row_buffer, lst, packed[i], means, scales, d_negative, c2c, noise)
+                if decoded and several:
+                    _apply_pulses(row_buffer, lst, table, d_negative, c2c, noise)
+                elif decoded:
+                    _apply_pulses(row, lst, table, d_negative, c2c, noise)
+                elif several:
+                    _apply_pulses_packed(row_buffer, lst, packed[i], means, scales, d_negative, c2c, noise)
                 else:
-                    _apply_pulses(row, lst, packed[i], means, scales, d_negative, c2c, noise)
+                    _apply_pulses_packed(row, lst, packed[i], means, scales, d_negative, c2c, noise)
             if several:
                 for j in range(n_cols):
                     row[j] = row_buffer[j]

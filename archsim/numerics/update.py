@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 from archsim.numerics.jit import jit
 from archsim.numerics.rng import (
@@ -75,21 +76,27 @@ def pulse_amplitudes(xmax, dmax, lr, dw_min, bl, update_management, bl_managemen
 
 
 @jit
-def _train(base, first, prob, n_slots):
-    """A Bernoulli(prob) train of n_slots slots packed in a uint64 (slot k is bit k)."""
-    if prob <= 0.0:
-        return np.uint64(0)
-    if prob >= 1.0:
-        return ~np.uint64(0) >> np.uint64(64 - n_slots)
-    threshold = np.uint64(prob * _TWO32)
-    mask = np.uint64(0)
+def _trains(base, values, amp, n_slots, out):
+    """``out[i]``: the Bernoulli train of n_slots slots (slot k is bit k of a uint64) with
+    probability min(amp |values[i]|, 1), for every i. Slots 2k and 2k + 1 of train i are the low
+    and high 32 bits of draw ``i * 32 + k`` of the stream ``base``, each below
+    ``threshold = prob * 2**32`` (so a zero probability never fires and a probability of 1
+    always does). Branch-free and vectorised over i."""
+    n = values.size
+    threshold = np.empty(n, dtype=np.uint64)
+    for i in range(n):
+        threshold[i] = np.uint64(min(amp * abs(np.float64(values[i])), 1.0) * _TWO32)
+        out[i] = 0
     for k in range((n_slots + 1) // 2):
-        r = draw(base, first + k)
-        if (r & _LOW32) < threshold:
-            mask |= np.uint64(1) << np.uint64(2 * k)
-        if 2 * k + 1 < n_slots and (r >> _S32) < threshold:
-            mask |= np.uint64(1) << np.uint64(2 * k + 1)
-    return mask
+        low, high = np.uint64(2 * k), np.uint64(2 * k + 1)
+        for i in range(n):
+            r = draw(base, i * 32 + k)
+            bits = np.uint64((r & _LOW32) < threshold[i]) << low
+            out[i] |= bits | (np.uint64((r >> _S32) < threshold[i]) << high)
+    if n_slots & 1:  # drop the unused half of the last draw
+        keep = ~np.uint64(0) >> np.uint64(64 - n_slots)
+        for i in range(n):
+            out[i] &= keep
 
 
 @jit
@@ -188,9 +195,11 @@ def pulsed_update(
         base_c2c[b] = call_base(key, counter + np.uint64(b), TAG_C2C)
     # Pass 1, per update b: the pulse amplitudes, the column trains inverted into per-slot column
     # lists (flat: slot s of update b is cols[start[b, s]:start[b, s + 1]]) and the row trains.
+    # (An update without pulses keeps n_slots[b] = 0 and all-zero trains.)
     n_slots = np.zeros(n_batch, dtype=np.int64)
     amp_d = np.zeros(n_batch)
     col_mask = np.zeros((n_batch, n_cols), dtype=np.uint64)
+    row_masks = np.zeros((n_batch, n_rows), dtype=np.uint64)
     start = np.zeros((n_batch, bl + 1), dtype=np.int64)
     for b in range(n_batch):
         xmax = 0.0
@@ -204,15 +213,13 @@ def pulsed_update(
         amp_d[b], amp_x, n_slots[b] = pulse_amplitudes(
             xmax, dmax, lr, dw_min, bl, update_management, bl_management
         )
-        base_x = call_base(key, counter + np.uint64(b), TAG_TRAIN_X)
+        _trains(call_base(key, counter + np.uint64(b), TAG_TRAIN_X), xs[b], amp_x, n_slots[b], col_mask[b])
+        _trains(base_d[b], ds[b], amp_d[b], n_slots[b], row_masks[b])
         for j in range(n_cols):
-            mask = _train(base_x, j * 32, amp_x * abs(np.float64(xs[b, j])), n_slots[b])
-            col_mask[b, j] = mask
-            slot = 0
+            mask = col_mask[b, j]
             while mask:
-                start[b, slot + 1] += np.int64(mask & np.uint64(1))
-                mask >>= np.uint64(1)
-                slot += 1
+                start[b, np.int64(trailing_zeros(mask)) + 1] += 1
+                mask &= mask - np.uint64(1)
     offset = 0
     for b in range(n_batch):
         for slot in range(bl + 1):
@@ -225,13 +232,11 @@ def pulsed_update(
         for j in range(n_cols):
             mask = col_mask[b, j]
             entry = np.uint32(j) | (SIGN_BIT if xs[b, j] <= 0 else np.uint32(0))
-            slot = 0
             while mask:
-                if mask & np.uint64(1):
-                    cols[fill[b, slot]] = entry
-                    fill[b, slot] += 1
-                mask >>= np.uint64(1)
-                slot += 1
+                slot = np.int64(trailing_zeros(mask))
+                mask &= mask - np.uint64(1)
+                cols[fill[b, slot]] = entry
+                fill[b, slot] += 1
     packed = devices.reshape(devices.size).view(np.int64).reshape(n_rows, n_cols)
     # Pass 2, row by row and, within a row, update by update: a device still receives its pulses
     # in the order of the updates (and of the slots within one), while the row's weights and
@@ -241,15 +246,11 @@ def pulsed_update(
     raw = np.empty(n_cols, dtype=np.uint64)
     noise = np.empty(n_cols, dtype=np.float64)
     table = np.empty((4, n_cols), dtype=np.float64)
-    row_masks = np.zeros(n_batch, dtype=np.uint64)
     total = 0
     for i in range(n_rows):
         pulsed = 0
         for b in range(n_batch):
-            if n_slots[b]:
-                prob = amp_d[b] * abs(np.float64(ds[b, i]))
-                row_masks[b] = _train(base_d[b], i * 32, prob, n_slots[b])
-                pulsed += row_masks[b] != 0
+            pulsed += row_masks[b, i] != 0
         if not pulsed:
             continue
         row = weights[i]
@@ -258,7 +259,7 @@ def pulsed_update(
             _decode_row(packed[i], means, scales, table)
         cell0 = i * n_cols
         for b in range(n_batch):
-            row_mask = row_masks[b]
+            row_mask = row_masks[b, i]
             if not row_mask:
                 continue
             d_negative = np.uint32(ds[b, i] <= 0)
@@ -292,7 +293,7 @@ def pulsed_update(
 
 
 def _train_np(base: np.uint64, first: np.ndarray, prob: np.ndarray, n_slots: int) -> np.ndarray:
-    """Twin of ``_train`` for a vector of probabilities: the slot bits as (len, n_slots) bools."""
+    """Twin of ``_trains``: the slot bits as (len, n_slots) bools."""
     threshold = (np.minimum(prob, 1.0) * _TWO32).astype(np.uint64)
     half = (n_slots + 1) // 2
     r = draw_np(base, first[:, None] + np.arange(half, dtype=np.uint64)[None, :])

@@ -101,22 +101,23 @@ def _trains(base, values, amp, n_slots, out):
 
 @jit
 def _decode_row(packed, means, scales, table):
-    """Decode one row of device parameters into ``table`` (4, N) float64: up, down, bmin, bmax.
-    ``packed`` (N,) int64 holds each device's four int16 offsets (devices.py; little-endian in
-    that order), sign-extended field by field; a vectorised pass."""
+    """Decode one row of device parameters into ``table`` (4, N) float64: the signed moves
+    [up, -down] and the bounds [bmin, bmax]. ``packed`` (N,) int64 holds each device's four int16
+    offsets (devices.py; little-endian: up, down, bmin, bmax), sign-extended field by field; a
+    vectorised pass."""
     for j in range(packed.size):
         p = packed[j]
         table[0, j] = means[0] * (1.0 + scales[0] * np.float64((p << np.int64(48)) >> np.int64(48)))
-        table[1, j] = means[1] * (1.0 + scales[1] * np.float64((p << np.int64(32)) >> np.int64(48)))
+        table[1, j] = -(means[1] * (1.0 + scales[1] * np.float64((p << np.int64(32)) >> np.int64(48))))
         table[2, j] = means[2] * (1.0 + scales[2] * np.float64((p << np.int64(16)) >> np.int64(48)))
         table[3, j] = means[3] * (1.0 + scales[3] * np.float64(p >> np.int64(48)))
 
 
 @jit
-def _apply_pulses_packed(w_row, cols, packed, means, scales, d_negative, c2c, noise):
+def _apply_pulses_packed(w_row, cols, packed, means, scales, d_negative, noisy, factor):
     """:func:`_apply_pulses` decoding each pulsed device's parameters from ``packed`` (N,) int64
-    as it goes (the same values as _decode_row's): cheaper than decoding the whole row
-    when the row is pulsed by one update of the call only."""
+    as it goes (the same values as _decode_row's): cheaper than decoding the whole row when the
+    row is pulsed by one update of the call only."""
     for k in range(cols.size):
         c = cols[k]
         j = c & COL_MASK
@@ -124,19 +125,20 @@ def _apply_pulses_packed(w_row, cols, packed, means, scales, d_negative, c2c, no
         p = packed[j]
         q = np.float64((p << np.int64(48 - 16 * np.int64(kind))) >> np.int64(48))
         step = means[kind] * (1.0 + scales[kind] * q)
-        if c2c > 0.0:
-            step *= 1.0 + c2c * noise[k]
-        moved = np.float64(w_row[j]) - np.float64(2 * np.int64(kind) - 1) * step
+        move = -step if kind else step
+        if noisy:
+            move *= factor[k]
+        moved = np.float64(w_row[j]) + move
         low = means[2] * (1.0 + scales[2] * np.float64((p << np.int64(16)) >> np.int64(48)))
         high = means[3] * (1.0 + scales[3] * np.float64(p >> np.int64(48)))
         w_row[j] = min(max(moved, low), high)
 
 
 @jit
-def _apply_pulses(w_row, cols, table, d_negative, c2c, noise):
+def _apply_pulses(w_row, cols, table, d_negative, noisy, factor):
     """One coincidence on each device ``cols[k] & COL_MASK`` of one row (NUMERICS.md 3.2): down
-    by its down step where sign(x_j) * sign(d_i) > 0, else up by its up step, times
-    (1 + c2c noise[k]); clipped to its bounds.
+    by its down step where sign(x_j) * sign(d_i) > 0, else up by its up step, times the
+    cycle-to-cycle factor ``factor[k]`` = 1 + c2c xi if ``noisy``; clipped to its bounds.
 
     ``cols[k]`` carries x_j <= 0 in its top bit, so the column's sign is read in sequence with its
     index; ``d_negative``: 1 if d_i <= 0 else 0; ``table``: the row's decoded parameters
@@ -146,12 +148,10 @@ def _apply_pulses(w_row, cols, table, d_negative, c2c, noise):
     for k in range(cols.size):
         c = cols[k]
         j = c & COL_MASK
-        kind = np.uint32(1) - ((c >> np.uint32(31)) ^ d_negative)  # 1: down, 0: up
-        step = table[kind, j]
-        if c2c > 0.0:
-            step *= 1.0 + c2c * noise[k]
-        moved = np.float64(w_row[j]) - np.float64(2 * np.int64(kind) - 1) * step
-        w_row[j] = min(max(moved, table[2, j]), table[3, j])
+        move = table[np.uint32(1) - ((c >> np.uint32(31)) ^ d_negative), j]  # row 1: down
+        if noisy:
+            move *= factor[k]
+        w_row[j] = min(max(np.float64(w_row[j]) + move, table[2, j]), table[3, j])
 
 
 @jit
@@ -275,17 +275,20 @@ def pulsed_update(
                     continue
                 total += last - first
                 lst = cols[first:last]
-                if c2c > 0.0:
+                noisy = c2c > 0.0
+                if noisy:
                     offset = cell0 * MAX_SLOTS + slot
                     fill_normals(base_c2c[b], lst, lst.size, COL_MASK, MAX_SLOTS, offset, raw, noise)
+                    for k in range(lst.size):
+                        noise[k] = 1.0 + c2c * noise[k]  # the step's cycle-to-cycle factor
                 if decoded and several:
-                    _apply_pulses(row_buffer, lst, table, d_negative, c2c, noise)
+                    _apply_pulses(row_buffer, lst, table, d_negative, noisy, noise)
                 elif decoded:
-                    _apply_pulses(row, lst, table, d_negative, c2c, noise)
+                    _apply_pulses(row, lst, table, d_negative, noisy, noise)
                 elif several:
-                    _apply_pulses_packed(row_buffer, lst, packed[i], means, scales, d_negative, c2c, noise)
+                    _apply_pulses_packed(row_buffer, lst, packed[i], means, scales, d_negative, noisy, noise)
                 else:
-                    _apply_pulses_packed(row, lst, packed[i], means, scales, d_negative, c2c, noise)
+                    _apply_pulses_packed(row, lst, packed[i], means, scales, d_negative, noisy, noise)
             if several:
                 for j in range(n_cols):
                     row[j] = row_buffer[j]

@@ -34,7 +34,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba.cpython.unsafe.numbers import trailing_zeros
 
 from archsim.numerics.jit import jit
 from archsim.numerics.rng import (
@@ -97,6 +96,15 @@ def _trains(base, values, amp, n_slots, out):
         keep = ~np.uint64(0) >> np.uint64(64 - n_slots)
         for i in range(n):
             out[i] &= keep
+
+
+@jit
+def _count_slot(masks, slot):
+    """How many of the trains ``masks`` fire in ``slot`` (vectorised)."""
+    count = 0
+    for j in range(masks.size):
+        count += np.int64((masks[j] >> slot) & np.uint64(1))
+    return count
 
 
 @jit
@@ -215,28 +223,28 @@ def pulsed_update(
         )
         _trains(call_base(key, counter + np.uint64(b), TAG_TRAIN_X), xs[b], amp_x, n_slots[b], col_mask[b])
         _trains(base_d[b], ds[b], amp_d[b], n_slots[b], row_masks[b])
-        for j in range(n_cols):
-            mask = col_mask[b, j]
-            while mask:
-                start[b, np.int64(trailing_zeros(mask)) + 1] += 1
-                mask &= mask - np.uint64(1)
+        for slot in range(n_slots[b]):
+            start[b, slot + 1] = _count_slot(col_mask[b], np.uint64(slot))
     offset = 0
     for b in range(n_batch):
         for slot in range(bl + 1):
             offset += start[b, slot]
             start[b, slot] = offset
-    # The column lists carry each column's sign(x_j) < 0 in the top bit (see _apply_pulses).
-    cols = np.empty(max(offset, 1), dtype=np.uint32)
-    fill = start[:, :bl].copy()
+    # The column lists carry each column's x_j <= 0 in the top bit (see _apply_pulses). Each list
+    # is written branch-free: every column is stored, and the position advances when it fires
+    # (one entry of slack at the end).
+    cols = np.empty(offset + 1, dtype=np.uint32)
+    entry = np.empty(n_cols, dtype=np.uint32)
     for b in range(n_batch):
         for j in range(n_cols):
-            mask = col_mask[b, j]
-            entry = np.uint32(j) | (SIGN_BIT if xs[b, j] <= 0 else np.uint32(0))
-            while mask:
-                slot = np.int64(trailing_zeros(mask))
-                mask &= mask - np.uint64(1)
-                cols[fill[b, slot]] = entry
-                fill[b, slot] += 1
+            entry[j] = np.uint32(j) | (SIGN_BIT if xs[b, j] <= 0 else np.uint32(0))
+        for slot in range(n_slots[b]):
+            position = start[b, slot]
+            shift = np.uint64(slot)
+            masks = col_mask[b]
+            for j in range(n_cols):
+                cols[position] = entry[j]
+                position += np.int64((masks[j] >> shift) & np.uint64(1))
     packed = devices.reshape(devices.size).view(np.int64).reshape(n_rows, n_cols)
     # Pass 2, row by row and, within a row, update by update: a device still receives its pulses
     # in the order of the updates (and of the slots within one), while the row's weights and
@@ -277,10 +285,9 @@ def pulsed_update(
                 lst = cols[first:last]
                 noisy = c2c > 0.0
                 if noisy:
-                    offset = cell0 * MAX_SLOTS + slot
-                    fill_normals(base_c2c[b], lst, lst.size, COL_MASK, MAX_SLOTS, offset, raw, noise)
-                    for k in range(lst.size):
-                        noise[k] = 1.0 + c2c * noise[k]  # the step's cycle-to-cycle factor
+                    # noise[k]: the step's cycle-to-cycle factor 1 + c2c xi
+                    draw0 = cell0 * MAX_SLOTS + slot
+                    fill_normals(base_c2c[b], lst, lst.size, COL_MASK, MAX_SLOTS, draw0, raw, noise, c2c, 1.0)
                 if decoded and several:
                     _apply_pulses(row_buffer, lst, table, d_negative, noisy, noise)
                 elif decoded:

@@ -152,52 +152,53 @@ _ZIG_BLOCK = 64
 
 
 @jit
-def _ziggurat_block(raw, scale, shift, out):
-    """The ziggurat fast path on the (at most 64) draws ``raw`` (vectorised): accepted draws z
-    are written to ``out`` as ``shift + scale * z``; returns the rejections (about 0.4 %) as a
-    bit mask."""
+def _ziggurat_block(raw, out):
+    """The ziggurat fast path on the (at most 64) draws ``raw`` (vectorised): accepted draws are
+    written to ``out``; returns the rejections (about 0.4 %) as a bit mask."""
     rejected = np.uint64(0)
     for t in range(raw.size):
         value, accepted, _ = _fast_normal(raw[t])
-        out[t] = shift + scale * value
+        out[t] = value
         rejected |= np.uint64(not accepted) << np.uint64(t)
     return rejected
 
 
 @jit
-def _ziggurat_batch(raw, count, scale, shift, out):
-    """``out[k] = shift + scale * z`` for the ziggurat's normal z of each draw ``raw[:count]``:
-    the fast path 64 draws at a time, then that block's rejections one by one."""
+def _ziggurat_batch(raw, count, out):
+    """The ziggurat's normal of each draw ``raw[:count]`` into ``out``: the fast path 64 draws at
+    a time, then that block's rejections one by one."""
     for first in range(0, count, _ZIG_BLOCK):
         last = min(first + _ZIG_BLOCK, count)
-        rejected = _ziggurat_block(raw[first:last], scale, shift, out[first:last])
+        rejected = _ziggurat_block(raw[first:last], out[first:last])
         while rejected:
             k = first + np.int64(trailing_zeros(rejected))
             rejected &= rejected - _ONE
-            z = _normal_slow(raw[k], np.int64(raw[k] & _LAYER_MASK), _fast_normal(raw[k])[2])
-            out[k] = shift + scale * z
+            out[k] = _normal_slow(raw[k], np.int64(raw[k] & _LAYER_MASK), _fast_normal(raw[k])[2])
 
 
 @jit
-def fill_normals(base, cols, count, col_mask, stride, offset, raw, out, scale=1.0, shift=0.0):
-    """``out[k] = shift + scale * normal(base, (cols[k] & col_mask) * stride + offset)`` for
-    k < count, in batch; ``raw`` is scratch of at least ``count`` entries. The draws are a pure
-    uint64 map that the compiler vectorises (position * GOLDEN expanded, so that one multiply
-    per draw is saved)."""
+def fill_normals_fast(base, cols, col_mask, stride, offset, scale, shift, raw, out):
+    """``out[k] = shift + scale * normal(base, (cols[k] & col_mask) * stride + offset)`` where the
+    ziggurat's fast path accepts the draw, NaN where it does not (about 0.4 %): two vectorised
+    passes (the draws into the scratch ``raw``, then the fast path), for a caller that visits
+    every entry anyway and completes the NaNs with :func:`normal` (the update kernel)."""
     start = np.uint64(base) + (np.uint64(offset) + _ONE) * GOLDEN
     step = np.uint64(stride) * GOLDEN
-    for k in range(count):
+    for k in range(cols.size):
         raw[k] = mix64(start + np.uint64(cols[k] & col_mask) * step)
-    _ziggurat_batch(raw, count, scale, shift, out)
+    for k in range(cols.size):
+        value, accepted, _ = _fast_normal(raw[k])
+        out[k] = shift + scale * value if accepted else np.nan
 
 
 @jit
 def fill_normals_range(base, offset, count, raw, out):
-    """``out[k] = normal(base, offset + k)`` for k < count, in batch (see :func:`fill_normals`)."""
+    """``out[k] = normal(base, offset + k)`` for k < count, in batch; ``raw`` is scratch of at
+    least ``count`` entries. The draws are a pure uint64 map that the compiler vectorises."""
     first = np.uint64(offset) + _ONE
     for k in range(count):
         raw[k] = mix64(np.uint64(base) + (np.uint64(k) + first) * GOLDEN)
-    _ziggurat_batch(raw, count, 1.0, 0.0, out)
+    _ziggurat_batch(raw, count, out)
 
 
 # NumPy twins (array forms) --------------------------------------------------------------------

@@ -18,9 +18,12 @@ carries its column's sign in its top bit), so the work per row is one pass over 
 fire in each of the row's slots; no popcount and no data-dependent branch per cell (the step
 direction, random from column to column, selects by index). A batch of updates (a training
 window) is applied row by row, each row receiving its updates in order, so that the row's
-weights and device parameters are read from memory once per batch rather than once per update.
-What is left (docs/performance.md): about 1.7 ns per coincidence for its Gaussian (table
-gathers) and 2.5 ns to apply it; one update alone also streams each pulsed row from memory.
+weights and device parameters are read from memory (and decoded) once per batch rather than
+once per update. The Gaussians of a slot's coincidences are drawn in two vectorised passes
+(rng.fill_normals_fast); the rare draws the ziggurat's fast path rejects are completed in the
+scalar loop that applies the steps. Where the time goes (docs/performance.md): about 1 ns per
+coincidence for its Gaussian and 1.6 ns to apply it, in a window; one update alone also
+streams each pulsed row from memory.
 
 Random draws: update b of a call draws from the streams of ``counter + b``, so a batch of B updates
 gives exactly what B single updates with consecutive counters give. The train slots of column j
@@ -44,7 +47,8 @@ from archsim.numerics.rng import (
     call_base_np,
     draw,
     draw_np,
-    fill_normals,
+    fill_normals_fast,
+    normal,
     normal_np,
 )
 
@@ -122,7 +126,15 @@ def _decode_row(packed, means, scales, table):
 
 
 @jit
-def _apply_pulses_packed(w_row, cols, packed, means, scales, d_negative, noisy, factor):
+def _c2c_redraw(j, c2c, base, draw0):
+    """The cycle-to-cycle factor 1 + c2c xi of the coincidence of column ``j``, drawn in full:
+    for the draws whose ziggurat fast path rejected (NaN in ``factor``, about 0.4 %), completed
+    in the scalar loop that visits every coincidence anyway."""
+    return 1.0 + c2c * normal(base, np.uint64(j) * np.uint64(MAX_SLOTS) + np.uint64(draw0))
+
+
+@jit
+def _apply_pulses_packed(w_row, cols, packed, means, scales, d_negative, c2c, factor, base, draw0):
     """:func:`_apply_pulses` decoding each pulsed device's parameters from ``packed`` (N,) int64
     as it goes (the same values as _decode_row's): cheaper than decoding the whole row when the
     row is pulsed by one update of the call only."""
@@ -134,8 +146,9 @@ def _apply_pulses_packed(w_row, cols, packed, means, scales, d_negative, noisy, 
         q = np.float64((p << np.int64(48 - 16 * np.int64(kind))) >> np.int64(48))
         step = means[kind] * (1.0 + scales[kind] * q)
         move = -step if kind else step
-        if noisy:
-            move *= factor[k]
+        if c2c > 0.0:
+            f = factor[k]
+            move *= f if f == f else _c2c_redraw(j, c2c, base, draw0)
         moved = np.float64(w_row[j]) + move
         low = means[2] * (1.0 + scales[2] * np.float64((p << np.int64(16)) >> np.int64(48)))
         high = means[3] * (1.0 + scales[3] * np.float64(p >> np.int64(48)))
@@ -143,7 +156,7 @@ def _apply_pulses_packed(w_row, cols, packed, means, scales, d_negative, noisy, 
 
 
 @jit
-def _apply_pulses(w_row, cols, table, d_negative, noisy, factor):
+def _apply_pulses(w_row, cols, table, d_negative, c2c, factor, base, draw0):
     """One coincidence on each device ``cols[k] & COL_MASK`` of one row (NUMERICS.md 3.2): down
     by its down step where sign(x_j) * sign(d_i) > 0, else up by its up step, times the
     cycle-to-cycle factor ``factor[k]`` = 1 + c2c xi if ``noisy``; clipped to its bounds.
@@ -157,8 +170,9 @@ def _apply_pulses(w_row, cols, table, d_negative, noisy, factor):
         c = cols[k]
         j = c & COL_MASK
         move = table[np.uint32(1) - ((c >> np.uint32(31)) ^ d_negative), j]  # row 1: down
-        if noisy:
-            move *= factor[k]
+        if c2c > 0.0:
+            f = factor[k]
+            move *= f if f == f else _c2c_redraw(j, c2c, base, draw0)
         w_row[j] = min(max(np.float64(w_row[j]) + move, table[2, j]), table[3, j])
 
 
@@ -252,7 +266,7 @@ def pulsed_update(
     # draw is addressed by (b, i, j, slot), so this order gives the same result as update-major.
     row_buffer = np.empty(n_cols, dtype=np.float64)
     raw = np.empty(n_cols, dtype=np.uint64)
-    noise = np.empty(n_cols, dtype=np.float64)
+    factor = np.empty(n_cols, dtype=np.float64)
     table = np.empty((4, n_cols), dtype=np.float64)
     total = 0
     for i in range(n_rows):
@@ -283,19 +297,18 @@ def pulsed_update(
                     continue
                 total += last - first
                 lst = cols[first:last]
-                noisy = c2c > 0.0
-                if noisy:
-                    # noise[k]: the step's cycle-to-cycle factor 1 + c2c xi
-                    draw0 = cell0 * MAX_SLOTS + slot
-                    fill_normals(base_c2c[b], lst, lst.size, COL_MASK, MAX_SLOTS, draw0, raw, noise, c2c, 1.0)
+                draw0 = cell0 * MAX_SLOTS + slot  # the noise of (i, j) is draw j * MAX_SLOTS + draw0
+                if c2c > 0.0:  # factor[k]: 1 + c2c xi, or NaN where the fast path rejected
+                    fill_normals_fast(base_c2c[b], lst, COL_MASK, MAX_SLOTS, draw0, c2c, 1.0, raw, factor)
+                noise = (c2c, factor, base_c2c[b], draw0)
                 if decoded and several:
-                    _apply_pulses(row_buffer, lst, table, d_negative, noisy, noise)
+                    _apply_pulses(row_buffer, lst, table, d_negative, *noise)
                 elif decoded:
-                    _apply_pulses(row, lst, table, d_negative, noisy, noise)
+                    _apply_pulses(row, lst, table, d_negative, *noise)
                 elif several:
-                    _apply_pulses_packed(row_buffer, lst, packed[i], means, scales, d_negative, noisy, noise)
+                    _apply_pulses_packed(row_buffer, lst, packed[i], means, scales, d_negative, *noise)
                 else:
-                    _apply_pulses_packed(row, lst, packed[i], means, scales, d_negative, noisy, noise)
+                    _apply_pulses_packed(row, lst, packed[i], means, scales, d_negative, *noise)
             if several:
                 for j in range(n_cols):
                     row[j] = row_buffer[j]

@@ -45,12 +45,19 @@ def test_batched_normals_equal_the_scalar_draws_including_rejections():
 
     cols = np.sort(np.random.default_rng(0).choice(200_000, 50_000, replace=False)).astype(np.uint32)
     base = rng.call_base(np.uint64(3), np.uint64(4), rng.TAG_C2C)
-    raw, out = np.empty(cols.size, dtype=np.uint64), np.empty(cols.size)
-    rng.fill_normals(base, cols, cols.size, np.uint32(0xFFFFFFFF), 64, 7, raw, out)
     expected = scalar(base, cols, 64, 7)
-    assert np.array_equal(out, expected)
+    # The fast pass: every draw its fast path accepts, NaN where it rejects (the caller redraws).
+    raw, out = np.empty(cols.size, dtype=np.uint64), np.empty(cols.size)
+    rng.fill_normals_fast(base, cols, np.uint32(0xFFFFFFFF), 64, 7, 0.3, 1.0, raw, out)
     threshold = rng._ZTAB[(raw & rng._LAYER_MASK).astype(np.int64)] >> np.uint64(32)
-    assert ((raw >> np.uint64(32)) >= threshold).sum() > 100  # the slow path ran (about 0.4 %)
+    rejected = (raw >> np.uint64(32)) >= threshold
+    assert rejected.sum() > 100  # the slow path is exercised (about 0.4 %)
+    assert np.array_equal(np.isnan(out), rejected)
+    assert np.array_equal(out[~rejected], 1.0 + 0.3 * expected[~rejected])
+    # The batched ziggurat with its own fix-up, on consecutive draws.
+    offset = 1000
+    rng.fill_normals_range(base, offset, cols.size, raw, out)
+    assert np.array_equal(out, scalar(base, np.arange(cols.size, dtype=np.uint32), 1, offset))
 
 
 def test_ziggurat_layers_have_equal_area_and_close_at_the_top():

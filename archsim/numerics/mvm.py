@@ -188,6 +188,16 @@ def mvm_reference(
 @jit
 def exact_mvm(weights, vectors, transpose, out):
     """Exact products of each row of ``vectors``, one GEMV per vector: a batch gives bit for bit
-    what single-vector calls give (a matrix-matrix product would round differently)."""
+    what single-vector calls give (a matrix-matrix product would round differently).
+
+    Returns False, computing nothing, when ``vectors`` holds NaN or inf."""
+    finite = True
+    for b in range(vectors.shape[0]):
+        row = vectors[b]
+        for k in range(row.size):
+            finite &= np.isfinite(row[k])
+    if not finite:
+        return False
     for b in range(vectors.shape[0]):
         out[b] = np.dot(vectors[b], weights) if transpose else np.dot(weights, vectors[b])
+    return True

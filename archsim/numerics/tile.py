@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.linalg.blas import sgemm
 
 from archsim.config.rpu import FloatingPointRPUConfig, IOConfig, RPUConfig
 from archsim.numerics.checks import as_matrix, as_vectors, check_lr, non_finite_error
@@ -46,20 +47,22 @@ class FloatingPointTile:
     def get_weights(self) -> np.ndarray:
         return self._weights.copy()
 
-    def _mvm(self, vectors: np.ndarray, transpose: bool, n_out: int) -> np.ndarray:
+    def _mvm(self, vectors: np.ndarray, transpose: bool, n_out: int, name: str) -> np.ndarray:
         out = np.empty((vectors.shape[0], n_out), dtype=np.float32)
-        exact_mvm(self._weights, vectors, transpose, out)
-        self.last_passes = np.ones(vectors.shape[0], dtype=np.int32)
+        if not exact_mvm(self._weights, vectors, transpose, out):
+            raise non_finite_error(name)
+        if self.last_passes.size != vectors.shape[0]:  # always one pass: reused between calls
+            self.last_passes = np.ones(vectors.shape[0], dtype=np.int32)
         return out
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        xb, single = as_vectors(x, "x", self.in_size)
-        y = self._mvm(xb, False, self.out_size)
+        xb, single = as_vectors(x, "x", self.in_size, check_finite=False)  # checked by the kernel
+        y = self._mvm(xb, False, self.out_size, "x")
         return y[0] if single else y
 
     def backward(self, d: np.ndarray) -> np.ndarray:
-        db, single = as_vectors(d, "d", self.out_size)
-        z = self._mvm(db, True, self.in_size)
+        db, single = as_vectors(d, "d", self.out_size, check_finite=False)
+        z = self._mvm(db, True, self.in_size, "d")
         return z[0] if single else z
 
     def update(self, x: np.ndarray, d: np.ndarray, lr: float) -> None:
@@ -68,8 +71,11 @@ class FloatingPointTile:
         if xb.shape[0] != db.shape[0]:
             raise ValueError(f"x, d: expected the same batch size, got {xb.shape[0]} and {db.shape[0]}")
         lr = check_lr(lr)
-        # The sum of the rank-1 updates equals applying them one by one in exact arithmetic.
-        self._weights -= np.float32(lr) * (db.T @ xb)
+        # The sum of the rank-1 updates equals applying them one by one in exact arithmetic:
+        # W -= lr * D^T X as one BLAS call that accumulates into W (C-ordered W is the
+        # Fortran-ordered W^T, so W^T += -lr * X^T D), with no temporary the size of W.
+        weights_t = sgemm(-lr, xb.T, db.T, beta=1.0, c=self._weights.T, trans_b=True, overwrite_c=True)
+        self._weights = weights_t.T
 
     def state_dict(self) -> dict[str, Any]:
         return {"kind": "fp", "weights": self._weights.copy()}

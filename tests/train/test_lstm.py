@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 
 from archsim.config import load_workload
 from archsim.train.kernels import (
+    _exp_nonpositive,
     lstm_cell_backward,
     lstm_cell_backward_reference,
     lstm_cell_forward,
     lstm_cell_forward_reference,
 )
 from archsim.train.lstm import LSTMNetwork
+
+
+def test_vectorised_exp_is_within_two_ulps_of_libm():
+    @numba.njit
+    def exp_all(t):
+        out = np.empty_like(t)
+        for k in range(t.size):
+            out[k] = _exp_nonpositive(t[k])
+        return out
+
+    rng = np.random.default_rng(0)
+    t = -np.concatenate([rng.random(200_000) * 40, rng.random(20_000) * 708, [0.0, 5e-324, 708.0]])
+    got, want = exp_all(t), np.exp(t)
+    assert np.all(np.abs(got - want) <= 2 * np.spacing(want))
+    floor = exp_all(np.array([-708.0]))[0]  # the documented floor, for any t below -708
+    assert np.array_equal(exp_all(np.array([-708.5, -1000.0, -np.inf])), np.full(3, floor))
 
 
 def test_cell_kernels_match_numpy_twins():

@@ -13,16 +13,17 @@ def as_vectors(value: np.ndarray, name: str, size: int, check_finite: bool = Tru
     ``check_finite=False`` leaves the NaN/inf check to a kernel that scans the values anyway
     (the caller then raises :func:`non_finite_error`).
     """
-    if (
-        type(value) is np.ndarray
-        and value.dtype is _FLOAT32
-        and value.shape == (size,)
-        and value.flags.c_contiguous
-    ):
-        arr = value[None, :]  # the common case, checked cheaply
+    if type(value) is np.ndarray and value.dtype is _FLOAT32 and value.flags.c_contiguous:
+        # The common cases (training's own buffers), checked cheaply.
+        if value.shape == (size,):
+            arr, single = value[None, :], True
+        elif value.ndim == 2 and value.shape[1] == size:
+            arr, single = value, False
+        else:
+            raise ValueError(f"{name}: expected shape ({size},) or (B, {size}), got {value.shape}")
         if check_finite and not np.isfinite(arr).all():
             raise non_finite_error(name)
-        return arr, True
+        return arr, single
     arr = value if type(value) is np.ndarray else np.asarray(value)
     if arr.ndim == 1 and arr.shape[0] == size:
         single = True

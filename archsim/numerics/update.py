@@ -158,8 +158,10 @@ def _apply_pulses_packed(w_row, cols, packed, means, scales, d_negative, c2c, fa
 @jit
 def _apply_pulses(w_row, cols, table, d_negative, c2c, factor, base, draw0):
     """One coincidence on each device ``cols[k] & COL_MASK`` of one row (NUMERICS.md 3.2): down
-    by its down step where sign(x_j) * sign(d_i) > 0, else up by its up step, times the
-    cycle-to-cycle factor ``factor[k]`` = 1 + c2c xi if ``noisy``; clipped to its bounds.
+    by its down step where sign(x_j) * sign(d_i) > 0, else up by its up step, times its
+    cycle-to-cycle factor 1 + c2c xi if c2c > 0; clipped to its bounds. ``factor[k]`` holds the
+    factor from the vectorised pass (rng.fill_normals_fast), or NaN where that pass's ziggurat
+    rejected the draw: then it is drawn in full here (_c2c_redraw, the same value).
 
     ``cols[k]`` carries x_j <= 0 in its top bit, so the column's sign is read in sequence with its
     index; ``d_negative``: 1 if d_i <= 0 else 0; ``table``: the row's decoded parameters

@@ -14,7 +14,7 @@ For each row b of ``xs`` (B, N) and ``ds`` (B, M), in order, the kernel
    float64 and stored (float32) once, so float32 rounding does not accumulate over its pulses.
 
 Speed (NUMERICS.md 6): the column trains are inverted into per-slot column lists (each entry
-carries its column's sign in its top bit), so the work per row is one pass over the columns that
+carries its column's sign in its lowest bit), so the work per row is one pass over the columns that
 fire in each of the row's slots; no popcount and no data-dependent branch per cell (the step
 direction, random from column to column, selects by index). A batch of updates (a training
 window) is applied row by row, each row receiving its updates in order, so that the row's
@@ -56,8 +56,8 @@ _LOW32 = np.uint64(0xFFFFFFFF)
 _S32 = np.uint64(32)
 _TWO32 = 4294967296.0
 MAX_SLOTS = 64
-SIGN_BIT = np.uint32(1 << 31)
-COL_MASK = np.uint32((1 << 31) - 1)
+#: A column-list entry is ``(j << ENTRY_SHIFT) | (x_j > 0)``.
+ENTRY_SHIFT = np.uint32(1)
 
 
 @jit
@@ -140,8 +140,8 @@ def _apply_pulses_packed(w_row, cols, packed, means, scales, d_negative, c2c, fa
     row is pulsed by one update of the call only."""
     for k in range(cols.size):
         c = cols[k]
-        j = c & COL_MASK
-        kind = np.uint32(1) - ((c >> np.uint32(31)) ^ d_negative)  # 1: down, 0: up
+        j = c >> ENTRY_SHIFT
+        kind = (c & np.uint32(1)) ^ d_negative  # 1: down (sign(x_j) = sign(d_i)), 0: up
         p = packed[j]
         q = np.float64((p << np.int64(48 - 16 * np.int64(kind))) >> np.int64(48))
         step = means[kind] * (1.0 + scales[kind] * q)
@@ -157,21 +157,21 @@ def _apply_pulses_packed(w_row, cols, packed, means, scales, d_negative, c2c, fa
 
 @jit
 def _apply_pulses(w_row, cols, table, d_negative, c2c, factor, base, draw0):
-    """One coincidence on each device ``cols[k] & COL_MASK`` of one row (NUMERICS.md 3.2): down
+    """One coincidence on each device ``cols[k] >> ENTRY_SHIFT`` of one row (NUMERICS.md 3.2): down
     by its down step where sign(x_j) * sign(d_i) > 0, else up by its up step, times its
     cycle-to-cycle factor 1 + c2c xi if c2c > 0; clipped to its bounds. ``factor[k]`` holds the
     factor from the vectorised pass (rng.fill_normals_fast), or NaN where that pass's ziggurat
     rejected the draw: then it is drawn in full here (_c2c_redraw, the same value).
 
-    ``cols[k]`` carries x_j <= 0 in its top bit, so the column's sign is read in sequence with its
+    ``cols[k]`` carries x_j > 0 in its lowest bit, so the column's sign is read in sequence with its
     index; ``d_negative``: 1 if d_i <= 0 else 0; ``table``: the row's decoded parameters
     (_decode_row). The loop has no data-dependent branch: the step direction (random from
     column to column) selects the table row by index.
     """
     for k in range(cols.size):
         c = cols[k]
-        j = c & COL_MASK
-        move = table[np.uint32(1) - ((c >> np.uint32(31)) ^ d_negative), j]  # row 1: down
+        j = c >> ENTRY_SHIFT
+        move = table[(c & np.uint32(1)) ^ d_negative, j]  # row 1: down (sign(x_j) = sign(d_i))
         if c2c > 0.0:
             f = factor[k]
             move *= f if f == f else _c2c_redraw(j, c2c, base, draw0)
@@ -246,14 +246,14 @@ def pulsed_update(
         for slot in range(bl + 1):
             offset += start[b, slot]
             start[b, slot] = offset
-    # The column lists carry each column's x_j <= 0 in the top bit (see _apply_pulses). Each list
+    # The column lists carry each column's x_j > 0 in the lowest bit (see _apply_pulses). Each list
     # is written branch-free: every column is stored, and the position advances when it fires
     # (one entry of slack at the end).
     cols = np.empty(offset + 1, dtype=np.uint32)
     entry = np.empty(n_cols, dtype=np.uint32)
     for b in range(n_batch):
         for j in range(n_cols):
-            entry[j] = np.uint32(j) | (SIGN_BIT if xs[b, j] <= 0 else np.uint32(0))
+            entry[j] = (np.uint32(j) << ENTRY_SHIFT) | np.uint32(xs[b, j] > 0)
         for slot in range(n_slots[b]):
             position = start[b, slot]
             shift = np.uint64(slot)
@@ -301,7 +301,7 @@ def pulsed_update(
                 lst = cols[first:last]
                 draw0 = cell0 * MAX_SLOTS + slot  # the noise of (i, j) is draw j * MAX_SLOTS + draw0
                 if c2c > 0.0:  # factor[k]: 1 + c2c xi, or NaN where the fast path rejected
-                    fill_normals_fast(base_c2c[b], lst, COL_MASK, MAX_SLOTS, draw0, c2c, 1.0, raw, factor)
+                    fill_normals_fast(base_c2c[b], lst, ENTRY_SHIFT, MAX_SLOTS, draw0, c2c, 1.0, raw, factor)
                 noise = (c2c, factor, base_c2c[b], draw0)
                 if decoded and several:
                     _apply_pulses(row_buffer, lst, table, d_negative, *noise)

@@ -103,6 +103,18 @@ def _trains(base, values, amp, n_slots, out):
 
 
 @jit
+def _finite_abs_max(values):
+    """(all finite, max |value|) of a float32 vector in one vectorised pass: for finite floats the
+    order of |v| is the order of their bit patterns with the sign bit cleared, an integer max."""
+    bits = values.view(np.uint32)
+    largest = np.uint32(0)
+    for k in range(bits.size):
+        largest = np.uint32(max(largest, bits[k] & np.uint32(0x7FFFFFFF)))
+    # Exponent bits all ones: inf or NaN.
+    return largest < np.uint32(0x7F800000), np.float64(np.uint32(largest).view(np.float32))
+
+
+@jit
 def _count_slot(masks, slot):
     """How many of the trains ``masks`` fire in ``slot`` (vectorised)."""
     count = 0
@@ -194,7 +206,8 @@ def pulsed_update(
     bl_management,
     stream,
 ):
-    """Apply the B rank-1 pulsed updates of ``xs`` (B, N) and ``ds`` (B, M) to ``weights`` in place.
+    """Apply the B rank-1 pulsed updates of ``xs`` (B, N) and ``ds`` (B, M), C-contiguous float32, to
+    ``weights`` (M, N) float32 in place.
 
     ``devices`` (M, N, 4) int16, ``means`` and ``scales`` (4,): the packed device parameters.
     ``stream``: uint64 [key, counter of the first update].
@@ -204,13 +217,14 @@ def pulsed_update(
     """
     n_batch, n_cols = xs.shape
     n_rows = ds.shape[1]
+    xmax, dmax = np.zeros(n_batch), np.zeros(n_batch)
     for b in range(n_batch):
-        for j in range(n_cols):
-            if not np.isfinite(xs[b, j]):
-                return -1
-        for i in range(n_rows):
-            if not np.isfinite(ds[b, i]):
-                return -2
+        finite_x, xmax[b] = _finite_abs_max(xs[b])
+        finite_d, dmax[b] = _finite_abs_max(ds[b])
+        if not finite_x:
+            return -1
+        if not finite_d:
+            return -2
     key, counter = stream[0], stream[1]
     base_d = np.empty(n_batch, dtype=np.uint64)
     base_c2c = np.empty(n_batch, dtype=np.uint64)
@@ -226,16 +240,10 @@ def pulsed_update(
     row_masks = np.zeros((n_batch, n_rows), dtype=np.uint64)
     start = np.zeros((n_batch, bl + 1), dtype=np.int64)
     for b in range(n_batch):
-        xmax = 0.0
-        for j in range(n_cols):
-            xmax = max(xmax, abs(np.float64(xs[b, j])))
-        dmax = 0.0
-        for i in range(n_rows):
-            dmax = max(dmax, abs(np.float64(ds[b, i])))
-        if xmax == 0.0 or dmax == 0.0 or lr == 0.0:
+        if xmax[b] == 0.0 or dmax[b] == 0.0 or lr == 0.0:
             continue  # n_slots[b] = 0: no pulse
         amp_d[b], amp_x, n_slots[b] = pulse_amplitudes(
-            xmax, dmax, lr, dw_min, bl, update_management, bl_management
+            xmax[b], dmax[b], lr, dw_min, bl, update_management, bl_management
         )
         _trains(call_base(key, counter + np.uint64(b), TAG_TRAIN_X), xs[b], amp_x, n_slots[b], col_mask[b])
         _trains(base_d[b], ds[b], amp_d[b], n_slots[b], row_masks[b])

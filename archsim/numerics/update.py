@@ -22,7 +22,7 @@ weights and device parameters are read from memory (and decoded) once per batch 
 once per update. The Gaussians of a slot's coincidences are drawn in two vectorised passes
 (rng.fill_normals_fast); the rare draws the ziggurat's fast path rejects are completed in the
 scalar loop that applies the steps. Where the time goes (docs/performance.md): about 1 ns per
-coincidence for its Gaussian and 1.6 ns to apply it, in a window; one update alone also
+coincidence for its Gaussian and 1.5 ns to apply it, in a window; one update alone also
 streams each pulsed row from memory.
 
 Random draws: update b of a call draws from the streams of ``counter + b``, so a batch of B updates

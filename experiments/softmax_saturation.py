@@ -9,12 +9,14 @@ CHARS test characters with exact arithmetic. The softmax layer's outputs are tak
 tile's normalised domain (its input divided by max |input|, as noise management does) and
 compared with the output bound of the analog presets (12): the fraction of vectors with some
 |output| > 12 is the fraction whose forward MVM an analog tile would saturate even without any
-quantization or noise. One line per run to stdout.
+quantization or noise. For comparison the same weights are also read out through the run's own
+tiles (its RPU preset, noise and quantization included) on the same text. One line per run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
@@ -40,31 +42,49 @@ def main() -> None:
     corpus = load_corpus(workload.corpus, workload.vocab_size)
     steps, hidden = workload.training.bptt_steps, workload.model.hidden_size
     text = corpus.test[: args.chars + 1]
-    print(f"# {workload.name}, first {args.chars} test characters, exact arithmetic, bound {OUT_BOUND:g}")
+    print(f"# {workload.name}, first {args.chars} test characters, one stream, bound {OUT_BOUND:g}")
     for run in args.runs.split(","):
-        path = RUNS_DIR / f"{workload.name}-{run}" / "checkpoint.pkl"
-        if not path.exists():
-            raise SystemExit(f"--runs: no checkpoint {path} (run experiments/figures.py first)")
-        net = build_network(workload, load_rpu("fp"), seed=0)
-        for tile, state in zip(net.tiles, load_checkpoint(path)["tiles"], strict=True):
+        run_dir = RUNS_DIR / f"{workload.name}-{run}"
+        if not (run_dir / "checkpoint.pkl").exists():
+            raise SystemExit(f"--runs: no checkpoint in {run_dir} (run experiments/figures.py first)")
+        tiles = load_checkpoint(run_dir / "checkpoint.pkl")["tiles"]
+        # The trained weights read out exactly.
+        exact = build_network(workload, load_rpu("fp"), seed=0)
+        for tile, state in zip(exact.tiles, tiles, strict=True):
             tile.set_weights(state["weights"])
-        state = net.new_state()
-        largest, losses = [], []
-        for start in range(0, len(text) - steps, steps):
-            seq = text[start : start + steps + 1]
-            window = net.forward(seq[:-1, None], seq[1:, None], state)
+        largest: list[np.ndarray] = []
+
+        def softmax_outputs(window, net=exact, largest=largest) -> None:
             inputs = window.buffers.hs.reshape(-1, hidden + 1)
             normalised = inputs / np.abs(inputs).max(axis=1, keepdims=True)
             largest.append(np.abs(normalised @ net.softmax_tile.get_weights().T).max(axis=1))
-            losses.append(window.loss)
+
+        exact_ce = _cross_entropy(exact, text, steps, softmax_outputs)
+        # The same weights through the run's own tiles, on the same text.
+        result = json.loads((run_dir / "result.json").read_text())
+        analog = build_network(workload, load_rpu(result["rpu"]), seed=result["seed"])
+        for tile, state in zip(analog.tiles, tiles, strict=True):
+            tile.load_state_dict(state)
+        tile_ce = _cross_entropy(analog, text, steps)
         peak = np.concatenate(largest)
-        rms = float(np.sqrt((net.softmax_tile.get_weights() ** 2).mean()))
+        rms = float(np.sqrt((exact.softmax_tile.get_weights() ** 2).mean()))
         print(
-            f"{run:22s} exact CE {np.concatenate(losses).mean():.3f}  softmax W rms {rms:.3f}"
+            f"{run:22s} CE exact {exact_ce:.3f}, through its tiles {tile_ce:.3f}  softmax W rms {rms:.3f}"
             f"  max|output| median {np.median(peak):.2f}, 90th pct {np.percentile(peak, 90):.2f}"
             f"  over the bound: {(peak > OUT_BOUND).mean():.1%}"
         )
 
+
+def _cross_entropy(net, text: np.ndarray, steps: int, on_window=None) -> float:
+    """Mean test cross-entropy of ``net`` over ``text``, one stream, state carried across windows."""
+    state, losses = net.new_state(), []
+    for start in range(0, len(text) - steps, steps):
+        seq = text[start : start + steps + 1]
+        window = net.forward(seq[:-1, None], seq[1:, None], state)
+        if on_window is not None:
+            on_window(window)
+        losses.append(window.loss)
+    return float(np.concatenate(losses).mean())
 
 if __name__ == "__main__":
     main()

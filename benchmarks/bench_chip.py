@@ -17,7 +17,7 @@ import platform
 import time
 
 from archsim.chip import simulate
-from archsim.config import ChipConfig, WorkloadConfig, load_chip, load_workload
+from archsim.config import ChipConfig, Design, WorkloadConfig, load_chip, load_design, load_rpu, load_workload
 from archsim.config.errors import validate
 
 
@@ -37,14 +37,14 @@ def big_chip() -> ChipConfig:
 
 def cases():
     wp = load_workload("lstm2-512-wp")
-    ideal, base = load_chip("paper-ideal"), load_chip("baseline")
+    ideal, base = load_design("paper-ideal"), load_design("baseline")
     yield "window  lstm2-512-wp  paper-ideal", 1.0, lambda: simulate(wp, ideal, windows=1)
     yield "window  lstm2-512-wp  baseline", 1.0, lambda: simulate(wp, base, windows=1)
     yield "epoch   lstm2-512-wp  paper-ideal", 5.0, lambda: simulate(wp, ideal)
     yield "epoch   lstm2-512-wp  paper-ideal K=2", 5.0, lambda: simulate(wp, ideal, streams=2)
     yield "epoch   lstm2-512-wp  baseline", 5.0, lambda: simulate(wp, base)
     yield "epoch   lstm2-512-wp  baseline K=2", None, lambda: simulate(wp, base, streams=2)
-    big, chip = big_workload(), big_chip()
+    big, chip = big_workload(), Design(chip=big_chip(), rpu=load_rpu("rpu-baseline"))
     yield "window  lstm4-8192 (1.9e9 devices) 4096^2", 30.0, lambda: simulate(big, chip, windows=1)
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import simpy
 
-from archsim.chip import graph
+from archsim.chip import costs, graph
 from archsim.chip.mapping import Mapping
 from archsim.chip.units import ActivationMemory, Link, NLFUnit, RPUTile
-from archsim.config.chip import ChipConfig, SRAMMemoryConfig
+from archsim.config.chip import SRAMMemoryConfig
+from archsim.config.design import Design
 
 
 class CountingEnvironment(simpy.Environment):
@@ -25,15 +26,18 @@ class CountingEnvironment(simpy.Environment):
 class Chip:
     """The used tiles, the NLF units, one link per array, the memory link and the memory."""
 
-    def __init__(self, env: simpy.Environment, config: ChipConfig, mapping: Mapping) -> None:
+    def __init__(self, env: simpy.Environment, design: Design, mapping: Mapping) -> None:
+        config = design.chip
         self.env = env
         self.config = config
+        self.design = design
         self.mapping = mapping
-        uc = graph.UnitCosts.of(config)
+        uc = graph.UnitCosts.of(design)
+        self.periphery = costs.Periphery.of(design.rpu)
         units: list = []
         for a in mapping.arrays:
             for s in a.slices:
-                units.append(RPUTile(env, graph.tile_unit(s.tile), config.tile, uc.tile))
+                units.append(RPUTile(env, graph.tile_unit(s.tile), config.tile, uc.tile, self.periphery))
         for u in range(config.nlf.count):
             units.append(NLFUnit(env, graph.nlf_unit(u), uc.nlf, config.nlf.energy_per_element_op_pj))
         for a in mapping.arrays:

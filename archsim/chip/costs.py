@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 
 from archsim.config.chip import ChipConfig, DigitalNLFConfig, SRAMMemoryConfig, TileConfig, WiredLinkConfig
+from archsim.config.rpu import FloatingPointRPUConfig, RPUConfig, dac_levels
 
 #: NLF operation classes, in the order their latencies are listed in the configuration.
 NLF_CLASSES = ("sigmoid", "tanh", "multiply", "add", "exp")
@@ -29,58 +30,138 @@ def operations(rows_used: int, cols_used: int) -> int:
     return 2 * rows_used * cols_used
 
 
-def input_slots(dac_bits: int) -> int:
-    """Pulse slots of a time-encoded input of ``dac_bits`` bits: 2^(bits-1) - 1 (7 bits: 63, 5 bits: 15)."""
-    return 2 ** (dac_bits - 1) - 1
+#: Directions of an MVM: forward drives the columns and converts the rows, backward the reverse.
+DIRECTIONS = ("forward", "backward")
+
+
+@dataclass(frozen=True)
+class Periphery:
+    """What the chip model takes from the RPU configuration (the design's other half): the DAC and
+    ADC resolution of each direction and the update pulse-train length BL.
+
+    ``None`` bits mean exact values (no DAC or no ADC in the RPU model): no encoding or conversion
+    time and no conversion energy is charged, and :meth:`notes` says so. A floating-point RPU has
+    neither, and its update is one pulse slot.
+    """
+
+    dac_bits: tuple[int | None, int | None]  # forward, backward
+    adc_bits: tuple[int | None, int | None]
+    bl: int  # fixed BL, or the largest BL that BL management may pick
+    bl_management: bool
+    name: str = ""
+
+    @classmethod
+    def of(cls, rpu: RPUConfig | FloatingPointRPUConfig, name: str = "") -> Periphery:
+        if isinstance(rpu, FloatingPointRPUConfig):
+            return cls((None, None), (None, None), 1, False, name or rpu.name)
+        fw, bw = rpu.forward, rpu.backward
+        return cls(
+            (fw.inp_bits, bw.inp_bits),
+            (fw.out_bits, bw.out_bits),
+            rpu.update.bl,
+            rpu.update.bl_management,
+            name or rpu.name,
+        )
+
+    def notes(self, with_numerics: bool = False) -> list[str]:
+        """What the chip model assumed where the RPU configuration states no hardware, or where
+        only the numerics can tell (``with_numerics``: the co-simulation's hook set each BL)."""
+        notes = []
+        if self.dac_bits == (None, None) and self.adc_bits == (None, None) and self.bl == 1:
+            return [
+                "the RPU configuration is floating point (no DAC, ADC or pulse trains): the chip "
+                "model charges no input encoding, no conversion and one pulse slot per update; "
+                "time an analog RPU preset for a real design"
+            ]
+        for d, direction in enumerate(DIRECTIONS):
+            if self.dac_bits[d] is None:
+                notes.append(f"rpu {direction}.inp_bits is null (exact inputs): no encoding time charged")
+            if self.adc_bits[d] is None:
+                notes.append(f"rpu {direction}.out_bits is null (exact outputs): no conversion charged")
+        if self.bl_management and not with_numerics:
+            notes.append(
+                f"BL management picks BL per update (at most update.bl = {self.bl}); without numerics "
+                "every update is timed at the largest BL"
+            )
+        return notes
+
+
+def input_slots(dac_bits: int | None) -> int:
+    """Pulse slots of a time-encoded input: the DAC's levels per sign (7 bits: 63, 5 bits: 15),
+    from the same function the numerics quantise with; exact inputs (None): 0."""
+    return 0 if dac_bits is None else dac_levels(dac_bits)
 
 
 @dataclass(frozen=True)
 class TileTiming:
-    """A tile's cycle parts in clock cycles, converted once from the configuration."""
+    """A tile's cycle parts in clock cycles, converted once from the design (chip + periphery)."""
 
-    encode_cycles: int
+    encode_cycles: tuple[int, int]  # forward, backward: one pass's input encoding
     integrate_cycles: int
-    conversion_round_cycles: int
+    conversion_round_cycles: tuple[int, int]  # forward, backward: one round of the shared ADCs
     adcs: int
-    update_cycles: int
+    bl: int  # the design's BL (every update without numerics)
+    update_cycles_by_bl: tuple[int, ...]  # index BL: BL x slot + overhead, rounded up once
 
     @classmethod
-    def of(cls, tile: TileConfig, clock_ghz: float) -> TileTiming:
+    def of(cls, tile: TileConfig, periphery: Periphery, clock_ghz: float) -> TileTiming:
         return cls(
-            encode_cycles=ns_to_cycles(input_slots(tile.dac.bits) * tile.dac.t_slot_ns, clock_ghz),
+            encode_cycles=tuple(
+                ns_to_cycles(input_slots(b) * tile.dac.t_slot_ns, clock_ghz) for b in periphery.dac_bits
+            ),
             integrate_cycles=ns_to_cycles(tile.t_integration_ns, clock_ghz),
-            conversion_round_cycles=ns_to_cycles(tile.adc.t_conversion_ns, clock_ghz),
+            conversion_round_cycles=tuple(
+                ns_to_cycles((b or 0) * tile.adc.t_step_ns, clock_ghz) for b in periphery.adc_bits
+            ),
             adcs=tile.adc.count_per_tile,
-            update_cycles=ns_to_cycles(
-                tile.update_bl * tile.t_update_slot_ns + tile.t_update_overhead_ns, clock_ghz
+            bl=periphery.bl,
+            update_cycles_by_bl=tuple(
+                ns_to_cycles(bl * tile.t_update_slot_ns + tile.t_update_overhead_ns, clock_ghz)
+                for bl in range(periphery.bl + 1)
             ),
         )
 
-    def conversion_cycles(self, outputs: int) -> int:
-        """ADC time of one pass: ceil(outputs / ADCs) conversion rounds."""
-        return self.conversion_round_cycles * -(-outputs // self.adcs)
+    def conversion_cycles(self, direction: int, outputs: int) -> int:
+        """ADC time of one pass in ``direction`` (0 forward, 1 backward): ceil(outputs / ADCs) rounds."""
+        return self.conversion_round_cycles[direction] * -(-outputs // self.adcs)
 
-    def mvm_cycles(self, outputs: int, passes: int = 1) -> int:
-        """One forward or backward MVM: (encoding + integration + conversion) per pass."""
-        return passes * (self.encode_cycles + self.integrate_cycles + self.conversion_cycles(outputs))
+    def mvm_cycles(self, direction: int, outputs: int, passes: int = 1) -> int:
+        """One forward (0) or backward (1) MVM: (encoding + integration + conversion) per pass."""
+        return passes * (
+            self.encode_cycles[direction] + self.integrate_cycles + self.conversion_cycles(direction, outputs)
+        )
+
+    def update_cycles(self, bl: int | None = None) -> int:
+        """One rank-1 update with pulse trains of ``bl`` slots (None: the design's BL)."""
+        return self.update_cycles_by_bl[self.bl if bl is None else bl]
 
 
 def mvm_energy_pj(
-    tile: TileConfig, rows_used: int, cols_used: int, inputs: int, outputs: int, passes: int = 1
+    tile: TileConfig,
+    periphery: Periphery,
+    direction: int,
+    rows_used: int,
+    cols_used: int,
+    passes: float = 1,
 ) -> dict[str, float]:
-    """Energy of one forward (inputs = cols) or backward (inputs = rows) MVM, by component."""
+    """Energy of one forward (0: cols driven, rows converted) or backward (1) MVM, by component."""
+    inputs, outputs = (cols_used, rows_used) if direction == 0 else (rows_used, cols_used)
+    adc_bits = periphery.adc_bits[direction]
+    per_conversion = 0.0 if adc_bits is None else 2.0**adc_bits * tile.adc.energy_per_step_pj
+    dac = 0.0 if periphery.dac_bits[direction] is None else tile.dac.energy_per_conversion_pj
     return {
         "array": passes * rows_used * cols_used * tile.energy_mvm_per_device_pj,
-        "dac": passes * inputs * tile.dac.energy_per_conversion_pj,
-        "adc": passes * outputs * tile.adc.energy_per_conversion_pj,
+        "dac": passes * inputs * dac,
+        "adc": passes * outputs * per_conversion,
     }
 
 
-def update_energy_pj(tile: TileConfig, rows_used: int, cols_used: int) -> dict[str, float]:
-    """Energy of one rank-1 pulsed update: the devices and BL pulses on every row and column line."""
+def update_energy_pj(tile: TileConfig, rows_used: int, cols_used: int, bl: float) -> dict[str, float]:
+    """Energy of one rank-1 pulsed update with trains of ``bl`` slots: the devices and the pulses on
+    every row and column line."""
     return {
         "array": rows_used * cols_used * tile.energy_update_per_device_pj,
-        "update_pulses": (rows_used + cols_used) * tile.update_bl * tile.energy_update_pulse_pj,
+        "update_pulses": (rows_used + cols_used) * bl * tile.energy_update_pulse_pj,
     }
 
 

@@ -17,7 +17,7 @@ import networkx as nx
 
 from archsim.chip import costs
 from archsim.chip.mapping import MappedArray, Mapping
-from archsim.config.chip import ChipConfig
+from archsim.config.design import Design
 
 #: Unit names: tiles "tile<k>", NLF units "nlf<u>", "memory", one link per array, the memory link.
 MEMORY = "memory"
@@ -60,10 +60,11 @@ class UnitCosts:
     memory_link: costs.TransferTiming
 
     @classmethod
-    def of(cls, chip: ChipConfig) -> UnitCosts:
+    def of(cls, design: Design) -> UnitCosts:
+        chip = design.chip
         g = chip.clock_ghz
         return cls(
-            costs.TileTiming.of(chip.tile, g),
+            costs.TileTiming.of(chip.tile, costs.Periphery.of(design.rpu), g),
             costs.NLFTiming.of(chip),
             costs.TransferTiming.of(chip.memory, g),
             costs.TransferTiming.of(chip.links.tile_nlf, g),
@@ -71,9 +72,10 @@ class UnitCosts:
         )
 
 
-def build_window_graph(mapping: Mapping, chip: ChipConfig) -> nx.DiGraph:
-    """The DAG of one training window (one sequence) on the mapped chip."""
-    uc = UnitCosts.of(chip)
+def build_window_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
+    """The DAG of one training window (one sequence) on the mapped chip of ``design``."""
+    chip = design.chip
+    uc = UnitCosts.of(design)
     bpv = chip.bytes_per_value
     steps = mapping.bptt_steps
     arrays = mapping.arrays
@@ -100,9 +102,11 @@ def build_window_graph(mapping: Mapping, chip: ChipConfig) -> nx.DiGraph:
         keys = []
         for s in a.slices:
             if verb == "update":
-                cycles = uc.tile.update_cycles
+                cycles = uc.tile.update_cycles()
+            elif verb == "forward":
+                cycles = uc.tile.mvm_cycles(0, s.rows)
             else:
-                cycles = uc.tile.mvm_cycles(s.rows if verb == "forward" else s.cols)
+                cycles = uc.tile.mvm_cycles(1, s.cols)
             key = (f"{phase}_mvm", a.name, t, s.tile)
             keys.append(
                 node(

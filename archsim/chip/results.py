@@ -44,6 +44,7 @@ class ChipResult(JsonResult):
 
     workload: str
     chip: str
+    rpu: str  # the RPU preset whose resolutions and BL the timing used
     schedule: str
     streams: int
     teraops_per_s: float

@@ -40,9 +40,11 @@ class ArrayOp:
     window: int
     rows: int
     cols: int
+    nominal: int  # what the design gives it without numerics: 1 pass, or the design's BL
 
 
-#: Called before every array operation; returns its number of passes (>= 1; bound management).
+#: Called before every array operation; returns, for an MVM, its number of passes (>= 1; bound
+#: management), for an update the length BL of its pulse trains (>= 1; BL management).
 ArrayOpHook = Callable[[ArrayOp], int]
 
 
@@ -89,11 +91,16 @@ class CompiledGraph:
             getattr(units[self.unit[i]], f"account_{self.verb[i]}") if self.inline[i] else None
             for i in range(self.n)
         ]
+        #: Without a hook: one pass per MVM, the design's BL per update.
+        self.default_amount = [
+            units[self.unit[i]].timing.bl if self.verb[i] == "update" else 1 for i in range(self.n)
+        ]
 
 
 class WindowRecord:
     """When each operation of one window of one stream became ready, started and ended (cycles),
-    and which predecessor made it ready (``crit``: (record, node) or None)."""
+    which predecessor made it ready (``crit``: (record, node) or None), and ``passes``: the passes
+    of each MVM and the pulse-train length BL of each update."""
 
     __slots__ = ("stream", "window", "rem", "ready", "start", "end", "crit", "done", "passes")
 
@@ -108,7 +115,7 @@ class WindowRecord:
         self.start = [-1] * n  # -1: not started (yet)
         self.end = [-1] * n
         self.crit: list = [None] * n
-        self.passes = [1] * n
+        self.passes = list(cg.default_amount)
         self.done = 0
 
 
@@ -215,7 +222,7 @@ class Scheduler:
             req = token.request(priority=priority)
             yield req
         if cg.is_tile[j]:
-            passes = 1
+            passes = rec.passes[j]
             if self.hook is not None:
                 k = cg.keys[j]
                 rows, cols = cg.args[j]
@@ -229,6 +236,7 @@ class Scheduler:
                         rec.window,
                         rows,
                         cols,
+                        passes,
                     )
                 )
                 rec.passes[j] = passes

@@ -16,7 +16,7 @@ from archsim.chip.graph import MEMORY_LINK, VERB_CLASS, build_window_graph, crit
 from archsim.chip.mapping import Mapping, map_workload
 from archsim.chip.results import ChipResult, Finding, MappedArraySummary, SteadyState
 from archsim.chip.schedule import ArrayOpHook, Scheduler, WindowRecord
-from archsim.config.chip import ChipConfig
+from archsim.config.design import Design
 from archsim.config.workload import WorkloadConfig
 
 #: Training characters of the built-in corpora (ARCHITECTURE.md, "Data": the paper's split).
@@ -45,7 +45,7 @@ class ChipRun:
     def __init__(
         self,
         workload: WorkloadConfig,
-        chip: ChipConfig,
+        design: Design,
         schedule: str = "dataflow",
         streams: int = 1,
         hook: ArrayOpHook | None = None,
@@ -53,11 +53,12 @@ class ChipRun:
     ) -> None:
         t0 = time.perf_counter()
         self.workload = workload
-        self.config = chip
+        self.design = design
+        self.config = chip = design.chip
         self.mapping: Mapping = map_workload(workload, chip, check_memory=check_memory)
-        self.graph: nx.DiGraph = build_window_graph(self.mapping, chip)
+        self.graph: nx.DiGraph = build_window_graph(self.mapping, design)
         self.env = CountingEnvironment()
-        self.chip = Chip(self.env, chip, self.mapping)
+        self.chip = Chip(self.env, design, self.mapping)
         self.scheduler = Scheduler(self.env, self.graph, self.chip, schedule, streams, hook)
         self.hook = hook
         self.full = False
@@ -102,7 +103,7 @@ class ChipRun:
         if n not in self._full_runs:
             t0 = time.perf_counter()
             s = self.scheduler
-            run = ChipRun(self.workload, self.config, s.schedule, s.streams, check_memory=False).run(
+            run = ChipRun(self.workload, self.design, s.schedule, s.streams, check_memory=False).run(
                 windows=n
             )
             self._full_runs[n] = run.scheduler.round_end[-1]
@@ -144,9 +145,10 @@ class ChipRun:
                 busy[cg.unit[i]] += rec.end[i] - rec.start[i]
                 if cg.verb[i] in ("forward", "backward"):
                     rows, cols = cg.args[i]
-                    outputs = rows if cg.verb[i] == "forward" else cols
-                    dac[cg.unit[i]] += rec.passes[i] * timing.encode_cycles
-                    adc[cg.unit[i]] += rec.passes[i] * timing.conversion_cycles(outputs)
+                    direction = 0 if cg.verb[i] == "forward" else 1
+                    outputs = rows if direction == 0 else cols
+                    dac[cg.unit[i]] += rec.passes[i] * timing.encode_cycles[direction]
+                    adc[cg.unit[i]] += rec.passes[i] * timing.conversion_cycles(direction, outputs)
         result = {u.name: busy[k] / span for k, u in enumerate(self.chip.units)}
         for k, u in enumerate(self.chip.units):
             if u.kind == "tile":
@@ -243,6 +245,7 @@ class ChipRun:
         """Dynamic energy of one window of one stream by component (pure costs), averaged over the
         measured windows so that extra MVM passes set by a hook are counted."""
         c = self.config
+        periphery = self.chip.periphery
         rounds, _, _ = self._rounds_measured()
         records = self._records(rounds)
         e: dict[str, float] = defaultdict(float)
@@ -250,13 +253,13 @@ class ChipRun:
             d = self.graph.nodes[key]
             verb, args = d["verb"], d["args"]
             if verb in ("forward", "backward"):
-                rows, cols = args
-                ins, outs = (cols, rows) if verb == "forward" else (rows, cols)
                 passes = sum(r.passes[i] for r in records) / len(records)
-                for k, v in costs.mvm_energy_pj(c.tile, rows, cols, ins, outs, passes).items():
+                direction = 0 if verb == "forward" else 1
+                for k, v in costs.mvm_energy_pj(c.tile, periphery, direction, *args, passes).items():
                     e[k] += v
             elif verb == "update":
-                for k, v in costs.update_energy_pj(c.tile, *args).items():
+                bl = sum(r.passes[i] for r in records) / len(records)
+                for k, v in costs.update_energy_pj(c.tile, *args, bl).items():
                     e[k] += v
             elif verb in ("activate", "accumulate"):
                 e["nlf"] += costs.work_elements(args[0]) * c.nlf.energy_per_element_op_pj
@@ -320,7 +323,9 @@ class ChipRun:
             exact = False
         written, read = self.memory_traffic()
         mem = self.chip.memory
-        findings = []
+        findings = [
+            Finding("warning", "rpu", note) for note in self.chip.periphery.notes(self.hook is not None)
+        ]
         if mem.capacity_bytes is not None and mem.peak_bytes > mem.capacity_bytes:
             findings.append(
                 Finding(
@@ -356,6 +361,7 @@ class ChipRun:
         return ChipResult(
             workload=self.workload.name,
             chip=cfg.name,
+            rpu=self.design.rpu.name,
             schedule=s.schedule,
             streams=k,
             teraops_per_s=teraops,
@@ -435,7 +441,7 @@ class ChipRun:
 
 def simulate(
     workload: WorkloadConfig,
-    chip: ChipConfig,
+    design: Design,
     schedule: str = "dataflow",
     streams: int = 1,
     windows: int | None = None,
@@ -444,4 +450,4 @@ def simulate(
     check_memory: bool = True,
 ) -> ChipRun:
     """Map, build the graph and simulate; ``.result()`` gives the figures, ``.trace()`` the trace."""
-    return ChipRun(workload, chip, schedule, streams, hook, check_memory).run(windows, max_windows)
+    return ChipRun(workload, design, schedule, streams, hook, check_memory).run(windows, max_windows)

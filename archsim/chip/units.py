@@ -55,10 +55,11 @@ class DACBank:
         self.timing = timing
         self.conversions = 0
 
-    def encode(self, inputs: int, passes: int) -> int:
-        """Drive ``inputs`` lines for ``passes`` passes; returns the encoding cycles."""
+    def encode(self, direction: int, inputs: int, passes: int) -> int:
+        """Drive ``inputs`` lines for ``passes`` passes of a forward (0) or backward (1) MVM;
+        returns the encoding cycles."""
         self.conversions += inputs * passes
-        return passes * self.timing.encode_cycles
+        return passes * self.timing.encode_cycles[direction]
 
 
 class ADCBank:
@@ -70,10 +71,11 @@ class ADCBank:
         self.conversions = 0
         self.busy_cycles = 0
 
-    def convert(self, outputs: int, passes: int) -> int:
-        """Convert ``outputs`` values per pass; returns the conversion cycles."""
+    def convert(self, direction: int, outputs: int, passes: int) -> int:
+        """Convert ``outputs`` values per pass of a forward (0) or backward (1) MVM; returns the
+        conversion cycles."""
         self.conversions += outputs * passes
-        cycles = passes * self.timing.conversion_cycles(outputs)
+        cycles = passes * self.timing.conversion_cycles(direction, outputs)
         self.busy_cycles += cycles
         return cycles
 
@@ -83,39 +85,50 @@ class RPUTile(_Unit):
 
     kind = "tile"
 
-    def __init__(self, env: simpy.Environment, name: str, tile: TileConfig, timing: costs.TileTiming) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        name: str,
+        tile: TileConfig,
+        timing: costs.TileTiming,
+        periphery: costs.Periphery,
+    ) -> None:
         super().__init__(env, name, timed=True)
         self.cfg = tile
         self.timing = timing
+        self.periphery = periphery
         self.dac = DACBank(tile, timing)
         self.adc = ADCBank(tile, timing)
         self.extra_pass_cycles = 0
         self.operations = 0
 
-    def _mvm(self, rows: int, cols: int, inputs: int, outputs: int, passes: int, priority: int):
-        one = self.timing.mvm_cycles(outputs)
-        cycles = self.dac.encode(inputs, passes) + passes * self.timing.integrate_cycles
-        cycles += self.adc.convert(outputs, passes)
+    def _mvm(self, direction: int, rows: int, cols: int, passes: int, priority: int):
+        inputs, outputs = (cols, rows) if direction == 0 else (rows, cols)
+        one = self.timing.mvm_cycles(direction, outputs)
+        cycles = self.dac.encode(direction, inputs, passes) + passes * self.timing.integrate_cycles
+        cycles += self.adc.convert(direction, outputs, passes)
         self.extra_pass_cycles += cycles - one
         self.operations += costs.operations(rows, cols)
-        for k, v in costs.mvm_energy_pj(self.cfg, rows, cols, inputs, outputs, passes).items():
+        for k, v in costs.mvm_energy_pj(self.cfg, self.periphery, direction, rows, cols, passes).items():
             self.energy_pj[k] += v
         return (yield from self._hold(cycles, priority))
 
     def forward(self, rows: int, cols: int, passes: int = 1, priority: int = 0):
         """Forward MVM on the used rows x cols: cols inputs driven, rows outputs converted."""
-        return (yield from self._mvm(rows, cols, cols, rows, passes, priority))
+        return (yield from self._mvm(0, rows, cols, passes, priority))
 
     def backward(self, rows: int, cols: int, passes: int = 1, priority: int = 0):
         """Backward (transposed) MVM: rows inputs driven, cols outputs converted."""
-        return (yield from self._mvm(rows, cols, rows, cols, passes, priority))
+        return (yield from self._mvm(1, rows, cols, passes, priority))
 
-    def update(self, rows: int, cols: int, passes: int = 1, priority: int = 0):
-        """Rank-1 pulsed update of the used rows x cols (``passes`` is ignored: one update)."""
+    def update(self, rows: int, cols: int, bl: int | None = None, priority: int = 0):
+        """Rank-1 pulsed update of the used rows x cols with trains of ``bl`` slots (None: the
+        design's BL; BL management in the co-simulation picks it per update)."""
+        bl = self.timing.bl if bl is None else bl
         self.operations += costs.operations(rows, cols)
-        for k, v in costs.update_energy_pj(self.cfg, rows, cols).items():
+        for k, v in costs.update_energy_pj(self.cfg, rows, cols, bl).items():
             self.energy_pj[k] += v
-        return (yield from self._hold(self.timing.update_cycles, priority))
+        return (yield from self._hold(self.timing.update_cycles(bl), priority))
 
 
 class NLFUnit(_Unit):

@@ -150,5 +150,11 @@ def _table(result) -> Table:
         "extra passes",
         ", ".join(f"{p.array} {p.verb} {p.extra_passes} (mean {p.mean_passes:.3f})" for p in extra) or "none",
     )
+    managed = [s for s in result.update_bl if s.mean_bl != s.max_bl]
+    if managed:
+        table.add_row(
+            "update BL",
+            ", ".join(f"{s.array} mean {s.mean_bl:.2f} (max {s.max_bl})" for s in managed),
+        )
     table.add_row("wall", f"{result.wall_seconds:.1f} s")
     return table

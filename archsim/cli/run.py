@@ -19,9 +19,11 @@ from archsim.cli import app
 from archsim.config import ConfigError
 from archsim.paths import REPORTS_DIR
 
-#: The chip question: the paper's network on the paper's ideal chip and on a realistic one.
+#: The chip question: the paper's network on the paper's ideal chip and on a realistic one, both
+#: with the paper's RPU baseline (its DAC/ADC resolutions and BL).
 CHIP_WORKLOAD = "lstm2-512-wp"
 CHIPS = ("paper-ideal", "baseline")
+CHIP_RPU = "rpu-baseline"
 #: The accuracy question, co-simulated: a small LSTM, floating point against the analog baseline.
 COSIM_WORKLOAD = "lstm2-64-wp"
 COSIM_CHIP = "baseline"
@@ -43,6 +45,7 @@ def run_command(
     on the baseline chip with floating-point and rpu-baseline weights; one report of it all."""
     from archsim.chip import simulate
     from archsim.config import load_chip, load_rpu, load_workload
+    from archsim.config.design import Design
     from archsim.cosim import CosimOptions, Cosimulation
     from archsim.report import render
     from archsim.report.overview import Entry, render_overview
@@ -56,7 +59,7 @@ def run_command(
     try:  # every preset first, so that bad input fails before anything runs
         workload = load_workload(CHIP_WORKLOAD)
         chips = {name: load_chip(name) for name in (*CHIPS, COSIM_CHIP)}
-        rpus = {name: load_rpu(name) for name in COSIM_RPUS}
+        rpus = {name: load_rpu(name) for name in {*COSIM_RPUS, CHIP_RPU}}
         cosim_workload, corpus = load_workload_corpus(COSIM_WORKLOAD)
     except ConfigError as err:
         Console(stderr=True).print(
@@ -81,7 +84,7 @@ def run_command(
         with bar:
             for name in CHIPS:
                 task = bar.add_task(f"simulate {CHIP_WORKLOAD} on {name}", total=1, note="")
-                chip_run = simulate(workload, chips[name])
+                chip_run = simulate(workload, Design(chip=chips[name], rpu=rpus[CHIP_RPU]))
                 result = chip_run.result()
                 folder = partial / f"{CHIP_WORKLOAD}-{name}"
                 folder.mkdir()

@@ -16,7 +16,9 @@ from archsim.config import ConfigError
 
 def _table(result) -> Table:
     r = result
-    table = Table(title=f"{r.workload} on {r.chip}: {r.schedule}, {r.streams} stream(s)", show_header=False)
+    table = Table(
+        title=f"{r.workload} on {r.chip} with {r.rpu}: {r.schedule}, {r.streams} stream(s)", show_header=False
+    )
     table.add_column("figure")
     table.add_column("value")
     table.add_row(
@@ -61,6 +63,13 @@ def _table(result) -> Table:
 def simulate_command(
     workload: Annotated[str, typer.Argument(help="Workload preset name or YAML path.")],
     chip: Annotated[str, typer.Option("--chip", help="Chip preset name or YAML path.")],
+    rpu: Annotated[
+        str,
+        typer.Option(
+            "--rpu",
+            help="RPU preset name or YAML path: the design's DAC/ADC resolutions and update BL.",
+        ),
+    ] = "rpu-baseline",
     schedule: Annotated[str, typer.Option(help="sequential or dataflow.")] = "dataflow",
     streams: Annotated[int, typer.Option(help="Independent sequences in flight.")] = 1,
     windows: Annotated[
@@ -74,9 +83,12 @@ def simulate_command(
         typer.Option(help="Write result.json, trace.json and the report (index.html) into this folder."),
     ] = None,
 ) -> None:
-    """Simulate training WORKLOAD on a chip: TeraOps/s, latency, utilization, energy."""
+    """Simulate training WORKLOAD on a design, a chip and its RPU preset: TeraOps/s, latency,
+    utilization, energy."""
     from archsim.chip import SCHEDULES, simulate
     from archsim.config.chip import load_chip
+    from archsim.config.design import Design
+    from archsim.config.rpu import load_rpu
     from archsim.config.workload import load_workload
 
     console = Console()
@@ -88,7 +100,8 @@ def simulate_command(
             raise ConfigError(f"--windows: must be >= 1, got {windows}")
         if schedule not in SCHEDULES:
             raise ConfigError(f"--schedule: unknown '{schedule}'; allowed: {', '.join(SCHEDULES)}")
-        run = simulate(load_workload(workload), load_chip(chip), schedule, streams, windows=windows)
+        design = Design(chip=load_chip(chip), rpu=load_rpu(rpu))
+        run = simulate(load_workload(workload), design, schedule, streams, windows=windows)
     except ConfigError as e:
         err.print(f"[red]error:[/red] {e}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None

@@ -5,6 +5,7 @@ field and the allowed values.
 """
 
 from archsim.config.chip import ChipConfig, chip_presets, load_chip
+from archsim.config.design import DEFAULT_RPU, Design, load_design
 from archsim.config.errors import ConfigError
 from archsim.config.rpu import (
     ConstantStepDevice,
@@ -29,6 +30,8 @@ __all__ = [
     "ChipConfig",
     "ConfigError",
     "ConstantStepDevice",
+    "DEFAULT_RPU",
+    "Design",
     "FloatingPointRPUConfig",
     "IOConfig",
     "LSTMModel",
@@ -38,6 +41,7 @@ __all__ = [
     "WorkloadConfig",
     "chip_presets",
     "load_chip",
+    "load_design",
     "load_rpu",
     "load_workload",
     "rpu_presets",

@@ -23,9 +23,10 @@ class _Frozen(BaseModel):
 
 
 class DACConfig(_Frozen):
-    """Input drivers of a tile: time-encoded inputs take 2^(bits-1) - 1 pulse slots per pass."""
+    """Input drivers of a tile: a time-encoded input of b bits takes 2^(b-1) - 1 pulse slots per
+    pass. The resolution b belongs to the RPU configuration (``forward.inp_bits``,
+    ``backward.inp_bits``), not to the chip."""
 
-    bits: int = Field(7, ge=1, le=16, description="Input resolution in bits (sign included).")
     t_slot_ns: float = Field(1.0, ge=0, description="Duration of one input pulse slot, ns.")
     energy_per_conversion_pj: float = Field(
         0.0, ge=0, description="Energy to drive one input line for one pass, pJ."
@@ -33,21 +34,28 @@ class DACConfig(_Frozen):
 
 
 class ADCConfig(_Frozen):
-    """Output converters of a tile, shared by its output lines (ADC sharing)."""
+    """Output converters of a tile, shared by its output lines (ADC sharing): successive-
+    approximation converters that resolve one bit per step. The resolution b belongs to the RPU
+    configuration (``forward.out_bits``, ``backward.out_bits``): a conversion takes b steps of
+    ``t_step_ns`` and costs 2^b x ``energy_per_step_pj`` (Walden figure of merit)."""
 
     count_per_tile: int = Field(
         ge=1, description="ADCs per tile; outputs are converted in ceil(outputs / count) rounds."
     )
-    bits: int = Field(9, ge=1, le=24, description="Output resolution in bits.")
-    t_conversion_ns: float = Field(0.0, ge=0, description="Time of one conversion round, ns.")
-    energy_per_conversion_pj: float = Field(0.0, ge=0, description="Energy of one conversion, pJ.")
+    t_step_ns: float = Field(
+        0.0, ge=0, description="Time of one bit step of a conversion, ns (a round takes bits x this)."
+    )
+    energy_per_step_pj: float = Field(
+        0.0, ge=0, description="Energy per conversion step, pJ (one conversion costs 2^bits x this)."
+    )
 
 
 class TileConfig(_Frozen):
     """One physical RPU tile: a cross-point array of rows x cols devices and its periphery.
 
     Forward/backward cycle = input encoding + integration + conversion, repeated per pass;
-    update cycle = BL x update pulse slot + overhead.
+    update cycle = BL x update pulse slot + overhead. The resolutions and BL come from the RPU
+    configuration: timing is a property of the design, the pair (chip, RPU).
     """
 
     rows: int = Field(ge=1, description="Physical rows (forward outputs) of one tile.")
@@ -55,7 +63,6 @@ class TileConfig(_Frozen):
     count: int = Field(ge=1, description="Tiles on the chip.")
     t_integration_ns: float = Field(ge=0, description="Analog integration time of one MVM pass, ns.")
     t_update_slot_ns: float = Field(ge=0, description="Duration of one update pulse slot, ns.")
-    update_bl: int = Field(10, ge=1, le=64, description="Update pulse-train length BL (slots).")
     t_update_overhead_ns: float = Field(0.0, ge=0, description="Fixed time added to every update, ns.")
     dac: DACConfig = DACConfig()
     adc: ADCConfig

@@ -22,6 +22,13 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def dac_levels(bits: int) -> int:
+    """Levels per sign of a b-bit DAC, 2^(b-1) - 1 (5 bits: 15, 7 bits: 63): the quantisation
+    step is 1 / levels (NUMERICS.md 2), and a time-encoded input takes ``levels`` pulse slots
+    (TIMING.md 2). The numerics and the chip model both take it from here."""
+    return 2 ** (bits - 1) - 1
+
+
 class ConstantStepDevice(_Frozen):
     """Constant-step device with hard bounds (NUMERICS.md 3.2-3.4)."""
 
@@ -85,6 +92,7 @@ class RPUConfig(_Frozen):
     """An analog RPU tile: device model, forward and backward periphery, pulsed update."""
 
     kind: Literal["analog"] = "analog"
+    name: str = Field("", description="Short name; a preset file's name when not given.")
     description: str = Field("", description="Where the numbers come from.")
     device: ConstantStepDevice = ConstantStepDevice()
     forward: IOConfig = IOConfig()
@@ -120,6 +128,7 @@ class FloatingPointRPUConfig(_Frozen):
     """Ideal floating-point weights: exact MVMs and W -= lr * outer(d, x)."""
 
     kind: Literal["fp"] = "fp"
+    name: str = Field("", description="Short name; a preset file's name when not given.")
     description: str = Field("", description="Where the numbers come from.")
 
 
@@ -136,6 +145,7 @@ def load_rpu(name_or_path: str | Path) -> RPUConfig | FloatingPointRPUConfig:
     data = load_preset_data(path, RPU_DIR, "RPU preset")
     kinds = {"analog": RPUConfig, "fp": FloatingPointRPUConfig}
     kind = data.setdefault("kind", "analog")
+    data.setdefault("name", path.stem)
     if kind not in kinds:
         raise ConfigError(f"{path}: kind: unknown {kind!r}; allowed: {', '.join(kinds)}")
     return validate(kinds[kind], data, str(path))

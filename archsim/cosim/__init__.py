@@ -1,6 +1,6 @@
 """Co-simulation of accuracy and timing: the chip's schedule drives the analog numerics."""
 
-from archsim.cosim.cosim import CosimOptions, CosimProgress, Cosimulation, chip_for_rpu, cosimulate
+from archsim.cosim.cosim import CosimOptions, CosimProgress, Cosimulation, cosimulate
 from archsim.cosim.executor import CosimDiverged, NumericsExecutor
 from archsim.cosim.results import CosimCurvePoint, CosimResult, CosimTraining, PassStats
 
@@ -14,6 +14,5 @@ __all__ = [
     "Cosimulation",
     "NumericsExecutor",
     "PassStats",
-    "chip_for_rpu",
     "cosimulate",
 ]

@@ -3,8 +3,9 @@ from the same events (issue 5).
 
 The SimPy chip model runs ``windows`` training windows per stream; every array operation it
 schedules runs on the real vectors through :class:`~archsim.cosim.executor.NumericsExecutor`, and
-the number of bound-management passes each MVM took feeds back into the chip's timing. The chip's
-DAC resolution is taken from the RPU preset (input encoding time). The same windows are also
+the number of bound-management passes each MVM took, and the pulse-train length BL of each update,
+feed back into the chip's timing. The chip is timed as the design (chip, RPU preset): the DAC and
+ADC resolutions and BL are the RPU preset's, as in ``archsim simulate --rpu``. The same windows are also
 simulated without numerics (every MVM one pass), so that the result shows what the data changed.
 """
 
@@ -20,8 +21,9 @@ import numpy as np
 
 from archsim.chip.simulation import ChipRun
 from archsim.config import ChipConfig, FloatingPointRPUConfig, RPUConfig, WorkloadConfig
+from archsim.config.design import Design
 from archsim.cosim.executor import CosimDiverged, NumericsExecutor
-from archsim.cosim.results import CosimCurvePoint, CosimResult, CosimTraining, PassStats
+from archsim.cosim.results import CosimCurvePoint, CosimResult, CosimTraining, PassStats, UpdateBLStats
 from archsim.train.checkpoint import load_checkpoint
 from archsim.train.data import Corpus
 from archsim.train.trainer import build_network, evaluate, seeds
@@ -55,15 +57,6 @@ class CosimProgress:
     chip_seconds: float
 
 
-def chip_for_rpu(chip: ChipConfig, rpu: RPUConfig | FloatingPointRPUConfig) -> ChipConfig:
-    """``chip`` with its DAC resolution set to the RPU's forward input resolution (the encoding time
-    follows it); unchanged for floating point or an RPU without a DAC."""
-    if not isinstance(rpu, RPUConfig) or rpu.forward.inp_bits is None:
-        return chip
-    dac = chip.tile.dac.model_copy(update={"bits": rpu.forward.inp_bits})
-    return chip.model_copy(update={"tile": chip.tile.model_copy(update={"dac": dac})})
-
-
 def initial_tiles(
     path: Path, workload: WorkloadConfig, rpu: RPUConfig | FloatingPointRPUConfig
 ) -> tuple[list[dict], int]:
@@ -79,7 +72,7 @@ def initial_tiles(
     fingerprint = payload.get("fingerprint", {})
     expected = {
         "workload": workload.model_dump(mode="json", exclude={"training", "description"}),
-        "rpu": rpu.model_dump(mode="json", exclude={"description"}),
+        "rpu": rpu.model_dump(mode="json", exclude={"name", "description"}),
     }
     differs = [key for key, value in expected.items() if fingerprint.get(key) != value]
     if differs:
@@ -120,7 +113,8 @@ class Cosimulation:
         self.eval_text = corpus.test if options.eval_chars is None else corpus.test[: options.eval_chars]
         if len(self.eval_text) < 2:
             raise ValueError(f"eval_chars: need at least 2 test characters, got {len(self.eval_text)}")
-        self.chip = chip_for_rpu(chip, rpu)
+        self.design = Design(chip=chip, rpu=rpu)
+        self.chip = chip
         if options.init is not None:
             tiles, seed = initial_tiles(options.init, workload, rpu)
             self.options = options = replace(options, seed=seed)
@@ -182,7 +176,7 @@ class Cosimulation:
             window_done,
         )
         add_eval()
-        run = ChipRun(workload, chip, options.schedule, k, hook=executor)
+        run = ChipRun(workload, self.design, options.schedule, k, hook=executor)
         status, message = "completed", ""
         try:
             run.run(windows=windows)
@@ -198,15 +192,22 @@ class Cosimulation:
         trace = run.trace(TRACE_WINDOWS) if status == "completed" else []
         timing_only: dict[str, float] = {}
         if options.timing_only and chip_result is not None:
-            plain = ChipRun(workload, chip, options.schedule, k).run(windows=windows).result()
+            plain = ChipRun(workload, self.design, options.schedule, k).run(windows=windows).result()
             timing_only = {
                 "ns_per_char": plain.ns_per_char,
                 "teraops_per_s": plain.teraops_per_s,
                 "slowdown_from_numerics": chip_result.ns_per_char / plain.ns_per_char,
             }
+        stats = sorted(executor.pass_stats.items())
         passes = [
             PassStats(array, verb, ops, total / ops, top, total - ops)
-            for (array, verb), (ops, total, top) in sorted(executor.pass_stats.items())
+            for (array, verb), (ops, total, top) in stats
+            if verb != "update"
+        ]
+        update_bl = [
+            UpdateBLStats(array, ops, total / ops, top)
+            for (array, verb), (ops, total, top) in stats
+            if verb == "update"
         ]
         last = curve[-1]
         training = CosimTraining(
@@ -232,6 +233,7 @@ class Cosimulation:
             chip=chip_result,
             train=training,
             passes=passes,
+            update_bl=update_bl,
             timing_only=timing_only,
             wall_seconds=time.perf_counter() - wall0,
         )

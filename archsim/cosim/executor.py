@@ -4,8 +4,10 @@
 The scheduler calls it when an array operation starts, in the order the hardware performs the
 operations; it runs that operation on the tiles (forward or backward MVM with the digital cell
 work that follows it, or one rank-1 update) and returns the number of bound-management passes
-the MVM took, which the chip charges as array cycles. With K streams, the updates of one stream
-and the reads of another interleave on the shared weights exactly as the schedule says.
+the MVM took, which the chip charges as array cycles, or for an update the length of its pulse
+trains (BL management picks it per update), which sets the update's time and energy. With K
+streams, the updates of one stream and the reads of another interleave on the shared weights
+exactly as the schedule says.
 
 A tile's rank-1 updates are held back and applied as one batch just before the tile is next
 read (its next MVM, an evaluation, the end of the run): a read still sees every update the
@@ -90,7 +92,8 @@ class NumericsExecutor:
         self.in_flight: dict[tuple[int, int], _InFlight] = {}
         self.recent: deque[float] = deque(maxlen=DIVERGE_WINDOWS)
         self.pending: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in net.tiles]
-        self.pass_stats: dict[tuple[str, str], list[int]] = {}  # (array, verb) -> [ops, passes, max]
+        #: (array, verb) -> [operations, passes (MVMs) or BL (updates) summed, largest]
+        self.pass_stats: dict[tuple[str, str], list[int]] = {}
 
     # -- the hook --------------------------------------------------------------------------------
 
@@ -122,7 +125,9 @@ class NumericsExecutor:
                 raise CosimDiverged(f"the gradient of {op.array} became NaN/inf")
             self.pending[a].append((x[t], d[t]))
             run.updates_left -= 1
-            return 1
+            bl = tile.update_bl(x[t], d[t], self.lr)
+            self._count(op.array, "update", bl)
+            return bl
         self.flush(a)
         if op.verb == "forward":
             if softmax:
@@ -138,11 +143,14 @@ class NumericsExecutor:
             if a == 0 and t == 0:
                 return 1  # the chip runs it, but its result is never used: no numerics
         passes = int(tile.last_passes.max())
-        stats = self.pass_stats.setdefault((op.array, op.verb), [0, 0, 0])
-        stats[0] += 1
-        stats[1] += passes
-        stats[2] = max(stats[2], passes)
+        self._count(op.array, op.verb, passes)
         return passes
+
+    def _count(self, array: str, verb: str, amount: int) -> None:
+        stats = self.pass_stats.setdefault((array, verb), [0, 0, 0])
+        stats[0] += 1
+        stats[1] += amount
+        stats[2] = max(stats[2], amount)
 
     def flush(self, tile: int | None = None) -> None:
         """Apply the held-back updates of one tile (all tiles: None), in schedule order."""

@@ -46,6 +46,17 @@ class PassStats:
 
 
 @dataclass
+class UpdateBLStats:
+    """Pulse-train lengths of the rank-1 updates of one array over the run (BL management picks
+    them per update; a fixed BL gives that BL every time)."""
+
+    array: str
+    updates: int
+    mean_bl: float
+    max_bl: int
+
+
+@dataclass
 class CosimResult(JsonResult):
     """The outcome of ``archsim cosim``: accuracy and timing from the same events."""
 
@@ -60,5 +71,6 @@ class CosimResult(JsonResult):
     chip: ChipResult | None  # over the simulated windows, passes included; None if diverged
     train: CosimTraining
     passes: list[PassStats]
+    update_bl: list[UpdateBLStats]
     timing_only: dict[str, float]  # the same windows without numerics (every MVM one pass)
     wall_seconds: float

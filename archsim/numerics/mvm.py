@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from archsim.config.rpu import dac_levels
 from archsim.numerics.jit import jit
 from archsim.numerics.rng import (
     TAG_NOISE,
@@ -56,7 +57,7 @@ def io_array(
     """
     io = np.zeros(10)
     if inp_bits is not None:
-        levels = 2 ** (inp_bits - 1) - 1
+        levels = dac_levels(inp_bits)
         io[INP_RES], io[INP_LEVELS] = 1.0 / levels, levels
         io[INP_SR] = float(inp_stochastic_round)
     bound = np.inf if out_bound is None else out_bound

@@ -21,7 +21,7 @@ from archsim.config.rpu import FloatingPointRPUConfig, IOConfig, RPUConfig
 from archsim.numerics.checks import as_matrix, as_vectors, check_lr, non_finite_error
 from archsim.numerics.devices import BMAX, BMIN, DeviceArrays, sample_devices
 from archsim.numerics.mvm import exact_mvm, io_array, mvm
-from archsim.numerics.update import pulsed_update
+from archsim.numerics.update import pulsed_update, train_length
 
 
 class FloatingPointTile:
@@ -76,6 +76,10 @@ class FloatingPointTile:
         # Fortran-ordered W^T, so W^T += -lr * X^T D), with no temporary the size of W.
         weights_t = sgemm(-lr, xb.T, db.T, beta=1.0, c=self._weights.T, trans_b=True, overwrite_c=True)
         self._weights = weights_t.T
+
+    def update_bl(self, x: np.ndarray, d: np.ndarray, lr: float) -> int:
+        """One slot: an ideal floating-point update has no pulse trains to time."""
+        return 1
 
     def state_dict(self) -> dict[str, Any]:
         return {"kind": "fp", "weights": self._weights.copy()}
@@ -214,6 +218,16 @@ class AnalogTile:
             raise non_finite_error("x" if pulses == -1 else "d")
         self.counter += xb.shape[0]
         self.last_pulses = pulses
+
+    def update_bl(self, x: np.ndarray, d: np.ndarray, lr: float) -> int:
+        """Pulse-train length (slots) that :meth:`update` gives the rank-1 update of one x and d:
+        the chip model charges it (BL management picks it per update)."""
+        up = self.rpu.update
+        xmax = float(np.abs(x).max()) if x.size else 0.0
+        dmax = float(np.abs(d).max()) if d.size else 0.0
+        return train_length(
+            xmax, dmax, lr, self.rpu.device.dw_min, up.bl, up.update_management, up.bl_management
+        )
 
     def state_dict(self) -> dict[str, Any]:
         """Weights and the random-stream counter (device parameters follow from the seed)."""

@@ -78,6 +78,17 @@ def pulse_amplitudes(xmax, dmax, lr, dw_min, bl, update_management, bl_managemen
     return amp_d, amp_x, n_slots
 
 
+def train_length(xmax, dmax, lr, dw_min, bl, update_management, bl_management) -> int:
+    """Slots of the pulse trains of one update as :func:`pulsed_update` runs it, for the chip
+    model: the fixed BL, or under BL management min(ceil(lr xmax dmax / dw_min), BL), and 0 when
+    BL management finds nothing to pulse (x, d or lr zero)."""
+    if not bl_management:
+        return int(bl)
+    if xmax == 0.0 or dmax == 0.0 or lr == 0.0:
+        return 0
+    return int(pulse_amplitudes(xmax, dmax, lr, dw_min, bl, update_management, bl_management)[2])
+
+
 @jit
 def _trains(base, values, amp, n_slots, out):
     """``out[i]``: the Bernoulli train of n_slots slots (slot k is bit k of a uint64) with

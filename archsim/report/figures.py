@@ -494,9 +494,9 @@ def gantt(trace: list[dict[str, Any]]) -> dict[str, Any] | None:
     units = [len(members[r]) for r in ordered]
     bars = _bin([(o[0], o[1], index[o[2]], _phase(o[3])) for o in ops], units, t0, t1)
     capped = len(bars) > GANTT_MAX_BARS
-    if capped:
+    if capped:  # cut at a bin boundary: bars of other rows may start in the same bin as the last kept
         t1 = bars[GANTT_MAX_BARS][0]
-        bars = bars[:GANTT_MAX_BARS]
+        bars = [b for b in bars[:GANTT_MAX_BARS] if b[0] < t1] or bars[:GANTT_MAX_BARS]
     detail_ops = ops[: GANTT_DETAIL_OPS + 1]
     d1 = detail_ops[-1][0] if len(detail_ops) > GANTT_DETAIL_OPS else max(o[1] for o in detail_ops)
     detail = [o for o in detail_ops if o[0] < d1]

@@ -183,8 +183,9 @@ class _PresetCache:
                 data = load_preset_data(path, folder, what)
             except ConfigError as err:
                 raise ConfigError(f"{where}: {err}") from None
-            if root == "rpu":
-                data.setdefault("kind", "analog")  # as load_rpu: a missing kind means analog
+            if root == "rpu":  # as load_rpu: a missing kind means analog, a missing name the file's
+                data.setdefault("kind", "analog")
+                data.setdefault("name", path.stem)
             self._data[root, name] = data
         return copy.deepcopy(self._data[root, name])
 

@@ -70,9 +70,10 @@ def _execute(config: PointConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     command = config.command
     if command.kind == "simulate":
         from archsim.chip import simulate
+        from archsim.config.design import Design
 
         run = simulate(
-            config.workload, config.chip, command.schedule, command.streams,
+            config.workload, Design(chip=config.chip, rpu=config.rpu), command.schedule, command.streams,
             max_windows=command.budget.max_windows,
         )  # fmt: skip
         result = run.result()

@@ -114,7 +114,7 @@ def _fingerprint(workload: WorkloadConfig, rpu: Any, seed: int, lr: float, dropo
     return {
         "workload": workload.model_dump(mode="json", exclude={"training", "description"}),
         "bptt_steps": workload.training.bptt_steps,
-        "rpu": rpu.model_dump(mode="json", exclude={"description"}),
+        "rpu": rpu.model_dump(mode="json", exclude={"name", "description"}),
         "seed": seed,
         "learning_rate": lr,
         "dropout": dropout,

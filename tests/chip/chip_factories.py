@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from archsim.config.chip import ChipConfig
+from archsim.config.design import Design
 from archsim.config.errors import validate
+from archsim.config.rpu import RPUConfig
 from archsim.config.workload import WorkloadConfig
 
 
@@ -29,9 +31,8 @@ def ideal_chip(**tile) -> ChipConfig:
         "count": 64,
         "t_integration_ns": 80,
         "t_update_slot_ns": 8,
-        "update_bl": 10,
-        "dac": {"bits": 7, "t_slot_ns": 0},
-        "adc": {"count_per_tile": 64, "t_conversion_ns": 0},
+        "dac": {"t_slot_ns": 0},
+        "adc": {"count_per_tile": 64, "t_step_ns": 0},
     }
     t.update(tile)
     return validate(
@@ -60,9 +61,8 @@ def real_chip() -> ChipConfig:
                 "count": 64,
                 "t_integration_ns": 10,
                 "t_update_slot_ns": 2,
-                "update_bl": 4,
-                "dac": {"bits": 3, "t_slot_ns": 2},
-                "adc": {"count_per_tile": 8, "t_conversion_ns": 5},
+                "dac": {"t_slot_ns": 2},
+                "adc": {"count_per_tile": 8, "t_step_ns": 1},
             },
             "nlf": {
                 "kind": "digital",
@@ -78,3 +78,24 @@ def real_chip() -> ChipConfig:
         },
         "test chip",
     )
+
+
+def make_rpu(inp_bits: int = 7, out_bits: int = 9, bl: int = 10, **update) -> RPUConfig:
+    """An analog RPU configuration with the given resolutions and BL (paper defaults otherwise)."""
+    io = {"inp_bits": inp_bits, "out_bits": out_bits}
+    return validate(
+        RPUConfig,
+        {"name": "test-rpu", "forward": io, "backward": io, "update": {"bl": bl, **update}},
+        "test rpu",
+    )
+
+
+def ideal_design(**tile) -> Design:
+    """:func:`ideal_chip` timed with BL 10 (the paper's): 80-cycle updates."""
+    return Design(chip=ideal_chip(**tile), rpu=make_rpu())
+
+
+def real_design(chip: ChipConfig | None = None) -> Design:
+    """:func:`real_chip` with 3-bit DACs (3 slots x 2 ns = 6 cycles per pass), 5-bit ADCs (5
+    cycles per conversion round) and BL 4 (8-cycle updates)."""
+    return Design(chip=chip or real_chip(), rpu=make_rpu(inp_bits=3, out_bits=5, bl=4))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from chip_factories import ideal_chip, make_workload
+from chip_factories import ideal_chip, ideal_design, make_workload
 
 from archsim.chip import MappingError, build_window_graph, critical_path, map_workload, operation_counts
 
@@ -15,7 +15,7 @@ def test_one_tile_one_layer_one_step_counting_rule():
         ("lstm1", 8, 6, 1),
         ("softmax", 3, 3, 1),
     ]
-    g = build_window_graph(m, ideal_chip())
+    g = build_window_graph(m, ideal_design())
     counts = operation_counts(g)
     assert (counts["forward"], counts["backward"], counts["update"]) == (2, 2, 2)
     # Forward, backward and update each do 2*r*c operations on both arrays.
@@ -28,7 +28,7 @@ def test_one_tile_one_layer_one_step_counting_rule():
 
 def test_operations_scale_with_steps_and_layers():
     w = make_workload(hidden=4, layers=2, vocab=5, steps=7)
-    g = build_window_graph(map_workload(w, ideal_chip()), ideal_chip())
+    g = build_window_graph(map_workload(w, ideal_chip()), ideal_design())
     devices = 16 * (4 + 5 + 1) + 16 * (4 + 4 + 1) + 5 * 5
     assert operation_counts(g)["operations"] == 3 * 2 * devices * 7
     assert operation_counts(g)["activate"] == 7 * 3 + 7 * 2  # forward NLF of 3 arrays, backward of 2 LSTMs
@@ -36,14 +36,14 @@ def test_operations_scale_with_steps_and_layers():
 
 def test_split_layer_over_tiles_with_partial_sums():
     w = make_workload(hidden=16, layers=1, vocab=5, steps=2)  # lstm1 64 x 22, softmax 5 x 17
-    chip = ideal_chip(rows=32, cols=16)
-    m = map_workload(w, chip)
+    design = ideal_design(rows=32, cols=16)
+    m = map_workload(w, design.chip)
     lstm, soft = m.arrays
     assert (lstm.row_blocks, lstm.col_blocks) == (2, 2)
     assert [(s.rows, s.cols) for s in lstm.slices] == [(32, 16), (32, 6), (32, 16), (32, 6)]
     assert (soft.row_blocks, soft.col_blocks) == (1, 2) and [s.cols for s in soft.slices] == [16, 1]
     assert m.tiles_used == 6 and len({s.tile for a in m.arrays for s in a.slices}) == 6
-    g = build_window_graph(m, chip)
+    g = build_window_graph(m, design)
     # The counting rule over the used regions equals the unsplit count.
     assert operation_counts(g)["operations"] == 3 * 2 * (64 * 22 + 5 * 17) * 2
     # Forward partial sums of the 2 column blocks, backward partial sums of the 2 row blocks.

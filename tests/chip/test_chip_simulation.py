@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from chip_factories import ideal_chip, make_workload, real_chip
+from chip_factories import ideal_design, make_rpu, make_workload, real_chip, real_design
 
-from archsim.chip import ArrayOp, MappingError, simulate
+from archsim.chip import ArrayOp, MappingError, build_window_graph, map_workload, simulate
 from archsim.config.chip import load_chip
+from archsim.config.design import Design
 from archsim.config.errors import validate
+from archsim.config.rpu import load_rpu
 from archsim.config.workload import load_workload
 
 
@@ -20,7 +22,7 @@ def _tile_log(run, window=0, stream=0):
 
 
 def test_one_window_schedule_by_hand():
-    run = simulate(make_workload(), ideal_chip(), windows=1)
+    run = simulate(make_workload(), ideal_design(), windows=1)
     assert sorted(_tile_log(run), key=lambda x: x[2]) == [
         ("f_mvm", "lstm1", 0, 80),
         ("f_mvm", "softmax", 80, 160),
@@ -43,7 +45,7 @@ def test_one_window_schedule_by_hand():
 
 
 def test_sequential_runs_one_operation_at_a_time():
-    run = simulate(make_workload(), ideal_chip(), schedule="sequential", windows=1)
+    run = simulate(make_workload(), ideal_design(), schedule="sequential", windows=1)
     log = sorted(_tile_log(run), key=lambda x: x[2])
     assert [x[2] for x in log] == [0, 80, 160, 240, 320, 400]
     assert run.result().ns_per_window == 480
@@ -54,9 +56,9 @@ def test_hook_sets_passes_adding_time_not_operations():
 
     def hook(op: ArrayOp) -> int:
         seen.append((op.verb, op.array, op.step, op.window))
-        return 2 if (op.verb, op.array) == ("forward", "lstm1") else 1
+        return 2 if (op.verb, op.array) == ("forward", "lstm1") else op.nominal
 
-    run = simulate(make_workload(), ideal_chip(), windows=1, hook=hook)
+    run = simulate(make_workload(), ideal_design(), windows=1, hook=hook)
     r = run.result()
     assert ("forward", "lstm1", 0, 0) in seen and len(seen) == 6
     assert r.ns_per_window == 480 and r.operations_per_window == 342
@@ -65,8 +67,8 @@ def test_hook_sets_passes_adding_time_not_operations():
 
 def test_split_layers_cost_time_only_through_the_accumulation():
     w = make_workload(hidden=16, layers=1, vocab=5, steps=3)
-    whole = simulate(w, ideal_chip(), windows=1).result()
-    split = simulate(w, ideal_chip(rows=32, cols=16), windows=1).result()
+    whole = simulate(w, ideal_design(), windows=1).result()
+    split = simulate(w, ideal_design(rows=32, cols=16), windows=1).result()
     assert split.operations_per_window == whole.operations_per_window
     assert split.ns_per_window == whole.ns_per_window  # ideal NLF: partial sums are free
     real = real_chip()
@@ -74,14 +76,14 @@ def test_split_layers_cost_time_only_through_the_accumulation():
     data["tile"].update(rows=32, cols=16)
     real_split = validate(type(real), data, "split")
     assert (
-        simulate(w, real_split, windows=1).result().ns_per_window
-        > simulate(w, real, windows=1).result().ns_per_window
+        simulate(w, real_design(real_split), windows=1).result().ns_per_window
+        > simulate(w, real_design(), windows=1).result().ns_per_window
     )
 
 
 def test_steady_state_extrapolation_equals_full_simulation():
     w = make_workload(hidden=8, layers=2, vocab=3, steps=4)
-    chip = real_chip()
+    chip = real_design()
     estimate = simulate(w, chip, streams=2, max_windows=12)
     period = estimate.scheduler.period
     assert period is not None and len(estimate.scheduler.round_end) < 12
@@ -103,15 +105,15 @@ def test_memory_overflow_is_an_error_finding():
     data["memory"]["capacity_bytes"] = 50  # one step needs 24 + 40 (lstm1) + 12 + 12 (softmax)
     small = validate(type(real_chip()), data, "small")
     with pytest.raises(MappingError, match=r"memory.capacity_bytes.*needs at least \d+ bytes.*= 50"):
-        simulate(make_workload(), small, windows=1)
-    r = simulate(make_workload(), small, windows=1, check_memory=False).result()
+        simulate(make_workload(), real_design(small), windows=1)
+    r = simulate(make_workload(), real_design(small), windows=1, check_memory=False).result()
     assert not r.memory["fits"]
     assert [(f.level, f.field) for f in r.findings] == [("error", "memory.capacity_bytes")]
 
 
 def test_paper_ideal_reaches_the_paper_throughput():
     w = load_workload("lstm2-512-wp")
-    chip = load_chip("paper-ideal")
+    chip = Design(chip=load_chip("paper-ideal"), rpu=load_rpu("rpu-baseline"))
     one = simulate(w, chip).result()
     # Mapped model: 3,372,631 devices -> 84.32 TeraOps/s ideal (TIMING.md quotes 84.5 for 2048x1029).
     assert one.devices == 3_372_631
@@ -126,7 +128,7 @@ def test_paper_ideal_reaches_the_paper_throughput():
 @pytest.mark.parametrize("streams,windows", [(1, 2), (2, None), (3, None)])
 def test_time_of_every_array_is_fully_accounted(streams, windows):
     w = make_workload(hidden=8, layers=2, vocab=3, steps=4)
-    run = simulate(w, real_chip(), streams=streams, windows=windows)
+    run = simulate(w, real_design(), streams=streams, windows=windows)
     for name, parts in run.breakdowns().items():
         assert sum(parts.values()) == pytest.approx(1.0), name
     r = run.result()
@@ -136,7 +138,7 @@ def test_time_of_every_array_is_fully_accounted(streams, windows):
 
 def test_trace_spans_never_overlap_on_a_unit():
     w = make_workload(hidden=8, layers=2, vocab=3, steps=4)
-    run = simulate(w, real_chip(), streams=2, windows=3)
+    run = simulate(w, real_design(), streams=2, windows=3)
     spans: dict[tuple, list] = {}
     for e in run.trace():
         if e["ph"] == "X":
@@ -150,7 +152,7 @@ def test_trace_spans_never_overlap_on_a_unit():
 
 def test_epoch_is_the_extrapolated_completion_of_all_windows():
     w = make_workload(hidden=8, layers=1, vocab=3, steps=4)
-    run = simulate(w, real_chip(), streams=2)
+    run = simulate(w, real_design(), streams=2)
     r = run.result()
     assert r.windows_per_epoch == -(-2_933_246 // (4 * 2))
     assert r.epoch_seconds == pytest.approx(run.rounds_completion(r.windows_per_epoch) * 1e-9)
@@ -162,9 +164,9 @@ def test_extra_passes_cost_periphery_energy_and_show_in_dac_adc_use():
     chip = real_chip()
     data = chip.model_dump()
     data["tile"]["dac"]["energy_per_conversion_pj"] = 1.0
-    chip = validate(type(chip), data, "dac energy")
+    chip = real_design(validate(type(chip), data, "dac energy"))
     one = simulate(w, chip, windows=1).result()
-    two = simulate(w, chip, windows=1, hook=lambda op: 2).result()
+    two = simulate(w, chip, windows=1, hook=lambda op: op.nominal if op.verb == "update" else 2).result()
     # lstm1 32 x 12 and softmax 3 x 9: forward drives 12 + 9 lines, backward 32 + 3, per step and pass.
     assert one.energy_pj_per_char["dac"] == pytest.approx(12 + 9 + 32 + 3)
     assert two.energy_pj_per_char["dac"] == pytest.approx(2 * one.energy_pj_per_char["dac"])
@@ -180,7 +182,8 @@ def test_extra_passes_cost_periphery_energy_and_show_in_dac_adc_use():
 def test_breakdown_adds_up_without_an_exact_period():
     """Several streams on the baseline chip find no exact period: the figures are taken over the
     middle half of the run, and each array's time still adds up to 100 % and matches the rate."""
-    run = simulate(load_workload("lstm2-512-wp"), load_chip("baseline"), streams=4)
+    design = Design(chip=load_chip("baseline"), rpu=load_rpu("rpu-baseline"))
+    run = simulate(load_workload("lstm2-512-wp"), design, streams=4)
     result = run.result()
     assert not result.steady_state.periodic
     for name, shares in result.breakdown_by_array.items():
@@ -188,3 +191,71 @@ def test_breakdown_adds_up_without_an_exact_period():
     assert 0 < result.peak_fraction <= 1
     # Busy share of the busiest array and the completion rate measure the same thing.
     assert result.breakdown["busy"] == pytest.approx(result.peak_fraction, abs=0.02)
+
+
+def _mvm_cycles(design, verb="f_mvm"):
+    w = make_workload(hidden=8, layers=1, vocab=3, steps=1)  # lstm1 32 x 12
+    g = build_window_graph(map_workload(w, design.chip), design)
+    return g.nodes[verb, "lstm1", 0, 0]["cycles"]
+
+
+def test_the_rpu_preset_states_the_resolutions_the_chip_times():
+    """One home per fact: the DAC and ADC resolutions of each direction and BL come from the RPU
+    configuration; the real chip's 2 ns slots, 10 ns integration, 8 ADCs of 1 ns steps, 2 ns update
+    slots turn them into cycles (lstm1 is 32 x 12: forward converts 32 outputs in 4 rounds,
+    backward 12 in 2)."""
+    chip = real_chip()
+    base = Design(chip=chip, rpu=make_rpu(inp_bits=3, out_bits=5, bl=4))
+    assert _mvm_cycles(base) == 3 * 2 + 10 + 4 * 5
+    assert _mvm_cycles(base, "b_mvm") == 3 * 2 + 10 + 2 * 5
+    assert _mvm_cycles(base, "u_mvm") == 4 * 2
+    wider = Design(chip=chip, rpu=make_rpu(inp_bits=5, out_bits=9, bl=10))
+    assert _mvm_cycles(wider) == 15 * 2 + 10 + 4 * 9
+    assert _mvm_cycles(wider, "u_mvm") == 10 * 2
+    # Forward and backward each use their own resolutions.
+    data = base.rpu.model_dump()
+    data["backward"].update(inp_bits=7, out_bits=4)
+    mixed = Design(chip=chip, rpu=validate(type(base.rpu), data, "mixed"))
+    assert _mvm_cycles(mixed) == _mvm_cycles(base)
+    assert _mvm_cycles(mixed, "b_mvm") == 63 * 2 + 10 + 2 * 4
+
+
+def test_seven_dac_bits_are_slower_than_five_on_the_baseline_chip():
+    w = load_workload("lstm2-64-wp")
+    five = simulate(w, Design(chip=load_chip("baseline"), rpu=load_rpu("rpu-baseline")), windows=2)
+    seven = simulate(w, Design(chip=load_chip("baseline"), rpu=load_rpu("rpu-7bit")), windows=2)
+    assert five.result().rpu == "rpu-baseline" and seven.result().rpu == "rpu-7bit"
+    assert seven.result().ns_per_char > five.result().ns_per_char
+    assert seven.result().operations_per_window == five.result().operations_per_window
+
+
+def test_the_bl_a_hook_picks_sets_the_update_time_and_energy():
+    """BL management: the co-simulation's hook returns each update's BL; the update takes
+    BL x slot and drives BL pulses on each of its lines."""
+    w = make_workload(hidden=8, layers=1, vocab=3, steps=1)
+    data = real_chip().model_dump()
+    data["tile"]["energy_update_pulse_pj"] = 1.0
+    design = real_design(validate(type(real_chip()), data, "pulse energy"))
+
+    def short_updates(op: ArrayOp) -> int:
+        return 1 if op.verb == "update" else op.nominal
+
+    fixed = simulate(w, design, windows=1)
+    short = simulate(w, design, windows=1, hook=short_updates)
+    rec_fixed, rec_short = fixed.scheduler.records[0, 0], short.scheduler.records[0, 0]
+    cg = fixed.scheduler.cg
+    updates = [i for i in range(cg.n) if cg.verb[i] == "update"]
+    assert [rec_fixed.end[i] - rec_fixed.start[i] for i in updates] == [4 * 2, 4 * 2]
+    assert [rec_short.end[i] - rec_short.start[i] for i in updates] == [1 * 2, 1 * 2]
+    # lstm1 32 x 12 and softmax 3 x 9: (32 + 12 + 3 + 9) lines, BL pulses each.
+    assert fixed.result().energy_pj_per_char["update_pulses"] == pytest.approx(4 * (32 + 12 + 3 + 9))
+    assert short.result().energy_pj_per_char["update_pulses"] == pytest.approx(1 * (32 + 12 + 3 + 9))
+
+
+def test_a_floating_point_design_is_timed_with_no_periphery_and_says_so():
+    w = make_workload(hidden=8, layers=1, vocab=3, steps=1)
+    fp = Design(chip=real_chip(), rpu=load_rpu("fp"))
+    assert _mvm_cycles(fp) == 10 and _mvm_cycles(fp, "u_mvm") == 1 * 2
+    findings = simulate(w, fp, windows=1).result().findings
+    assert [(f.level, f.field) for f in findings] == [("warning", "rpu")]
+    assert "floating point" in findings[0].message

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import simpy
-from chip_factories import ideal_chip, real_chip
+from chip_factories import ideal_chip, real_chip, real_design
 
 from archsim.chip import costs
 from archsim.chip.units import ActivationMemory, Link, NLFUnit, RPUTile
@@ -21,20 +21,23 @@ def _run(env, log, name, gen, at=0):
 
 def test_cycle_parts_follow_the_spec():
     # 3-bit DAC: 2^2 - 1 = 3 slots of 2 ns; 10 ns integration; 8 ADCs of 5 ns per round.
-    t = costs.TileTiming.of(real_chip().tile, 1.0)
-    assert (t.encode_cycles, t.integrate_cycles, t.conversion_round_cycles) == (6, 10, 5)
-    assert t.mvm_cycles(10) == 6 + 10 + 5 * 2
-    assert t.mvm_cycles(16, passes=2) == 2 * (6 + 10 + 5 * 2)
-    assert t.update_cycles == 4 * 2
+    design = real_design()
+    t = costs.TileTiming.of(design.chip.tile, costs.Periphery.of(design.rpu), 1.0)
+    assert (t.encode_cycles, t.integrate_cycles, t.conversion_round_cycles) == ((6, 6), 10, (5, 5))
+    assert t.mvm_cycles(0, 10) == 6 + 10 + 5 * 2
+    assert t.mvm_cycles(1, 16, passes=2) == 2 * (6 + 10 + 5 * 2)
+    assert t.update_cycles() == 4 * 2 and t.update_cycles(1) == 2
     assert costs.input_slots(7) == 4 * costs.input_slots(5) + 3  # 63 vs 15: "7 bits is 4x 5 bits"
     assert costs.ns_to_cycles(80, 1.0) == 80 and costs.ns_to_cycles(0.5, 1.0) == 1
     assert costs.ns_to_cycles(80, 0.8) == 64
 
 
 def test_tile_serves_requests_in_order_with_known_cycles():
-    chip = real_chip()
+    design = real_design()
+    periphery = costs.Periphery.of(design.rpu)
     env = simpy.Environment()
-    tile = RPUTile(env, "tile0", chip.tile, costs.TileTiming.of(chip.tile, 1.0))
+    timing = costs.TileTiming.of(design.chip.tile, periphery, 1.0)
+    tile = RPUTile(env, "tile0", design.chip.tile, timing, periphery)
     log = []
     _run(env, log, "fwd", tile.forward(10, 8))  # 6 + 10 + 2 rounds x 5 = 26
     _run(env, log, "bwd", tile.backward(10, 8), at=3)  # 8 outputs: 1 round: 21

@@ -206,3 +206,51 @@ def test_cli_writes_the_result_and_names_bad_arguments(workload_file, tmp_path):
         flat = [item for pair in base.items() for item in pair]
         bad = runner.invoke(app, ["cosim", str(workload_file), *flat, "--no-progress"])
         assert bad.exit_code == 1 and message in bad.output, bad.output
+
+
+def _without_bound_management(rpu):
+    io = rpu.forward.model_copy(update={"bound_management": False})
+    data = rpu.model_dump()
+    data.update(forward=io.model_dump(), bm_backward=False)
+    data["backward"].pop("bound_management")
+    return type(rpu).model_validate(data)
+
+
+@pytest.mark.parametrize("streams", [1, 2])
+def test_simulate_and_cosim_of_one_design_time_the_same_windows(workload_file, streams):
+    """With no MVM repeating a pass (bound management off), the co-simulation's chip figures are
+    those of ``simulate`` of the same design over the same windows, cycle for cycle."""
+    from archsim.chip import simulate
+    from archsim.config import Design
+
+    workload, corpus = load_workload_corpus(workload_file)
+    rpu = _without_bound_management(load_rpu("rpu-7bit"))
+    chip = load_chip("baseline")
+    options = CosimOptions(chars=200 * streams, streams=streams, eval_chars=50, timing_only=False)
+    result, _ = Cosimulation(workload, chip, rpu, corpus, options).run()
+    assert all(p.max_passes == 1 for p in result.passes)
+    windows = 200 // workload.training.bptt_steps
+    plain = simulate(workload, Design(chip=chip, rpu=rpu), streams=streams, windows=windows).result()
+    assert result.chip.ns_per_window == plain.ns_per_window
+    assert result.chip.energy_pj_per_char == plain.energy_pj_per_char
+    assert result.chip.rpu == plain.rpu == "rpu-7bit"
+
+
+def test_bl_management_picks_each_updates_time(workload_file):
+    """The BL that BL management picks per update reaches the chip: updates shorter than the
+    largest BL make the co-simulated chip faster than the timing-only run (every update at BL)."""
+    workload, corpus = load_workload_corpus(workload_file)
+    base = _without_bound_management(load_rpu("rpu-baseline"))
+    rpu = base.model_copy(update={"update": base.update.model_copy(update={"bl_management": True})})
+    result, _ = Cosimulation(
+        workload, load_chip("baseline"), rpu, corpus, CosimOptions(chars=200, eval_chars=50)
+    ).run()
+    bl = {s.array: s for s in result.update_bl}
+    assert set(bl) == {"lstm1", "lstm2", "softmax"}
+    assert all(s.updates == 200 and 0 <= s.mean_bl <= s.max_bl <= 10 for s in bl.values())
+    assert min(s.mean_bl for s in bl.values()) < 10
+    assert result.chip.ns_per_char < result.timing_only["ns_per_char"]
+    # Every update drives BL pulses on each of its rows and columns (1 pJ each on this chip).
+    pulse_pj = load_chip("baseline").tile.energy_update_pulse_pj
+    expected = sum((a.rows + a.cols) * bl[a.name].mean_bl * pulse_pj for a in workload.arrays())
+    assert result.chip.energy_pj_per_char["update_pulses"] == pytest.approx(expected, rel=1e-12)

@@ -18,7 +18,7 @@ CORPUS = b"the quick brown fox jumps over the lazy dog. " * 200
 def chip_dir(tmp_path_factory) -> Path:
     """A small two-layer LSTM on the baseline chip (contended NLF, links, memory), two streams."""
     from archsim.chip import simulate
-    from archsim.config.chip import load_chip
+    from archsim.config.design import load_design
     from archsim.config.workload import WorkloadConfig
 
     workload = WorkloadConfig(
@@ -28,7 +28,7 @@ def chip_dir(tmp_path_factory) -> Path:
         model={"hidden_size": 8, "num_layers": 2},
         training={"learning_rate": 0.1, "bptt_steps": 10},
     )
-    run = simulate(workload, load_chip("baseline"), "dataflow", 2)
+    run = simulate(workload, load_design("baseline"), "dataflow", 2)
     out = tmp_path_factory.mktemp("chip")
     run.result().write_json(out / "result.json")
     (out / "trace.json").write_text(json.dumps(run.trace()))

@@ -16,8 +16,8 @@ training: {learning_rate: 0.1, bptt_steps: 4}
 CHIP = """\
 name: small
 clock_ghz: 1.0
-tile: {rows: 64, cols: 64, count: 64, t_integration_ns: 10, t_update_slot_ns: 2, update_bl: 4,
-       dac: {bits: 3, t_slot_ns: 2}, adc: {count_per_tile: 8, t_conversion_ns: 5},
+tile: {rows: 64, cols: 64, count: 64, t_integration_ns: 10, t_update_slot_ns: 2,
+       dac: {t_slot_ns: 2}, adc: {count_per_tile: 8, t_step_ns: 1},
        energy_mvm_per_device_pj: 0.01, leakage_mw: 1.0}
 nlf: {kind: digital, count: 1, lanes: 4, latency: {sigmoid_ns: 2, multiply_ns: 1},
       energy_per_element_op_pj: 1.0}

@@ -47,17 +47,33 @@ def test_preset_axis_and_zip_axis(tmp_path):
               input:
                 zip:
                   rpu: [rpu-baseline, rpu-7bit, rpu-5bit-sr]
-                  chip.tile.dac.bits: [5, 7, 5]
+                  rpu.backward.out_bits: [9, 9, 8]
                 labels: [5-bit nearest, 7-bit nearest, 5-bit SR]
             """,
         )
     )
     got = [
-        (p.axis_values["input"], p.config.chip.tile.dac.bits, p.config.rpu.forward.inp_bits,
-         p.config.rpu.forward.inp_stochastic_round)
+        (p.axis_values["input"], p.config.rpu.name, p.config.rpu.forward.inp_bits,
+         p.config.rpu.forward.inp_stochastic_round, p.config.rpu.backward.out_bits)
         for p in sweep.points
     ]  # fmt: skip
-    assert got == [("5-bit nearest", 5, 5, False), ("7-bit nearest", 7, 7, False), ("5-bit SR", 5, 5, True)]
+    assert got == [
+        ("5-bit nearest", "rpu-baseline", 5, False, 9),
+        ("7-bit nearest", "rpu-7bit", 7, False, 9),
+        ("5-bit SR", "rpu-5bit-sr", 5, True, 8),
+    ]
+
+
+def test_a_hardware_fact_has_one_path(tmp_path):
+    """The DAC resolution is the RPU preset's: the chip has no field for it, and the error says
+    which fields the chip's DAC has."""
+    body = """\
+    command: {kind: simulate}
+    axes:
+      chip.tile.dac.bits: [5, 7]
+    """
+    with pytest.raises(ConfigError, match=r"chip.tile.dac.bits: unknown key 'bits'; allowed keys: "):
+        load_sweep(write_sweep(tmp_path, body))
 
 
 def test_random_sampling_is_reproducible_and_in_range(tmp_path):
@@ -84,7 +100,7 @@ def test_random_sampling_is_reproducible_and_in_range(tmp_path):
     [
         (
             "chip.tile.adc.cout_per_tile: [4]",
-            "adc.cout_per_tile: unknown key 'cout_per_tile'; allowed keys: bits, count_per_tile",
+            "unknown key 'cout_per_tile'; allowed keys: count_per_tile, energy_per_step_pj",
         ),
         (
             "chip.tile.adc.count_per_tile: [4, 0]",

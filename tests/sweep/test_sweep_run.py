@@ -126,7 +126,6 @@ def test_cosim_points_record_test_cross_entropy(client, tmp_path):
       input:
         zip:
           rpu: [rpu-baseline, rpu-7bit, rpu-5bit-sr]
-          chip.tile.dac.bits: [5, 7, 5]
         labels: [5-bit nearest, 7-bit nearest, 5-bit SR]
     """
     path = write_sweep(tmp_path, body, name="cosim-small")

@@ -56,7 +56,7 @@ class ChipResult(JsonResult):
     window_latency_ns: float  # first start to last end of one window (steady state)
     step_latency_ns: float  # layer-1 forward MVM start to softmax output, median over steps
     epoch_seconds: float
-    chars_per_epoch: int
+    chars_per_epoch: int  # characters trained in one epoch: whole windows of the train split
     windows_per_epoch: int  # per stream
     operations_per_window: int  # counting rule, one window of one stream
     devices: int

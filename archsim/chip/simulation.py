@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
 import statistics
 import time
 from collections import defaultdict
-from pathlib import Path
 
 import networkx as nx
 
@@ -16,11 +14,10 @@ from archsim.chip.graph import MEMORY_LINK, VERB_CLASS, build_window_graph, crit
 from archsim.chip.mapping import Mapping, map_workload
 from archsim.chip.results import ChipResult, Finding, MappedArraySummary, SteadyState
 from archsim.chip.schedule import ArrayOpHook, Scheduler, WindowRecord
+from archsim.config.corpus import corpus_info, windows_per_stream
 from archsim.config.design import Design
+from archsim.config.errors import ConfigError
 from archsim.config.workload import WorkloadConfig
-
-#: Training characters of the built-in corpora (ARCHITECTURE.md, "Data": the paper's split).
-TRAIN_CHARS = {"warpeace": 2_933_246, "linux": 6_111_421}
 
 #: Categories of an array's time (TIMING.md section 4): working, or idle waiting for something.
 CATEGORIES = ("busy", "extra_passes", "nlf", "memory", "link", "dependency", "schedule", "fill", "drain")
@@ -29,14 +26,6 @@ CATEGORIES = ("busy", "extra_passes", "nlf", "memory", "link", "dependency", "sc
 def _overlap(a0: int, a1: int, b0: int, b1: int) -> int:
     """Length of the intersection of [a0, a1] and [b0, b1]."""
     return max(0, min(a1, b1) - max(a0, b0))
-
-
-def train_chars(workload: WorkloadConfig) -> int:
-    """Characters in one epoch: the built-in corpus's training split, or the whole file given by path."""
-    if workload.corpus in TRAIN_CHARS:
-        return TRAIN_CHARS[workload.corpus]
-    path = Path(workload.corpus)
-    return path.stat().st_size if path.is_file() else workload.training.bptt_steps
 
 
 class ChipRun:
@@ -52,6 +41,16 @@ class ChipRun:
         check_memory: bool = True,
     ) -> None:
         t0 = time.perf_counter()
+        # The epoch's length from the corpus catalogue, which also checks the corpus and its
+        # vocabulary, as training does, before anything is simulated.
+        corpus = corpus_info(workload.corpus, workload.vocab_size, source=f"workload '{workload.name}'")
+        self.windows_per_epoch = windows_per_stream(corpus.train_chars, workload.training.bptt_steps, streams)
+        if self.windows_per_epoch < 1:
+            raise ConfigError(
+                f"workload '{workload.name}': corpus '{workload.corpus}': its {corpus.train_chars} training "
+                f"characters cannot give each of {streams} stream(s) one window of "
+                f"{workload.training.bptt_steps + 1} characters"
+            )
         self.workload = workload
         self.design = design
         self.config = chip = design.chip
@@ -313,8 +312,8 @@ class ChipRun:
         leakage_mw = sum(self.chip.leakage_mw().values())
         energy["leakage"] = leakage_mw * ns_per_char  # mW x ns = pJ
         energy["total"] = sum(energy.values())
-        chars = train_chars(self.workload)
-        windows_epoch = math.ceil(chars / (steps * k))
+        windows_epoch = self.windows_per_epoch
+        chars = windows_epoch * steps * k
         if windows_epoch in self._full_runs or (s.period is not None and self.hook is None):
             epoch_seconds = self.rounds_completion(windows_epoch) * ns * 1e-9
             exact = True

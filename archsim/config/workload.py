@@ -12,7 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from archsim.config.errors import load_preset, preset_names
+from archsim.config.corpus import resolve_corpus
+from archsim.config.errors import load_preset, preset_names, resolve_preset
 from archsim.paths import WORKLOADS_DIR
 
 
@@ -74,8 +75,12 @@ class ArrayShape:
 
 
 def load_workload(name_or_path: str | Path) -> WorkloadConfig:
-    """A workload preset by name (``workloads/NAME.yaml``) or by path."""
-    return load_preset(name_or_path, WORKLOADS_DIR, "workload", WorkloadConfig)
+    """A workload preset by name (``workloads/NAME.yaml``) or by path; a corpus given by a relative
+    path is looked up in the working directory, then beside the workload file."""
+    path = resolve_preset(name_or_path, WORKLOADS_DIR, "workload")
+    config = load_preset(path, WORKLOADS_DIR, "workload", WorkloadConfig)
+    corpus = resolve_corpus(config.corpus, path)
+    return config if corpus == config.corpus else config.model_copy(update={"corpus": corpus})
 
 
 def workload_presets() -> list[str]:

@@ -20,6 +20,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from archsim.config.chip import CHIPS_DIR
+from archsim.config.corpus import resolve_corpus
 from archsim.config.errors import (
     ConfigError,
     format_validation_error,
@@ -186,6 +187,8 @@ class _PresetCache:
             if root == "rpu":  # as load_rpu: a missing kind means analog, a missing name the file's
                 data.setdefault("kind", "analog")
                 data.setdefault("name", path.stem)
+            if root == "workload" and isinstance(data.get("corpus"), str):  # as load_workload
+                data["corpus"] = resolve_corpus(data["corpus"], path)
             self._data[root, name] = data
         return copy.deepcopy(self._data[root, name])
 

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from archsim.cli import app
 
 TINY = """name: tiny
-corpus: warpeace
+corpus: abc.txt
 vocab_size: 3
 model: {kind: lstm, hidden_size: 2, num_layers: 1}
 training: {learning_rate: 0.1, bptt_steps: 2}
@@ -19,6 +19,7 @@ training: {learning_rate: 0.1, bptt_steps: 2}
 def test_simulate_writes_json_and_trace(tmp_path):
     workload = tmp_path / "tiny.yaml"
     workload.write_text(TINY)
+    (tmp_path / "abc.txt").write_text("abcab" * 200)  # found beside the workload file
     result = CliRunner().invoke(
         app,
         [
@@ -69,6 +70,7 @@ def test_bad_chip_is_one_clear_line(tmp_path):
 def test_memory_overflow_with_streams_is_reported_and_fails(tmp_path):
     workload = tmp_path / "tiny.yaml"
     workload.write_text(TINY)
+    (tmp_path / "abc.txt").write_text("abcab" * 200)  # found beside the workload file
     chip = tmp_path / "chip.yaml"
     chip.write_text(
         "extends: paper-ideal\nmemory: {kind: sram, capacity_bytes: 200, bandwidth_gbps: 100, "

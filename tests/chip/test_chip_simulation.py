@@ -8,7 +8,7 @@ from chip_factories import ideal_design, make_rpu, make_workload, real_chip, rea
 from archsim.chip import ArrayOp, MappingError, build_window_graph, map_workload, simulate
 from archsim.config.chip import load_chip
 from archsim.config.design import Design
-from archsim.config.errors import validate
+from archsim.config.errors import ConfigError, validate
 from archsim.config.rpu import load_rpu
 from archsim.config.workload import load_workload
 
@@ -154,7 +154,8 @@ def test_epoch_is_the_extrapolated_completion_of_all_windows():
     w = make_workload(hidden=8, layers=1, vocab=3, steps=4)
     run = simulate(w, real_design(), streams=2)
     r = run.result()
-    assert r.windows_per_epoch == -(-2_933_246 // (4 * 2))
+    # 9,000 training characters in 2 streams of 4,500: (4,500 - 1) // 4 windows of 4 + 1 characters.
+    assert r.windows_per_epoch == (9_000 // 2 - 1) // 4 and r.chars_per_epoch == r.windows_per_epoch * 4 * 2
     assert r.epoch_seconds == pytest.approx(run.rounds_completion(r.windows_per_epoch) * 1e-9)
     assert r.epoch_seconds == pytest.approx(r.windows_per_epoch * 2 * r.ns_per_window * 1e-9, rel=1e-3)
 
@@ -259,3 +260,17 @@ def test_a_floating_point_design_is_timed_with_no_periphery_and_says_so():
     findings = simulate(w, fp, windows=1).result().findings
     assert [(f.level, f.field) for f in findings] == [("warning", "rpu")]
     assert "floating point" in findings[0].message
+
+
+def test_simulate_checks_the_corpus_as_training_does(tmp_path):
+    """The epoch comes from the corpus catalogue; a missing corpus or one of another vocabulary
+    fails before anything is simulated, naming the workload and the field."""
+    w = make_workload(vocab=3)
+    with pytest.raises(ConfigError, match=r"workload 'lstm1-2-test': vocab_size: 4 does not match"):
+        simulate(w.model_copy(update={"vocab_size": 4}), real_design(), windows=1)
+    with pytest.raises(ConfigError, match=r"corpus: '/no/such.txt' is neither a built-in corpus"):
+        simulate(w.model_copy(update={"corpus": "/no/such.txt"}), real_design(), windows=1)
+    wp = load_workload("lstm1-64-wp")
+    r = simulate(wp, Design(chip=load_chip("paper-ideal"), rpu=load_rpu("rpu-baseline"))).result()
+    # The paper's split: 2,933,246 training characters, windows of 100 + 1 characters.
+    assert r.windows_per_epoch == (2_933_246 - 1) // 100 == 29_332

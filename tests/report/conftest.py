@@ -21,15 +21,16 @@ def chip_dir(tmp_path_factory) -> Path:
     from archsim.config.design import load_design
     from archsim.config.workload import WorkloadConfig
 
+    out = tmp_path_factory.mktemp("chip")
+    (out.parent / "abcde.txt").write_text("abcde" * 400)
     workload = WorkloadConfig(
         name="tiny-report",
-        corpus="warpeace",
+        corpus=str(out.parent / "abcde.txt"),
         vocab_size=5,
         model={"hidden_size": 8, "num_layers": 2},
         training={"learning_rate": 0.1, "bptt_steps": 10},
     )
     run = simulate(workload, load_design("baseline"), "dataflow", 2)
-    out = tmp_path_factory.mktemp("chip")
     run.result().write_json(out / "result.json")
     (out / "trace.json").write_text(json.dumps(run.trace()))
     return out

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from archsim.cli import app
 
 TINY = """name: tiny
-corpus: warpeace
+corpus: abc.txt
 vocab_size: 3
 model: {kind: lstm, hidden_size: 2, num_layers: 1}
 training: {learning_rate: 0.1, bptt_steps: 2}
@@ -23,6 +23,7 @@ def _flat(text: str) -> str:
 def test_simulate_out_writes_the_report(tmp_path):
     workload = tmp_path / "tiny.yaml"
     workload.write_text(TINY)
+    (tmp_path / "abc.txt").write_text("abcab" * 200)  # found beside the workload file
     out = tmp_path / "out"
     res = CliRunner().invoke(app, ["simulate", str(workload), "--chip", "baseline", "--out", str(out)])
     assert res.exit_code == 0, res.output

@@ -7,7 +7,7 @@ from pathlib import Path
 
 WORKLOAD = """\
 name: tiny
-corpus: warpeace
+corpus: abc.txt
 vocab_size: 3
 model: {kind: lstm, hidden_size: 2, num_layers: 1}
 training: {learning_rate: 0.1, bptt_steps: 4}
@@ -32,6 +32,7 @@ def write_sweep(folder: Path, body: str, name: str = "small-sweep") -> Path:
     """Write the small presets and a sweep file (``body``: command, axes, sampling) into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "tiny.yaml").write_text(WORKLOAD)
+    (folder / "abc.txt").write_text("abcab" * 800)  # the workload's corpus, found beside it
     (folder / "small.yaml").write_text(CHIP)
     path = folder / f"{name}.yaml"
     head = f"name: {name}\nbase: {{workload: tiny.yaml, chip: small.yaml, rpu: rpu-baseline}}\n"

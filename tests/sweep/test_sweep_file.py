@@ -28,12 +28,12 @@ def test_grid_expands_every_combination(tmp_path):
 
 
 def test_point_ids_do_not_depend_on_axis_order(tmp_path):
-    a = load_sweep(write_sweep(tmp_path / "a", GRID))
+    a = load_sweep(write_sweep(tmp_path, GRID, name="a"))  # the same presets and corpus for both
     swapped = GRID.replace(
         "  chip.tile.adc.count_per_tile: [2, 8]\n  command.streams: [1, 2, 3]\n",
         "  command.streams: [3, 2, 1]\n  chip.tile.adc.count_per_tile: [8, 2]\n",
     )
-    b = load_sweep(write_sweep(tmp_path / "b", swapped))
+    b = load_sweep(write_sweep(tmp_path, swapped, name="b"))
     assert {p.point_id for p in a.points} == {p.point_id for p in b.points}
 
 
@@ -85,8 +85,8 @@ def test_random_sampling_is_reproducible_and_in_range(tmp_path):
       chip.tile.t_integration_ns: {low: 5.0, high: 50.0}
       command.streams: [1, 2]
     """
-    first = load_sweep(write_sweep(tmp_path / "a", body))
-    again = load_sweep(write_sweep(tmp_path / "b", body))
+    first = load_sweep(write_sweep(tmp_path, body, name="a"))
+    again = load_sweep(write_sweep(tmp_path, body, name="b"))
     assert [p.point_id for p in first.points] == [p.point_id for p in again.points]
     assert len(first.points) + first.duplicates == 12
     for p in first.points:

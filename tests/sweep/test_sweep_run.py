@@ -130,7 +130,7 @@ def test_cosim_points_record_test_cross_entropy(client, tmp_path):
     """
     path = write_sweep(tmp_path, body, name="cosim-small")
     (tmp_path / "tiny.yaml").write_text(
-        (tmp_path / "tiny.yaml").read_text().replace("corpus: warpeace", f"corpus: {corpus}")
+        (tmp_path / "tiny.yaml").read_text().replace("corpus: abc.txt", f"corpus: {corpus}")
     )
     sweep = load_sweep(path)
     db = tmp_path / "cosim.sqlite"

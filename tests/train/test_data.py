@@ -7,8 +7,7 @@ import gzip
 import numpy as np
 import pytest
 
-from archsim.config import ConfigError
-from archsim.train import data
+from archsim.config import ConfigError, corpus
 from archsim.train.data import encode, load_corpus
 
 
@@ -31,7 +30,7 @@ def test_vocab_mismatch_names_the_field():
 
 def test_corrupt_corpus_fails_the_checksum(tmp_path, monkeypatch):
     (tmp_path / "warpeace_input.txt.gz").write_bytes(gzip.compress(b"not war and peace"))
-    monkeypatch.setattr(data, "DATA_DIR", tmp_path)
+    monkeypatch.setattr(corpus, "DATA_DIR", tmp_path)
     with pytest.raises(ConfigError, match="SHA-256"):
         load_corpus("warpeace")
 

@@ -1,0 +1,163 @@
+"""The corpus catalogue: where each corpus lives, how large it is and how it is split.
+
+One place for every command: ``train`` and ``cosim`` take their train and test splits from it,
+``simulate`` the length of an epoch. A workload whose corpus is missing, corrupt or of another
+vocabulary fails the same way in all of them, naming the workload and the field.
+
+A corpus is a byte string; every distinct byte value is one symbol. Built-in corpora are committed
+gzipped under ``workloads/data`` and split as the paper splits them (by position); a text file
+given by path (optionally gzipped) keeps its last 10 % as the test split.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from archsim.config.errors import ConfigError
+from archsim.paths import WORKLOADS_DIR
+
+DATA_DIR = WORKLOADS_DIR / "data"
+
+
+@dataclass(frozen=True)
+class BuiltinCorpus:
+    """A corpus committed gzipped under ``workloads/data``, with the paper's split."""
+
+    file: str
+    sha256: str  # of the decompressed text
+    total_chars: int
+    train_chars: int
+    test_chars: int
+
+
+BUILTIN_CORPORA = {
+    "warpeace": BuiltinCorpus(
+        "warpeace_input.txt.gz",
+        "fb66ba999dafe24017cdd59e04c56d385a9c8466993d374fd4c6f08b2142985e",
+        3_258_246,
+        2_933_246,
+        325_000,
+    ),
+    "linux": BuiltinCorpus(
+        "linux_input.txt.gz",
+        "d8e733b0e53d5679f3ea90d94ff33442a46a08eb4b53ce8bba481e63f450225d",
+        6_448_461,
+        6_111_421,
+        337_040,
+    ),
+}
+
+#: Share of a corpus given by path that is held out as its test split (the last 10 % by position).
+PATH_TEST_FRACTION = 0.1
+
+
+@dataclass(frozen=True)
+class CorpusInfo:
+    """A checked corpus: where it is, its split and its vocabulary (sorted distinct byte values)."""
+
+    name: str  # built-in name, or the path as given
+    path: Path
+    train_chars: int
+    test_chars: int
+    symbols: bytes
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.symbols)
+
+
+def windows_per_stream(train_chars: int, steps: int, streams: int = 1) -> int:
+    """Training windows of ``steps`` characters each stream takes in one epoch: the train split is
+    cut into ``streams`` equal parts, and a window needs ``steps + 1`` characters (inputs and the
+    next-character targets), so a part of n characters gives (n - 1) // steps windows."""
+    return max(0, (train_chars // streams - 1) // steps)
+
+
+def resolve_corpus(corpus: str, workload_file: Path | None) -> str:
+    """A built-in name as it is; a relative path from the working directory or, failing that,
+    beside the workload file that names it."""
+    if corpus in BUILTIN_CORPORA or Path(corpus).is_absolute() or Path(corpus).exists():
+        return corpus
+    if workload_file is not None:
+        beside = Path(workload_file).parent / corpus
+        if beside.exists():
+            return str(beside)
+    return corpus
+
+
+def _decompressed(path: Path, raw: bytes) -> bytes:
+    if path.suffix != ".gz":
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError) as err:
+        raise ConfigError(f"corpus: {path} is not a valid gzip file: {err}") from None
+
+
+def read_corpus(
+    corpus: str, vocab_size: int | None = None, source: str = "workload"
+) -> tuple[CorpusInfo, bytes]:
+    """The catalogue entry of ``corpus`` (a built-in name or a path) and its text, checked: a
+    built-in against its SHA-256 and size, any corpus against ``vocab_size`` when given.
+    Errors name ``source`` (the workload) and the field."""
+    if corpus in BUILTIN_CORPORA:
+        spec = BUILTIN_CORPORA[corpus]
+        path = DATA_DIR / spec.file
+        try:
+            raw = _decompressed(path, path.read_bytes())
+        except OSError as err:
+            raise ConfigError(f"{source}: corpus: cannot read {path}: {err.strerror}") from None
+        digest = hashlib.sha256(raw).hexdigest()
+        if digest != spec.sha256:
+            raise ConfigError(
+                f"{source}: corpus '{corpus}': {path} decompresses to SHA-256 {digest}, expected "
+                f"{spec.sha256} (see ../shared/data/README.md); restore the committed file"
+            )
+        n_train, n_test = spec.train_chars, spec.test_chars
+        if len(raw) != spec.total_chars:
+            raise ConfigError(
+                f"{source}: corpus '{corpus}': {len(raw)} characters, expected {spec.total_chars}"
+            )
+    else:
+        path = Path(corpus)
+        if not path.is_file():
+            raise ConfigError(
+                f"{source}: corpus: '{corpus}' is neither a built-in corpus "
+                f"({', '.join(sorted(BUILTIN_CORPORA))}) nor a file"
+            )
+        try:
+            raw = _decompressed(path, path.read_bytes())
+        except OSError as err:
+            raise ConfigError(f"{source}: corpus: cannot read {path}: {err.strerror}") from None
+        n_test = int(round(len(raw) * PATH_TEST_FRACTION))
+        n_train = len(raw) - n_test
+        if n_train < 2 or n_test < 2:
+            raise ConfigError(f"{source}: corpus: {path} is too small to split ({len(raw)} characters)")
+    symbols = bytes(sorted(set(raw)))
+    if vocab_size is not None and len(symbols) != vocab_size:
+        raise ConfigError(
+            f"{source}: vocab_size: {vocab_size} does not match corpus '{corpus}', which has "
+            f"{len(symbols)} distinct byte values; set vocab_size: {len(symbols)}"
+        )
+    return CorpusInfo(str(corpus), path, n_train, n_test, symbols), raw
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_info(corpus: str, vocab_size: int | None, source: str, stamp: tuple) -> CorpusInfo:
+    return read_corpus(corpus, vocab_size, source)[0]
+
+
+def corpus_info(corpus: str, vocab_size: int | None = None, source: str = "workload") -> CorpusInfo:
+    """:func:`read_corpus` without the text, remembered per file version (size and mtime), so that
+    a sweep of many points reads each corpus once."""
+    path = DATA_DIR / BUILTIN_CORPORA[corpus].file if corpus in BUILTIN_CORPORA else Path(corpus)
+    try:
+        st = path.stat()
+        stamp = (str(path), st.st_size, st.st_mtime_ns)
+    except OSError:
+        stamp = (str(path), None, None)
+    return _cached_info(corpus, vocab_size, source, stamp)

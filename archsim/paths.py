@@ -1,12 +1,41 @@
-"""Where the project's preset folders live (models/, workloads/ beside the package)."""
+"""Where the presets live, and where reports go by default.
+
+The presets (``models/``: RPU devices and chips; ``workloads/``: workloads, sweep examples and the
+corpora in ``workloads/data/``) are found, in this order:
+
+1. ``$ARCHSIM_ROOT`` when set: a folder holding ``models/`` and ``workloads/``;
+2. the installed package: a wheel or ``pip install .`` ships them as ``archsim/_presets/``
+   (setup.py copies the checkout's folders there when building);
+3. the checkout beside the package (an editable install, or running from the source tree).
+
+Reports go to ``reports/`` in the current working directory: a relative path, so it is resolved
+when a command writes, wherever it is run from.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-#: Repository root: the folder holding models/ and workloads/. ARCHSIM_ROOT overrides it.
-ROOT = Path(os.environ.get("ARCHSIM_ROOT", Path(__file__).resolve().parent.parent))
+_PACKAGE = Path(__file__).resolve().parent
+#: Where a built package holds its presets.
+BUNDLED_ROOT = _PACKAGE / "_presets"
+#: The checkout that holds the package (editable install, source tree).
+CHECKOUT_ROOT = _PACKAGE.parent
+
+
+def _presets_root() -> Path:
+    override = os.environ.get("ARCHSIM_ROOT")
+    if override:
+        return Path(override)
+    if (BUNDLED_ROOT / "models").is_dir() and (BUNDLED_ROOT / "workloads").is_dir():
+        return BUNDLED_ROOT
+    return CHECKOUT_ROOT
+
+
+#: The folder holding models/ and workloads/ (see above for the order it is looked for in).
+ROOT = _presets_root()
 MODELS_DIR = ROOT / "models"
 WORKLOADS_DIR = ROOT / "workloads"
-REPORTS_DIR = ROOT / "reports"
+#: Default report folder, relative to the current working directory when a command writes.
+REPORTS_DIR = Path("reports")

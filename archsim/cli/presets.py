@@ -7,6 +7,7 @@ from rich.table import Table
 
 from archsim.cli import app
 from archsim.config import chip_presets, load_chip, load_rpu, load_workload, rpu_presets, workload_presets
+from archsim.paths import ROOT
 
 
 def _table(title: str, columns: tuple[str, str], rows: list[tuple[str, str]]) -> Table:
@@ -22,6 +23,9 @@ def _table(title: str, columns: tuple[str, str], rows: list[tuple[str, str]]) ->
 def presets() -> None:
     """List the RPU device, chip and workload presets (use them by name, or give a YAML path)."""
     console = Console()
+    # The folders in the titles are relative to ROOT: the installed package's archsim/_presets,
+    # the checkout, or $ARCHSIM_ROOT.
+    console.print(f"presets in {ROOT} (a YAML file given by path works wherever it is)", highlight=False)
     describe = ("name", "description")
     console.print(
         _table("RPU presets (models/rpu)", describe, [(n, load_rpu(n).description) for n in rpu_presets()])

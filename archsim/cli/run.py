@@ -28,6 +28,9 @@ CHIP_RPU = "rpu-baseline"
 COSIM_WORKLOAD = "lstm2-64-wp"
 COSIM_CHIP = "baseline"
 COSIM_RPUS = ("fp", "rpu-baseline")
+#: Training characters of each co-simulated run: by default, and with --quick.
+CHARS = 20_000
+QUICK_CHARS = 1_000
 
 
 @app.command("run")
@@ -36,8 +39,22 @@ def run_command(
         REPORTS_DIR / "latest"
     ),
     chars: Annotated[
-        int, typer.Option("--chars", help="Training characters of each co-simulated run.")
-    ] = 20_000,
+        int | None,
+        typer.Option(
+            "--chars",
+            help=f"Training characters of each co-simulated run (default {CHARS}; "
+            f"{QUICK_CHARS} with --quick).",
+            show_default=False,
+        ),
+    ] = None,
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick",
+            help=f"A smoke run (about a minute): every step of the showcase, but {QUICK_CHARS} co-simulated "
+            "characters per run unless --chars says otherwise.",
+        ),
+    ] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the co-simulated runs.")] = 0,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
 ) -> None:
@@ -52,6 +69,8 @@ def run_command(
     from archsim.train.data import load_workload_corpus
 
     console = Console()
+    if chars is None:
+        chars = QUICK_CHARS if quick else CHARS
     if chars < 1:
         Console(stderr=True).print(f"[red]error:[/red] --chars: expected a positive number, got {chars}")
         raise typer.Exit(1)

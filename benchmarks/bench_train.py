@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 
 from archsim.config import load_rpu, load_workload  # noqa: E402
 from archsim.train.data import load_corpus  # noqa: E402
-from archsim.train.trainer import build_network  # noqa: E402
+from archsim.train.network import build_network  # noqa: E402
 
 
 def gemv_floor_ms(workload, reps: int = 200) -> float:

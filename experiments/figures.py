@@ -19,9 +19,10 @@ import time
 from pathlib import Path
 
 from archsim.config import load_rpu, load_workload
+from archsim.config.options import TrainOptions
 from archsim.train.data import load_corpus
 from archsim.train.results import TrainResult
-from archsim.train.trainer import Progress, TrainOptions, train
+from archsim.train.trainer import Progress, train
 
 RUNS_DIR = Path("runs/experiments")
 DOCS_DIR = Path("docs/experiments")
@@ -104,15 +105,9 @@ def cmd_run(args: argparse.Namespace) -> None:
         log(f"{'resume' if resume else 'start'} {wl_name} {rpu_name} dropout {p} target {target} chars")
         print(f"{'resume' if resume else 'start'} {run_dir.name}", flush=True)
         options = TrainOptions(
-            out_dir=run_dir,
-            chars=target,
-            eval_chars=args.eval_chars,
-            eval_every=args.eval_every,
-            seed=args.seed,
-            dropout=p,
-            resume=resume,
+            chars=target, eval_chars=args.eval_chars, eval_every=args.eval_every, seed=args.seed, dropout=p
         )
-        result = train(workload, rpu, corpus, options, rpu_name=rpu_name, progress=on_window)
+        result = train(workload, rpu, corpus, options, run_dir, resume, rpu_name=rpu_name, progress=on_window)
         result.write_json(done)
         log(f"{result.status}: {result.message}; test CE {result.test_ce}; {result.ms_per_char} ms/char")
         print(f"{result.status} {run_dir.name}: test CE {result.test_ce}", flush=True)
@@ -185,7 +180,7 @@ def cmd_plot(args: argparse.Namespace) -> None:
 def cmd_fulltest(args: argparse.Namespace) -> None:
     """Evaluate the final checkpoint of every completed run on the whole test split (full_test.json)."""
     from archsim.train.checkpoint import load_checkpoint
-    from archsim.train.trainer import build_network, evaluate
+    from archsim.train.network import build_network, evaluate
 
     for name, r in _results().items():
         out = RUNS_DIR / name / "full_test.json"

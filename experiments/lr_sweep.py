@@ -14,8 +14,9 @@ import shutil
 from pathlib import Path
 
 from archsim.config import load_rpu, load_workload
+from archsim.config.options import TrainOptions
 from archsim.train.data import load_corpus
-from archsim.train.trainer import TrainOptions, train
+from archsim.train.trainer import train
 
 
 def main() -> None:
@@ -36,14 +37,13 @@ def main() -> None:
         run_dir = args.out / f"{workload.name}-{args.rpu}-lr{lr:g}"
         shutil.rmtree(run_dir, ignore_errors=True)
         options = TrainOptions(
-            out_dir=run_dir,
             chars=args.chars,
             eval_chars=args.eval_chars,
             eval_every=args.chars // 3,
             learning_rate=lr,
             dropout=args.dropout,
         )
-        result = train(workload, rpu, corpus, options, rpu_name=args.rpu)
+        result = train(workload, rpu, corpus, options, run_dir, rpu_name=args.rpu)
         line = {
             "workload": workload.name,
             "rpu": args.rpu,

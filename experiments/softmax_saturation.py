@@ -24,7 +24,7 @@ import numpy as np
 from archsim.config import load_rpu, load_workload
 from archsim.train.checkpoint import load_checkpoint
 from archsim.train.data import load_corpus
-from archsim.train.trainer import build_network
+from archsim.train.network import build_network
 
 RUNS_DIR = Path("runs/experiments")
 OUT_BOUND = 12.0

@@ -48,15 +48,24 @@ def cosim_command(
     progress: opt.ShowProgress = True,
 ) -> None:
     """Train WORKLOAD on RPU tiles while the CHIP model runs it: test cross-entropy and throughput."""
-    from archsim.cosim import CosimOptions, Cosimulation
+    from archsim.config.options import CosimOptions
+    from archsim.cosim import Cosimulation
     from archsim.train.data import load_workload_corpus
 
     console = Console(stderr=True)
-    opt.check_training_options(console, chars, eval_chars, eval_every, lr, dropout)
-    if streams < 1:
-        opt.fail(console, f"--streams: expected >= 1, got {streams}")
-    if schedule not in ("sequential", "dataflow"):
-        opt.fail(console, f"--schedule: unknown {schedule!r}; allowed: sequential, dataflow")
+    options = opt.build_options(
+        console,
+        CosimOptions,
+        chars=chars,
+        seed=seed,
+        streams=streams,
+        schedule=schedule,
+        eval_chars=eval_chars,
+        eval_every=eval_every,
+        learning_rate=lr,
+        dropout=dropout,
+        init=init,
+    )
     try:
         rpu_cfg = load_rpu(rpu)
     except ConfigError as err:
@@ -70,17 +79,6 @@ def cosim_command(
     except ConfigError as err:
         opt.fail(console, f"WORKLOAD: {err}")
     rpu_name = Path(rpu).stem
-    options = CosimOptions(
-        chars=chars,
-        seed=seed,
-        streams=streams,
-        schedule=schedule,
-        eval_chars=eval_chars,
-        eval_every=eval_every,
-        learning_rate=lr,
-        dropout=dropout,
-        init=init,
-    )
     bar = opt.CharsProgress(
         console,
         f"{wl.name} on {chip_cfg.name} / {rpu_name}",

@@ -1,14 +1,21 @@
-"""Options, checks and the progress bar that several commands share (``train``, ``cosim``)."""
+"""Options, their checks and the progress bar that several commands share."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from archsim.config.options import OptionsError
+
+M = TypeVar("M")
+
+#: The command-line option of a run option's field, where it is not ``--field-name``.
+FLAGS = {"learning_rate": "--lr"}
 
 Workload = Annotated[str, typer.Argument(help="Workload preset name (workloads/NAME.yaml) or path.")]
 Rpu = Annotated[str, typer.Option("--rpu", help="RPU preset name (models/rpu/NAME.yaml, e.g. fp) or path.")]
@@ -27,31 +34,20 @@ JsonFile = Annotated[Path | None, typer.Option("--json", help="Write the result 
 ShowProgress = Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")]
 
 
-def fail(console: Console, message: str) -> NoReturn:
-    """Print ``error: message`` (not wrapped) and exit with status 1."""
+def fail(console: Console, message: str, exit_code: int = 1) -> NoReturn:
+    """Print ``error: message`` (not wrapped) and exit with status ``exit_code``."""
     console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
+    raise typer.Exit(exit_code)
 
 
-def check_training_options(
-    console: Console,
-    chars: int | None,
-    eval_chars: int | None,
-    eval_every: int,
-    lr: float | None,
-    dropout: float | None,
-) -> None:
-    """Fail, naming the option, on a value no training run accepts."""
-    if chars is not None and chars < 1:
-        fail(console, f"--chars: expected a positive number of characters, got {chars}")
-    if eval_chars is not None and eval_chars < 2:
-        fail(console, f"--eval-chars: expected at least 2 characters, got {eval_chars}")
-    if eval_every < 1:
-        fail(console, f"--eval-every: expected a positive number of characters, got {eval_every}")
-    if lr is not None and not lr > 0:
-        fail(console, f"--lr: expected a learning rate > 0, got {lr}")
-    if dropout is not None and not 0 <= dropout < 1:
-        fail(console, f"--dropout: expected 0 <= p < 1, got {dropout}")
+def build_options(console: Console, model: type[M], exit_code: int = 1, **values: Any) -> M:
+    """The run options ``model`` of the given values; on a value out of its limits, fail with one
+    line naming the command-line option (exit status ``exit_code``)."""
+    try:
+        return model(**values)
+    except OptionsError as err:
+        field, problem = err.problems[0]
+        fail(console, f"{FLAGS.get(field, '--' + field.replace('_', '-'))}: {problem}", exit_code)
 
 
 class CharsProgress:

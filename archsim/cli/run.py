@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from archsim.cli import app
+from archsim.cli import options as opt
 from archsim.config import ConfigError
 from archsim.paths import REPORTS_DIR
 
@@ -63,7 +64,8 @@ def run_command(
     from archsim.chip import simulate
     from archsim.config import load_chip, load_rpu, load_workload
     from archsim.config.design import Design
-    from archsim.cosim import CosimOptions, Cosimulation
+    from archsim.config.options import CosimOptions
+    from archsim.cosim import Cosimulation
     from archsim.report import render
     from archsim.report.overview import Entry, render_overview
     from archsim.train.data import load_workload_corpus
@@ -71,9 +73,16 @@ def run_command(
     console = Console()
     if chars is None:
         chars = QUICK_CHARS if quick else CHARS
-    if chars < 1:
-        Console(stderr=True).print(f"[red]error:[/red] --chars: expected a positive number, got {chars}")
-        raise typer.Exit(1)
+    # Every co-simulated run trains the same way; a bad --chars or --seed fails before anything runs.
+    options = opt.build_options(
+        Console(stderr=True),
+        CosimOptions,
+        chars=chars,
+        seed=seed,
+        eval_chars=min(20_000, max(chars, 2_000)),
+        eval_every=max(chars // 5, 100),
+        timing_only=False,
+    )
     t0 = time.perf_counter()
     try:  # every preset first, so that bad input fails before anything runs
         workload = load_workload(CHIP_WORKLOAD)
@@ -128,13 +137,6 @@ def run_command(
                 def on_window(p, task=task) -> None:
                     bar.update(task, completed=p.chars_trained, note=f"loss {p.loss:.3f}")
 
-                options = CosimOptions(
-                    chars=chars,
-                    seed=seed,
-                    eval_chars=min(20_000, max(chars, 2_000)),
-                    eval_every=max(chars // 5, 100),
-                    timing_only=False,
-                )
                 sim = Cosimulation(
                     cosim_workload,
                     chips[COSIM_CHIP],

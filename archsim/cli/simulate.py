@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from archsim.cli import app
+from archsim.cli import options as opt
 from archsim.config import ConfigError
 
 
@@ -76,6 +77,10 @@ def simulate_command(
         int | None,
         typer.Option(help="Simulate exactly N windows per stream (default: until the schedule is periodic)."),
     ] = None,
+    max_windows: Annotated[
+        int | None,
+        typer.Option(help="Look for a periodic schedule over at most N windows per stream (default: ~32)."),
+    ] = None,
     json_file: Annotated[Path | None, typer.Option("--json", help="Write the results as JSON.")] = None,
     trace: Annotated[Path | None, typer.Option(help="Write a Chrome trace-event JSON (Perfetto).")] = None,
     out: Annotated[
@@ -85,23 +90,22 @@ def simulate_command(
 ) -> None:
     """Simulate training WORKLOAD on a design, a chip and its RPU preset: TeraOps/s, latency,
     utilization, energy."""
-    from archsim.chip import SCHEDULES, simulate
+    from archsim.chip import simulate
     from archsim.config.chip import load_chip
     from archsim.config.design import Design
+    from archsim.config.options import SimulateOptions
     from archsim.config.rpu import load_rpu
     from archsim.config.workload import load_workload
 
     console = Console()
     err = Console(stderr=True)
+    options = opt.build_options(
+        err, SimulateOptions, 2, schedule=schedule, streams=streams, windows=windows, max_windows=max_windows
+    )
     try:
-        if streams < 1:
-            raise ConfigError(f"--streams: must be >= 1, got {streams}")
-        if windows is not None and windows < 1:
-            raise ConfigError(f"--windows: must be >= 1, got {windows}")
-        if schedule not in SCHEDULES:
-            raise ConfigError(f"--schedule: unknown '{schedule}'; allowed: {', '.join(SCHEDULES)}")
         design = Design(chip=load_chip(chip), rpu=load_rpu(rpu))
-        run = simulate(load_workload(workload), design, schedule, streams, windows=windows)
+        wl = load_workload(workload)
+        run = simulate(wl, design, options.schedule, options.streams, options.windows, options.max_windows)
     except ConfigError as e:
         err.print(f"[red]error:[/red] {e}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None

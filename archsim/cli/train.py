@@ -47,14 +47,23 @@ def train_command(
     progress: opt.ShowProgress = True,
 ) -> None:
     """Train WORKLOAD with every weight on tiles of RPU; report test cross-entropy (nats/char)."""
+    from archsim.config.options import TrainOptions
     from archsim.train.checkpoint import CHECKPOINT_NAME
     from archsim.train.data import load_workload_corpus
-    from archsim.train.trainer import TrainOptions, train
+    from archsim.train.trainer import train
 
     console = Console(stderr=True)
-    opt.check_training_options(console, chars, eval_chars, eval_every, lr, dropout)
-    if epochs is not None and not epochs > 0:
-        opt.fail(console, f"--epochs: expected a positive number, got {epochs}")
+    options = opt.build_options(
+        console,
+        TrainOptions,
+        chars=chars,
+        epochs=epochs,
+        eval_chars=eval_chars,
+        eval_every=eval_every,
+        seed=seed,
+        learning_rate=lr,
+        dropout=dropout,
+    )
     try:
         rpu_cfg = load_rpu(rpu)
     except ConfigError as err:
@@ -67,17 +76,6 @@ def train_command(
     out_dir = out if out is not None else REPORTS_DIR / f"train-{wl.name}-{rpu_name}-s{seed}"
     if resume and not (out_dir / CHECKPOINT_NAME).is_file():
         opt.fail(console, f"--resume: no checkpoint at {out_dir / CHECKPOINT_NAME}")
-    options = TrainOptions(
-        out_dir=out_dir,
-        chars=chars,
-        epochs=epochs,
-        eval_chars=eval_chars,
-        eval_every=eval_every,
-        seed=seed,
-        learning_rate=lr,
-        dropout=dropout,
-        resume=resume,
-    )
     bar = opt.CharsProgress(
         console,
         f"{wl.name} on {rpu_name}",
@@ -92,7 +90,7 @@ def train_command(
 
     try:
         with bar:
-            result = train(wl, rpu_cfg, corpus, options, rpu_name=rpu_name, progress=on_window)
+            result = train(wl, rpu_cfg, corpus, options, out_dir, resume, rpu_name, on_window)
     except (ValueError, FileExistsError, FileNotFoundError) as err:
         opt.fail(console, str(err))
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ field and the allowed values.
 from archsim.config.chip import ChipConfig, chip_presets, load_chip
 from archsim.config.design import DEFAULT_RPU, Design, load_design
 from archsim.config.errors import ConfigError
+from archsim.config.options import CosimOptions, OptionsError, SimulateOptions, TrainOptions
 from archsim.config.rpu import (
     ConstantStepDevice,
     FloatingPointRPUConfig,
@@ -30,13 +31,17 @@ __all__ = [
     "ChipConfig",
     "ConfigError",
     "ConstantStepDevice",
+    "CosimOptions",
     "DEFAULT_RPU",
     "Design",
     "FloatingPointRPUConfig",
     "IOConfig",
     "LSTMModel",
+    "OptionsError",
     "PulseUpdateConfig",
     "RPUConfig",
+    "SimulateOptions",
+    "TrainOptions",
     "TrainingConfig",
     "WorkloadConfig",
     "chip_presets",

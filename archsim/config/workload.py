@@ -32,7 +32,7 @@ class LSTMModel(_Frozen):
 class TrainingConfig(_Frozen):
     """Plain SGD with batch 1, as the paper trains."""
 
-    learning_rate: float = Field(gt=0, description="Fixed SGD learning rate.")
+    learning_rate: float = Field(gt=0, allow_inf_nan=False, description="Fixed SGD learning rate.")
     dropout: float = Field(0.0, ge=0, lt=1, description="Dropout probability on non-recurrent connections.")
     bptt_steps: int = Field(100, ge=1, description="Unrolled time steps per window (nBPTT).")
 

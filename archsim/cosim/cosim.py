@@ -11,42 +11,25 @@ simulated without numerics (every MVM one pass), so that the result shows what t
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from archsim.chip.simulation import ChipRun
 from archsim.config import ChipConfig, FloatingPointRPUConfig, RPUConfig, WorkloadConfig
 from archsim.config.design import Design
+from archsim.config.options import CosimOptions
 from archsim.cosim.executor import CosimDiverged, NumericsExecutor
 from archsim.cosim.results import CosimCurvePoint, CosimResult, CosimTraining, PassStats, UpdateBLStats
 from archsim.train.checkpoint import load_checkpoint
 from archsim.train.data import Corpus
-from archsim.train.trainer import build_network, evaluate, seeds
+from archsim.train.session import TrainingDiverged, TrainingSession, network_fingerprint
+
+__all__ = ["CosimOptions", "CosimProgress", "Cosimulation", "cosimulate", "initial_tiles"]
 
 #: Windows per stream in the trace of a co-simulation (long runs would write hundreds of MB).
 TRACE_WINDOWS = 4
-
-
-@dataclass
-class CosimOptions:
-    """How much to train and how to evaluate (the same meaning as in ``archsim train``)."""
-
-    chars: int  # training characters in total over all streams (rounded up to whole windows)
-    seed: int = 0
-    streams: int = 1
-    schedule: str = "dataflow"
-    eval_chars: int | None = None  # prefix of the test split; None: all of it
-    eval_every: int = 100_000
-    eval_streams: int = 16
-    learning_rate: float | None = None  # None: the workload's
-    dropout: float | None = None  # None: the workload's
-    timing_only: bool = True  # also simulate the same windows without numerics, for comparison
-    init: Path | None = None  # start from the tiles of this training checkpoint (its seed is used)
 
 
 @dataclass
@@ -70,10 +53,7 @@ def initial_tiles(
     except (OSError, ValueError, KeyError) as err:
         raise ValueError(f"{where}: not a readable training checkpoint ({err})") from None
     fingerprint = payload.get("fingerprint", {})
-    expected = {
-        "workload": workload.model_dump(mode="json", exclude={"training", "description"}),
-        "rpu": rpu.model_dump(mode="json", exclude={"name", "description"}),
-    }
+    expected = network_fingerprint(workload, rpu)
     differs = [key for key, value in expected.items() if fingerprint.get(key) != value]
     if differs:
         raise ValueError(
@@ -96,30 +76,16 @@ class Cosimulation:
         rpu_name: str = "",
         progress: Callable[[CosimProgress], None] | None = None,
     ) -> None:
-        self.workload, self.rpu, self.corpus, self.options = workload, rpu, corpus, options
-        self.rpu_name, self.progress = rpu_name, progress
-        self.steps = workload.training.bptt_steps
-        k = options.streams
-        if options.chars < 1:
-            raise ValueError(f"chars: expected a positive number of characters, got {options.chars}")
-        if k < 1:
-            raise ValueError(f"streams: expected >= 1, got {k}")
-        self.part = len(corpus.train) // k
-        if self.part < self.steps + 1:
-            raise ValueError(
-                f"corpus '{corpus.name}': {len(corpus.train)} training chars cannot feed {k} stream(s) "
-                f"of windows of {self.steps + 1}"
-            )
-        self.eval_text = corpus.test if options.eval_chars is None else corpus.test[: options.eval_chars]
-        if len(self.eval_text) < 2:
-            raise ValueError(f"eval_chars: need at least 2 test characters, got {len(self.eval_text)}")
-        self.design = Design(chip=chip, rpu=rpu)
-        self.chip = chip
+        tiles = None
         if options.init is not None:
             tiles, seed = initial_tiles(options.init, workload, rpu)
-            self.options = options = replace(options, seed=seed)
-        self.net = build_network(workload, rpu, options.seed)
-        if options.init is not None:
+            options = options.model_copy(update={"seed": seed})
+        self.workload, self.chip, self.rpu, self.options = workload, chip, rpu, options
+        self.rpu_name, self.progress = rpu_name, progress
+        self.design = Design(chip=chip, rpu=rpu)
+        self.session = TrainingSession(workload, rpu, corpus, options, options.streams, CosimCurvePoint)
+        self.net = self.session.net
+        if tiles is not None:
             for tile, state in zip(self.net.tiles, tiles, strict=True):
                 tile.load_state_dict(state)
 
@@ -127,67 +93,49 @@ class Cosimulation:
         """Train while the chip runs; returns the result and the Chrome trace of the pipeline (its
         first TRACE_WINDOWS windows per stream)."""
         wall0 = time.perf_counter()
-        workload, options, chip, net, steps = self.workload, self.options, self.chip, self.net, self.steps
+        workload, options, chip, session = self.workload, self.options, self.chip, self.session
         k = options.streams
-        lr = workload.training.learning_rate if options.learning_rate is None else options.learning_rate
-        p_drop = workload.training.dropout if options.dropout is None else options.dropout
-        windows = math.ceil(options.chars / (steps * k))
-        target = windows * steps * k
-        eval_streams = max(1, min(options.eval_streams, len(self.eval_text) - 1))
-        eval_every = max(steps, options.eval_every)
-        _, drop_ss, _ = seeds(options.seed)
-        train = self.corpus.train
-        texts = [train[s * self.part : (s + 1) * self.part] for s in range(k)] if k > 1 else [train]
-        curve: list[CosimCurvePoint] = []
-        tally = {"chars": 0, "interval_loss": 0.0, "interval_chars": 0, "ema": float("nan")}
+        windows = session.target // (session.steps * k)
         run: ChipRun | None = None
 
         def chip_seconds() -> float:
             return run.env.now / chip.clock_ghz * 1e-9 if run is not None else 0.0
 
-        def add_eval() -> None:
-            chars = tally["interval_chars"]
-            train_ce = tally["interval_loss"] / chars if chars else None
+        def evaluate() -> None:
             executor.flush()
-            test_ce = evaluate(net, self.eval_text, steps, eval_streams)
-            curve.append(CosimCurvePoint(tally["chars"], test_ce, train_ce, chip_seconds()))
-            tally["interval_loss"], tally["interval_chars"] = 0.0, 0
+            session.evaluate(chip_seconds=chip_seconds())
 
         def window_done(stream: int, index: int, loss: float) -> None:
-            tally["chars"] += steps
-            tally["interval_loss"] += loss * steps
-            tally["interval_chars"] += steps
-            ema = tally["ema"]
-            tally["ema"] = loss if math.isnan(ema) else 0.98 * ema + 0.02 * loss
-            if tally["chars"] % eval_every < steps and tally["chars"] < target:
-                add_eval()
+            session.record_window(loss)
+            if session.evaluation_due():
+                evaluate()
             if self.progress is not None:
-                self.progress(CosimProgress(tally["chars"], target, tally["ema"], chip_seconds()))
+                self.progress(CosimProgress(session.chars, session.target, session.ema, chip_seconds()))
 
         executor = NumericsExecutor(
-            net,
+            self.net,
             [a.name for a in workload.arrays()],
-            texts,
-            steps,
-            lr,
-            p_drop,
-            np.random.default_rng(drop_ss),
-            2 * math.log(workload.vocab_size),
+            session.texts,
+            session.steps,
+            session.learning_rate,
+            session.dropout,
+            session.dropout_rng,
+            session.check_loss,
             window_done,
         )
-        add_eval()
+        evaluate()
         run = ChipRun(workload, self.design, options.schedule, k, hook=executor)
         status, message = "completed", ""
         try:
             run.run(windows=windows)
             executor.flush()
-        except CosimDiverged as err:
-            status = "diverged"
-            message = f"{err} at {tally['chars']} chars; the co-simulation stopped"
+        except CosimDiverged as err:  # NaN/inf inside an operation: the executor's own check
+            status, message = "diverged", f"{err} at {session.chars} chars; the co-simulation stopped"
+        except TrainingDiverged as err:  # the session's rule on a window's loss
+            status, message = "diverged", f"{err}; the co-simulation stopped"
         if status == "completed":
-            if curve[-1].chars != tally["chars"]:
-                add_eval()
-            message = f"trained {tally['chars']} chars in {chip_seconds() * 1e3:.3f} ms of chip time"
+            session.finish(chip_seconds=chip_seconds())
+            message = f"trained {session.chars} chars in {chip_seconds() * 1e3:.3f} ms of chip time"
         chip_result = run.result() if status == "completed" else None
         trace = run.trace(TRACE_WINDOWS) if status == "completed" else []
         timing_only: dict[str, float] = {}
@@ -209,18 +157,6 @@ class Cosimulation:
             for (array, verb), (ops, total, top) in stats
             if verb == "update"
         ]
-        last = curve[-1]
-        training = CosimTraining(
-            learning_rate=lr,
-            dropout=p_drop,
-            bptt_steps=steps,
-            test_ce=last.test_ce,
-            train_ce=next((c.train_ce for c in reversed(curve) if c.train_ce is not None), None),
-            chars_trained=tally["chars"],
-            eval_chars=((len(self.eval_text) - 1) // eval_streams) * eval_streams,
-            eval_streams=eval_streams,
-            curve=curve,
-        )
         result = CosimResult(
             workload=workload.name,
             chip_name=chip.name,
@@ -231,7 +167,7 @@ class Cosimulation:
             status=status,
             message=message,
             chip=chip_result,
-            train=training,
+            train=CosimTraining(**self.session.summary()),
             passes=passes,
             update_bl=update_bl,
             timing_only=timing_only,

@@ -19,8 +19,6 @@ bit-identical to training's, for floating point too.
 
 from __future__ import annotations
 
-import math
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,13 +26,11 @@ import numpy as np
 
 from archsim.chip.schedule import ArrayOp
 from archsim.train.lstm import LSTMNetwork, RecurrentState, Window
-
-#: Windows in the running mean that the divergence test looks at (as in training).
-DIVERGE_WINDOWS = 10
+from archsim.train.session import TrainingDiverged
 
 
-class CosimDiverged(RuntimeError):
-    """The loss or the gradients became NaN/inf, or the running loss exceeded the threshold."""
+class CosimDiverged(TrainingDiverged):
+    """An array operation met NaN/inf (in its input or in the gradients of an update)."""
 
 
 @dataclass
@@ -62,8 +58,10 @@ class NumericsExecutor:
 
     Call :meth:`flush` before reading the tiles from outside (evaluation, the final weights).
     ``texts``: the training text of each stream (symbol indices); ``masks_rng`` draws the dropout
-    masks when a window starts; ``on_window_done(stream, window, loss)`` is called when the last
-    update of a window has run (the weights then hold that window's updates).
+    masks when a window starts; ``on_loss(loss)`` is called with a window's mean training CE as
+    soon as its forward pass is done (it may raise to stop the run: the divergence rule);
+    ``on_window_done(stream, window, loss)`` is called when the last update of a window has run
+    (the weights then hold that window's updates).
     """
 
     def __init__(
@@ -75,7 +73,7 @@ class NumericsExecutor:
         learning_rate: float,
         dropout: float,
         masks_rng: np.random.Generator,
-        diverge_ce: float,
+        on_loss: Callable[[float], None],
         on_window_done: Callable[[int, int, float], None],
     ) -> None:
         if len(array_names) != len(net.tiles):
@@ -87,10 +85,9 @@ class NumericsExecutor:
         self.lr = learning_rate
         self.dropout = dropout
         self.masks_rng = masks_rng
-        self.diverge_ce = diverge_ce
+        self.on_loss = on_loss
         self.on_window_done = on_window_done
         self.in_flight: dict[tuple[int, int], _InFlight] = {}
-        self.recent: deque[float] = deque(maxlen=DIVERGE_WINDOWS)
         self.pending: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in net.tiles]
         #: (array, verb) -> [operations, passes (MVMs) or BL (updates) summed, largest]
         self.pass_stats: dict[tuple[str, str], list[int]] = {}
@@ -133,7 +130,7 @@ class NumericsExecutor:
             if softmax:
                 net.softmax_forward(window, t)
                 if t == self.steps - 1:
-                    self._check_loss(window)
+                    self.on_loss(float(window.loss.mean(dtype=np.float64)))
             else:
                 net.forward_step(window, a, t, self.streams[op.stream].state)
         elif softmax:
@@ -174,18 +171,6 @@ class NumericsExecutor:
         window = self.net.start_window(seq[:-1, None], seq[1:, None], masks, fresh=True)
         run = self.in_flight[stream, index] = _InFlight(window, steps * len(self.net.tiles), {})
         return run
-
-    def _check_loss(self, window: Window) -> None:
-        loss = float(window.loss.mean(dtype=np.float64))
-        if not math.isfinite(loss):
-            raise CosimDiverged("the training loss became NaN/inf")
-        self.recent.append(loss)
-        running = sum(self.recent) / len(self.recent)
-        if len(self.recent) == self.recent.maxlen and running > self.diverge_ce:
-            raise CosimDiverged(
-                f"mean training CE of the last {len(self.recent)} windows is {running:.3f} nats/char, "
-                f"above the divergence threshold {self.diverge_ce:.3f}"
-            )
 
     def _finish(self, stream: int, index: int) -> None:
         run = self.in_flight.pop((stream, index))

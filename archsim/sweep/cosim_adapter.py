@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from archsim.config.options import CosimOptions
 from archsim.sweep.spec import PointConfig
 
 
@@ -16,17 +17,9 @@ def run_cosim(config: PointConfig) -> tuple[Any, float | None, dict[str, Any]]:
     from archsim import cosim
     from archsim.train.data import load_corpus
 
-    command, budget, workload = config.command, config.command.budget, config.workload
+    workload = config.workload
     corpus = load_corpus(workload.corpus, workload.vocab_size, source=f"workload '{workload.name}'")
-    options = cosim.CosimOptions(
-        chars=budget.chars,
-        seed=command.seed,
-        streams=command.streams,
-        schedule=command.schedule,
-        eval_chars=budget.eval_chars,
-        eval_every=budget.eval_every or budget.chars,
-        timing_only=False,
-    )
+    options = CosimOptions.model_validate(config.command.model_dump(exclude={"kind"}))
     result, _trace = cosim.cosimulate(workload, config.chip, config.rpu, corpus, options)
     if result.chip is None or result.status != "completed":
         raise RuntimeError(f"cosim {result.status}: {result.message}")

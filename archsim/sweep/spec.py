@@ -1,8 +1,9 @@
 """The sweep file (YAML) and the configuration of one point: pure data, pydantic, no Dask.
 
 A sweep file names a base (workload, chip and RPU presets), the command run at every point
-(``simulate`` or ``cosim``, each with its budget), axes over configuration fields by dotted path,
-and how points are drawn from the axes (the full grid, or random samples with a seed).
+(``simulate`` or ``cosim``: ``kind`` and that command's run options), axes over configuration
+fields by dotted path, and how points are drawn from the axes (the full grid, or random samples
+with a seed).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from archsim.config.chip import ChipConfig
+from archsim.config.options import CosimOptions, EvalChars, EvalEvery, SimulateOptions, TimingOnly
 from archsim.config.rpu import AnyRPUConfig
 from archsim.config.workload import WorkloadConfig
 
@@ -20,46 +22,26 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class SimulateBudget(_Frozen):
-    """How much work one ``simulate`` point may do."""
-
-    max_windows: int | None = Field(
-        None,
-        ge=1,
-        description="Windows per stream simulated at most while looking for a periodic steady state; "
-        "None: the chip model's default (about 32 windows in all).",
-    )
-
-
-class SimulateCommand(_Frozen):
+class SimulateCommand(SimulateOptions):
     """``archsim simulate`` at every point: the chip model's throughput, latency and energy."""
 
     kind: Literal["simulate"] = "simulate"
-    schedule: Literal["sequential", "dataflow"] = Field("dataflow", description="Pipeline schedule.")
-    streams: int = Field(1, ge=1, le=64, description="Independent sequences in flight.")
-    budget: SimulateBudget = SimulateBudget()
+
+    # Validated inside a point: pydantic's errors, which load_sweep names with the file and path.
+    __init__ = BaseModel.__init__
 
 
-class CosimBudget(_Frozen):
-    """How much training one ``cosim`` point does."""
-
-    chars: int = Field(ge=1, description="Training characters co-simulated (over all streams).")
-    eval_chars: int | None = Field(
-        100_000, ge=2, description="Test characters evaluated (a prefix of the test split); None: all."
-    )
-    eval_every: int | None = Field(
-        None, ge=1, description="Training characters between evaluations; None: only at the end."
-    )
-
-
-class CosimCommand(_Frozen):
-    """``archsim cosim`` at every point: training accuracy and chip timing from one run."""
+class CosimCommand(CosimOptions):
+    """``archsim cosim`` at every point: training accuracy and chip timing from one run. Its
+    defaults bound the work of a point: the first 100,000 test characters are evaluated, before
+    training and at the end only, and no timing-only run is made."""
 
     kind: Literal["cosim"] = "cosim"
-    schedule: Literal["sequential", "dataflow"] = Field("dataflow", description="Pipeline schedule.")
-    streams: int = Field(1, ge=1, le=64, description="Independent sequences in flight.")
-    seed: int = Field(0, ge=0, description="Seed of the training run (weights, device variation, data).")
-    budget: CosimBudget
+    eval_chars: EvalChars = 100_000
+    eval_every: EvalEvery = None
+    timing_only: TimingOnly = False
+
+    __init__ = BaseModel.__init__  # as SimulateCommand's
 
 
 AnyCommand = Annotated[SimulateCommand | CosimCommand, Field(discriminator="kind")]
@@ -122,7 +104,9 @@ class SweepFile(_Frozen):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Short name; names the default DB.")
     description: str = Field("", description="What the sweep asks.")
     base: BaseSpec
-    command: dict[str, Any] = Field(description="The point command: kind simulate or cosim, and budget.")
+    command: dict[str, Any] = Field(
+        description="The point command: kind simulate or cosim, and its run options (archsim.config.options)."
+    )
     axes: dict[str, Any] = Field(
         default_factory=dict,
         description="Dotted path -> list of values (grid or random choice), a range {low, high} "

@@ -74,7 +74,7 @@ def _execute(config: PointConfig) -> tuple[dict[str, Any], dict[str, Any]]:
 
         run = simulate(
             config.workload, Design(chip=config.chip, rpu=config.rpu), command.schedule, command.streams,
-            max_windows=command.budget.max_windows,
+            windows=command.windows, max_windows=command.max_windows,
         )  # fmt: skip
         result = run.result()
         return {**chip_figures(result), "test_ce": None}, result.to_dict()

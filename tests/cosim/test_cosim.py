@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 
@@ -9,12 +10,13 @@ import numpy as np
 import pytest
 
 from archsim.config import load_chip, load_rpu
-from archsim.cosim import CosimOptions, Cosimulation
+from archsim.config.options import CosimOptions, TrainOptions
+from archsim.cosim import Cosimulation
 from archsim.paths import WORKLOADS_DIR
 from archsim.report import render
 from archsim.train.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from archsim.train.data import load_workload_corpus
-from archsim.train.trainer import TrainOptions, train
+from archsim.train.trainer import train
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +44,8 @@ def test_one_stream_cosim_and_train_reach_the_same_weights(workload_file, tmp_pa
         workload,
         rpu,
         corpus,
-        TrainOptions(out_dir=tmp_path, chars=chars, eval_chars=300, eval_every=200, seed=7),
+        TrainOptions(chars=chars, eval_chars=300, eval_every=200, seed=7),
+        tmp_path,
     )
     trained_tiles = load_checkpoint(tmp_path / CHECKPOINT_NAME)["tiles"]
     cosim = Cosimulation(
@@ -137,14 +140,17 @@ def test_bad_options_name_the_argument(workload_file):
         Cosimulation(workload, chip, rpu, corpus, CosimOptions(chars=0))
     with pytest.raises(ValueError, match="streams: expected >= 1"):
         Cosimulation(workload, chip, rpu, corpus, CosimOptions(chars=10, streams=0))
-    with pytest.raises(ValueError, match="cannot feed 5000 stream"):
+    with pytest.raises(ValueError, match="streams: expected >= 1 and <= 64, got 5000"):
         Cosimulation(workload, chip, rpu, corpus, CosimOptions(chars=10, streams=5000))
+    short = dataclasses.replace(corpus, train=corpus.train[:100])  # 5 parts of 20 < one window of 21
+    with pytest.raises(ValueError, match="cannot feed 5 stream"):
+        Cosimulation(workload, chip, rpu, short, CosimOptions(chars=10, streams=5))
 
 
 def test_init_starts_from_a_training_checkpoint(workload_file, tmp_path):
     workload, corpus = load_workload_corpus(workload_file)
     rpu = load_rpu("rpu-baseline")
-    train(workload, rpu, corpus, TrainOptions(out_dir=tmp_path, chars=200, eval_chars=50, seed=5))
+    train(workload, rpu, corpus, TrainOptions(chars=200, eval_chars=50, seed=5), tmp_path)
     checkpoint = tmp_path / CHECKPOINT_NAME
     trained = load_checkpoint(checkpoint)["tiles"]
     cosim = Cosimulation(

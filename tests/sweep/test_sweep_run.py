@@ -121,7 +121,7 @@ def test_cosim_points_record_test_cross_entropy(client, tmp_path):
     corpus = tmp_path / "abc.txt"
     corpus.write_text("".join(rng.choice("abc") for _ in range(4000)))
     body = """\
-    command: {kind: cosim, seed: 0, budget: {chars: 400, eval_chars: 200}}
+    command: {kind: cosim, seed: 0, chars: 400, eval_chars: 200}
     axes:
       input:
         zip:

@@ -52,7 +52,7 @@ def test_cell_kernels_match_numpy_twins():
 @pytest.mark.parametrize("name", ["lstm2-512-wp", "lstm1-64-lk"])
 def test_mapping_shapes_follow_the_paper(name):
     from archsim.config import FloatingPointRPUConfig
-    from archsim.train.trainer import build_network
+    from archsim.train.network import build_network
 
     workload = load_workload(name)
     if workload.model.hidden_size > 128:

@@ -10,9 +10,10 @@ from typer.testing import CliRunner
 
 from archsim.cli import app
 from archsim.config import FloatingPointRPUConfig, WorkloadConfig, load_rpu
+from archsim.config.options import TrainOptions
 from archsim.train.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from archsim.train.data import load_corpus
-from archsim.train.trainer import TrainOptions, train
+from archsim.train.trainer import train
 
 
 def tiny_workload(corpus_path, lr=0.1, dropout=0.0, hidden=16, layers=1, steps=20):
@@ -28,8 +29,8 @@ def tiny_workload(corpus_path, lr=0.1, dropout=0.0, hidden=16, layers=1, steps=2
 def test_fp_model_learns_a_repetitive_corpus(small_corpus, tmp_path):
     workload = tiny_workload(small_corpus, lr=0.1)
     corpus = load_corpus(workload.corpus, workload.vocab_size)
-    options = TrainOptions(out_dir=tmp_path / "run", chars=6000, eval_every=3000, eval_chars=400)
-    result = train(workload, FloatingPointRPUConfig(), corpus, options, rpu_name="fp")
+    options = TrainOptions(chars=6000, eval_every=3000, eval_chars=400)
+    result = train(workload, FloatingPointRPUConfig(), corpus, options, tmp_path / "run", rpu_name="fp")
     assert result.status == "completed"
     assert [p.chars for p in result.curve] == [0, 3000, 6000]
     assert result.curve[0].test_ce > 2.5  # about ln(V) = ln 28 before training
@@ -43,7 +44,7 @@ def test_epochs_wrap_around_the_train_split(tmp_path):
     path.write_bytes(b"abcdefgh" * 50)  # 360 train chars: 3 windows of 100 per epoch
     workload = tiny_workload(path, steps=100)
     corpus = load_corpus(workload.corpus, workload.vocab_size)
-    result = train(workload, FloatingPointRPUConfig(), corpus, TrainOptions(out_dir=tmp_path / "r", epochs=2))
+    result = train(workload, FloatingPointRPUConfig(), corpus, TrainOptions(epochs=2), tmp_path / "r")
     assert result.status == "completed"
     assert result.chars_trained == 600 and result.epochs == 2.0
     assert result.eval_chars == 32  # 40 test chars: 16 streams of 2 predictions
@@ -59,15 +60,13 @@ def test_resume_continues_bit_for_bit(small_corpus, tmp_path, rpu_name):
     corpus = load_corpus(workload.corpus, workload.vocab_size)
     fp = load_rpu(rpu_name)
 
-    def opts(run, chars, resume=False):
-        return TrainOptions(
-            out_dir=tmp_path / run, chars=chars, eval_every=400, eval_chars=200, resume=resume
-        )
+    def opts(chars):
+        return TrainOptions(chars=chars, eval_every=400, eval_chars=200)
 
-    straight = train(workload, fp, corpus, opts("a", 1600))
-    half = train(workload, fp, corpus, opts("b", 800))
+    straight = train(workload, fp, corpus, opts(1600), tmp_path / "a")
+    half = train(workload, fp, corpus, opts(800), tmp_path / "b")
     assert half.chars_trained == 800
-    resumed = train(workload, fp, corpus, opts("b", 1600, resume=True))
+    resumed = train(workload, fp, corpus, opts(1600), tmp_path / "b", resume=True)
     assert resumed.curve == straight.curve
     for wa, wb in zip(_weights(tmp_path / "a"), _weights(tmp_path / "b"), strict=True):
         np.testing.assert_array_equal(wa, wb)
@@ -82,18 +81,18 @@ def test_resume_refuses_a_different_run(small_corpus, tmp_path):
     workload = tiny_workload(small_corpus)
     corpus = load_corpus(workload.corpus, workload.vocab_size)
     fp = FloatingPointRPUConfig()
-    train(workload, fp, corpus, TrainOptions(out_dir=tmp_path, chars=100, eval_chars=100))
+    train(workload, fp, corpus, TrainOptions(chars=100, eval_chars=100), tmp_path)
     with pytest.raises(ValueError, match="differs in: learning_rate"):
-        train(workload, fp, corpus, TrainOptions(out_dir=tmp_path, chars=200, learning_rate=0.3, resume=True))
+        train(workload, fp, corpus, TrainOptions(chars=200, learning_rate=0.3), tmp_path, resume=True)
     with pytest.raises(FileExistsError, match="--resume"):
-        train(workload, fp, corpus, TrainOptions(out_dir=tmp_path, chars=200))
+        train(workload, fp, corpus, TrainOptions(chars=200), tmp_path)
 
 
 def test_divergence_stops_and_keeps_the_last_good_checkpoint(small_corpus, tmp_path):
     workload = tiny_workload(small_corpus, lr=200.0)
     corpus = load_corpus(workload.corpus, workload.vocab_size)
-    options = TrainOptions(out_dir=tmp_path, chars=20_000, eval_chars=100, eval_every=100_000)
-    result = train(workload, FloatingPointRPUConfig(), corpus, options)
+    options = TrainOptions(chars=20_000, eval_chars=100, eval_every=100_000)
+    result = train(workload, FloatingPointRPUConfig(), corpus, options, tmp_path)
     assert result.status == "diverged"
     assert "last good checkpoint (0 chars)" in result.message and "lower learning rate" in result.message
     assert result.chars_trained < 20_000
@@ -202,15 +201,12 @@ def test_ctrl_c_checkpoints_at_the_window_boundary_and_resumes(small_corpus, tmp
         if p.chars_trained == 600:
             os.kill(os.getpid(), signal.SIGINT)
 
-    opts = TrainOptions(out_dir=tmp_path / "b", chars=1200, eval_chars=100, eval_every=400)
-    stopped = train(workload, fp, corpus, opts, progress=interrupt_at_600)
+    opts = TrainOptions(chars=1200, eval_chars=100, eval_every=400)
+    stopped = train(workload, fp, corpus, opts, tmp_path / "b", progress=interrupt_at_600)
     assert stopped.status == "interrupted" and stopped.chars_trained == 600
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    opts.resume = True
-    resumed = train(workload, fp, corpus, opts)
-    straight = train(
-        workload, fp, corpus, TrainOptions(out_dir=tmp_path / "a", chars=1200, eval_chars=100, eval_every=400)
-    )
+    resumed = train(workload, fp, corpus, opts, tmp_path / "b", resume=True)
+    straight = train(workload, fp, corpus, opts, tmp_path / "a")
     assert resumed.curve == straight.curve
     for wa, wb in zip(_weights(tmp_path / "a"), _weights(tmp_path / "b"), strict=True):
         np.testing.assert_array_equal(wa, wb)

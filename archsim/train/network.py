@@ -1,0 +1,56 @@
+"""The workload's network on tiles, reproducibly from a seed, and its test cross-entropy.
+
+Every stochastic piece derives from ``seed`` through numpy's SeedSequence: children 0 (weight
+init), 1 (dropout masks), 2 (one seed per tile). Evaluation restores the tiles' state afterwards,
+so it never changes the training trajectory (analog tiles draw noise in forward).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from archsim.config import FloatingPointRPUConfig, RPUConfig, WorkloadConfig
+from archsim.numerics import make_tile
+from archsim.train.lstm import LSTMNetwork
+
+
+def seeds(seed: int) -> tuple[np.random.SeedSequence, np.random.SeedSequence, np.random.SeedSequence]:
+    """The seeds of the weight init, the dropout masks and the tiles."""
+    init, dropout, tiles = np.random.SeedSequence(seed).spawn(3)
+    return init, dropout, tiles
+
+
+def build_network(
+    workload: WorkloadConfig, rpu: RPUConfig | FloatingPointRPUConfig, seed: int
+) -> LSTMNetwork:
+    """The workload's network on tiles of ``rpu``, initialised from ``seed``."""
+    init_ss, _, tiles_ss = seeds(seed)
+    shapes = workload.arrays()
+    tile_seeds = tiles_ss.generate_state(len(shapes), dtype=np.uint32)
+    tiles = [make_tile(a.rows, a.cols, rpu, int(s)) for a, s in zip(shapes, tile_seeds, strict=True)]
+    net = LSTMNetwork(workload.vocab_size, workload.model.hidden_size, workload.model.num_layers, tiles)
+    net.init_weights(np.random.default_rng(init_ss))
+    return net
+
+
+def evaluate(net: LSTMNetwork, text: np.ndarray, steps: int, streams: int) -> float:
+    """Mean cross-entropy (nats/char) of predicting ``text[k+1]`` from ``text[:k+1]``, no dropout.
+
+    The text is cut into ``streams`` contiguous pieces run side by side (batched forward), each
+    from a zero state; the tiles' state is restored afterwards.
+    """
+    streams = max(1, min(streams, len(text) - 1))
+    length = (len(text) - 1) // streams
+    cols = np.stack([text[s * length : s * length + length + 1] for s in range(streams)], axis=1)
+    saved = [tile.state_dict() for tile in net.tiles]
+    state = net.new_state(streams)
+    total = 0.0
+    try:
+        for start in range(0, length, steps):
+            stop = min(start + steps, length)
+            window = net.forward(cols[start:stop], cols[start + 1 : stop + 1], state)
+            total += float(window.loss.sum(dtype=np.float64))
+    finally:
+        for tile, st in zip(net.tiles, saved, strict=True):
+            tile.load_state_dict(st)
+    return total / (length * streams)

@@ -1,0 +1,194 @@
+"""The training part of a run, whoever drives its windows: ``train`` (a loop over windows, with
+checkpoints) and the co-simulation (the chip's schedule, window by window).
+
+:class:`TrainingSession` resolves the learning rate and dropout (the workload's unless the options
+override them), the target number of characters, the evaluated text and the evaluation cadence;
+it builds the network and the dropout RNG from the seed, counts the windows done (the training CE
+since the last evaluation, a running mean for progress bars), applies the divergence rule, records
+the evaluation curve, fingerprints the run for its checkpoints and assembles the training part of
+the result.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+
+from archsim.config import FloatingPointRPUConfig, RPUConfig, WorkloadConfig
+from archsim.config.options import CosimOptions, TrainOptions
+from archsim.train.data import Corpus
+from archsim.train.network import build_network, evaluate, seeds
+from archsim.train.results import CurvePoint
+
+#: Windows in the running mean that the divergence test looks at.
+DIVERGE_WINDOWS = 10
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN/inf or its running mean exceeded the divergence threshold."""
+
+
+def network_fingerprint(workload: WorkloadConfig, rpu: RPUConfig | FloatingPointRPUConfig) -> dict[str, Any]:
+    """What a checkpoint's tiles are: the network (training settings aside) and the device model."""
+    return {
+        "workload": workload.model_dump(mode="json", exclude={"training", "description"}),
+        "rpu": rpu.model_dump(mode="json", exclude={"name", "description"}),
+    }
+
+
+class TrainingSession:
+    """The training state of one run and the rules both drivers share.
+
+    ``streams``: independent sequences sharing the weights (each reads its own contiguous part of
+    the train split, see :attr:`texts`). A driver calls :meth:`check_loss` when a window's loss is
+    known and :meth:`record_window` when its updates are done, then :meth:`evaluate` when
+    :meth:`evaluation_due`, and :meth:`finish` at the end. ``curve_point`` makes the curve's points
+    from (chars, test CE, train CE) and the extras :meth:`evaluate` is given.
+    """
+
+    def __init__(
+        self,
+        workload: WorkloadConfig,
+        rpu: RPUConfig | FloatingPointRPUConfig,
+        corpus: Corpus,
+        options: TrainOptions | CosimOptions,
+        streams: int = 1,
+        curve_point: Callable[..., Any] = CurvePoint,
+    ) -> None:
+        self.workload, self.rpu, self.options = workload, rpu, options
+        self.steps = steps = workload.training.bptt_steps
+        lr, dropout = options.learning_rate, options.dropout
+        self.learning_rate = workload.training.learning_rate if lr is None else lr
+        self.dropout = workload.training.dropout if dropout is None else dropout
+        part = len(corpus.train) // streams
+        if part < steps + 1:
+            raise ValueError(
+                f"corpus '{corpus.name}': {len(corpus.train)} training chars cannot feed {streams} stream(s) "
+                f"of windows of {steps + 1}"
+            )
+        #: The training text of each stream (symbol indices).
+        self.texts = (
+            [corpus.train]
+            if streams == 1
+            else [corpus.train[s * part : (s + 1) * part] for s in range(streams)]
+        )
+        self.epoch_chars = ((len(corpus.train) - 1) // steps) * steps
+        chars = options.chars
+        if chars is None:  # train by epochs
+            epochs = options.epochs if isinstance(options, TrainOptions) else None
+            chars = int(round((1.0 if epochs is None else epochs) * self.epoch_chars))
+        per_round = steps * streams
+        #: Training characters in all: whole windows of every stream.
+        self.target = -(-chars // per_round) * per_round
+        self.eval_text = corpus.test if options.eval_chars is None else corpus.test[: options.eval_chars]
+        if len(self.eval_text) < 2:
+            raise ValueError(f"eval_chars: need at least 2 test characters, got {len(self.eval_text)}")
+        self.eval_streams = max(1, min(options.eval_streams, len(self.eval_text) - 1))
+        self.eval_every = None if options.eval_every is None else max(steps, options.eval_every)
+        diverge_ce = options.diverge_ce
+        self.diverge_ce = 2 * math.log(workload.vocab_size) if diverge_ce is None else diverge_ce
+        self.curve_point = curve_point
+
+        self.net = build_network(workload, rpu, options.seed)
+        _, dropout_seed, _ = seeds(options.seed)
+        #: Draws the dropout masks, window after window.
+        self.dropout_rng = np.random.default_rng(dropout_seed)
+        self.chars = 0
+        self.curve: list[Any] = []
+        self.interval_loss, self.interval_chars = 0.0, 0
+        self.ema: float | None = None  # exponential running mean of the training CE
+        self.recent: deque[float] = deque(maxlen=DIVERGE_WINDOWS)
+
+    @property
+    def fingerprint(self) -> dict[str, Any]:
+        """What a checkpoint must match to be resumed by this run."""
+        network = network_fingerprint(self.workload, self.rpu)
+        return {
+            "workload": network["workload"],
+            "bptt_steps": self.steps,
+            "rpu": network["rpu"],
+            "seed": self.options.seed,
+            "learning_rate": self.learning_rate,
+            "dropout": self.dropout,
+        }
+
+    # -- windows ---------------------------------------------------------------------------------
+
+    def check_loss(self, loss: float) -> None:
+        """The divergence rule, on a window's mean training CE: raises :class:`TrainingDiverged`
+        when it is NaN/inf or the mean of the last DIVERGE_WINDOWS windows exceeds the threshold."""
+        if not math.isfinite(loss):
+            raise TrainingDiverged(f"the training loss became NaN/inf at {self.chars} chars")
+        self.recent.append(loss)
+        running = sum(self.recent) / len(self.recent)
+        if len(self.recent) == self.recent.maxlen and running > self.diverge_ce:
+            raise TrainingDiverged(
+                f"mean training CE of the last {len(self.recent)} windows is {running:.3f} nats/char at "
+                f"{self.chars} chars, above the divergence threshold {self.diverge_ce:.3f}"
+            )
+
+    def record_window(self, loss: float) -> None:
+        """A window of ``steps`` characters is trained (its updates are in the weights)."""
+        self.chars += self.steps
+        self.interval_loss += loss * self.steps
+        self.interval_chars += self.steps
+        self.ema = loss if self.ema is None else 0.98 * self.ema + 0.02 * loss
+
+    def evaluation_due(self) -> bool:
+        """Whether the windows just recorded crossed an evaluation point before the end."""
+        every = self.eval_every
+        return every is not None and self.chars % every < self.steps and self.chars < self.target
+
+    # -- evaluation and the result ---------------------------------------------------------------
+
+    def evaluate(self, **extra: Any) -> None:
+        """Add a curve point: the test CE now and the mean training CE since the previous point."""
+        train_ce = self.interval_loss / self.interval_chars if self.interval_chars else None
+        test_ce = evaluate(self.net, self.eval_text, self.steps, self.eval_streams)
+        self.curve.append(self.curve_point(self.chars, test_ce, train_ce, **extra))
+        self.interval_loss, self.interval_chars = 0.0, 0
+
+    def finish(self, **extra: Any) -> None:
+        """Evaluate at the end, unless the last point is already there."""
+        if not self.curve or self.curve[-1].chars != self.chars:
+            self.evaluate(**extra)
+
+    def summary(self) -> dict[str, Any]:
+        """The training part of a result (the fields ``TrainResult`` and ``CosimTraining`` share)."""
+        last = self.curve[-1] if self.curve else None
+        return {
+            "learning_rate": self.learning_rate,
+            "dropout": self.dropout,
+            "bptt_steps": self.steps,
+            "test_ce": last.test_ce if last else None,
+            "train_ce": next((c.train_ce for c in reversed(self.curve) if c.train_ce is not None), None),
+            "chars_trained": self.chars,
+            "eval_chars": ((len(self.eval_text) - 1) // self.eval_streams) * self.eval_streams,
+            "eval_streams": self.eval_streams,
+            "curve": list(self.curve),
+        }
+
+    # -- checkpoints -----------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """The counts and the curve as plain data (a checkpoint's ``progress``)."""
+        return {
+            "chars_trained": self.chars,
+            "curve": [asdict(c) for c in self.curve],
+            "interval_loss": self.interval_loss,
+            "interval_chars": self.interval_chars,
+            "recent": list(self.recent),
+            "ema": self.ema,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.chars = state["chars_trained"]
+        self.curve = [self.curve_point(**c) for c in state["curve"]]
+        self.interval_loss, self.interval_chars = state["interval_loss"], state["interval_chars"]
+        self.recent = deque(state["recent"], maxlen=DIVERGE_WINDOWS)
+        self.ema = state["ema"]

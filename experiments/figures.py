@@ -20,8 +20,8 @@ from pathlib import Path
 
 from archsim.config import load_rpu, load_workload
 from archsim.config.options import TrainOptions
+from archsim.results import TrainResult, load_result
 from archsim.train.data import load_corpus
-from archsim.train.results import TrainResult
 from archsim.train.trainer import Progress, train
 
 RUNS_DIR = Path("runs/experiments")
@@ -118,7 +118,7 @@ def cmd_run(args: argparse.Namespace) -> None:
 def _results() -> dict[str, TrainResult]:
     found = {}
     for path in sorted(RUNS_DIR.glob("*/result.json")):
-        found[path.parent.name] = TrainResult.from_dict(json.loads(path.read_text()))
+        found[path.parent.name] = load_result(path)
     return found
 
 

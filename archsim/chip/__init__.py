@@ -6,9 +6,9 @@ results: ``simulate(workload, chip).result()``.
 
 from archsim.chip.graph import build_window_graph, critical_path, operation_counts
 from archsim.chip.mapping import Mapping, MappingError, map_workload
-from archsim.chip.results import ChipResult, Finding
 from archsim.chip.schedule import SCHEDULES, ArrayOp, ArrayOpHook, Scheduler
 from archsim.chip.simulation import ChipRun, simulate
+from archsim.results import ChipResult, Finding
 
 __all__ = [
     "SCHEDULES",

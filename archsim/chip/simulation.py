@@ -12,12 +12,13 @@ from archsim.chip import costs
 from archsim.chip.chip import Chip, CountingEnvironment
 from archsim.chip.graph import MEMORY_LINK, VERB_CLASS, build_window_graph, critical_path
 from archsim.chip.mapping import Mapping, map_workload
-from archsim.chip.results import ChipResult, Finding, MappedArraySummary, SteadyState
 from archsim.chip.schedule import ArrayOpHook, Scheduler, WindowRecord
 from archsim.config.corpus import corpus_info, windows_per_stream
 from archsim.config.design import Design
 from archsim.config.errors import ConfigError
+from archsim.config.options import SimulateOptions
 from archsim.config.workload import WorkloadConfig
+from archsim.results import ChipResult, Finding, MappedArraySummary, SimulateRecord, SteadyState
 
 #: Categories of an array's time (TIMING.md section 4): working, or idle waiting for something.
 CATEGORIES = ("busy", "extra_passes", "nlf", "memory", "link", "dependency", "schedule", "fill", "drain")
@@ -71,6 +72,12 @@ class ChipRun:
         windows in all), then over the middle half of the run when no period was found."""
         t0 = time.perf_counter()
         self.full = windows is not None
+        self.options = SimulateOptions(
+            schedule=self.scheduler.schedule,
+            streams=self.scheduler.streams,
+            windows=windows,
+            max_windows=max_windows,
+        )
         if windows is not None:
             self.scheduler.run(windows, detect_period=False)
             self._full_runs[windows] = self.scheduler.round_end[-1]
@@ -400,7 +407,15 @@ class ChipRun:
             simulated_events=self.env.scheduled_events + self.extra_events,
             simulated_operations=sum(r.done for r in s.records.values()),
             wall_seconds=wall_before + time.perf_counter() - t_start,
+            record=self.record(),
         )
+
+    def record(self) -> SimulateRecord | None:
+        """What produced this run, for its result (None under a hook: the co-simulation records it)."""
+        if self.hook is not None:
+            return None
+        d = self.design
+        return SimulateRecord(workload=self.workload, chip=d.chip, rpu=d.rpu, options=self.options)
 
     def trace(self, windows: int | None = None) -> list[dict]:
         """Chrome trace-event JSON (Perfetto): one complete event per timed operation, in microseconds;

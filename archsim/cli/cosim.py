@@ -49,7 +49,6 @@ def cosim_command(
 ) -> None:
     """Train WORKLOAD on RPU tiles while the CHIP model runs it: test cross-entropy and throughput."""
     from archsim.config.options import CosimOptions
-    from archsim.cosim import Cosimulation
     from archsim.train.data import load_workload_corpus
 
     console = Console(stderr=True)
@@ -79,6 +78,20 @@ def cosim_command(
     except ConfigError as err:
         opt.fail(console, f"WORKLOAD: {err}")
     rpu_name = Path(rpu).stem
+    out_dir = out if out is not None else REPORTS_DIR / f"cosim-{wl.name}-{chip_cfg.name}-{rpu_name}-s{seed}"
+    result = execute(
+        console, wl, chip_cfg, rpu_cfg, corpus, options, rpu_name, out_dir, json_file, trace_file, progress
+    )
+    exit_for(console, result)
+
+
+def execute(
+    console, wl, chip_cfg, rpu_cfg, corpus, options, rpu_name, out_dir: Path, json_file, trace_file, progress
+):
+    """Co-simulate with a progress bar, write ``out_dir`` (result, trace, report) and the files
+    asked for, print the figures; returns the result. ``archsim rerun`` uses it too."""
+    from archsim.cosim import Cosimulation
+
     bar = opt.CharsProgress(
         console,
         f"{wl.name} on {chip_cfg.name} / {rpu_name}",
@@ -97,7 +110,6 @@ def cosim_command(
             result, trace = sim.run()
     except (ValueError, ConfigError) as err:
         opt.fail(console, str(err))
-    out_dir = out if out is not None else REPORTS_DIR / f"cosim-{wl.name}-{chip_cfg.name}-{rpu_name}-s{seed}"
     out_dir.mkdir(parents=True, exist_ok=True)
     result.write_json(out_dir / "result.json")
     (out_dir / "trace.json").write_text(json.dumps(trace))
@@ -110,6 +122,11 @@ def cosim_command(
     from archsim.report import render
 
     console.print(f"report: {render(out_dir)}", highlight=False, soft_wrap=True)
+    return result
+
+
+def exit_for(console, result) -> None:
+    """Exit 3 when the co-simulation did not complete (training diverged)."""
     if result.status != "completed":
         console.print(f"[red]{result.status}:[/red] {result.message}", highlight=False)
         raise typer.Exit(3)

@@ -97,7 +97,6 @@ def simulate_command(
     from archsim.config.rpu import load_rpu
     from archsim.config.workload import load_workload
 
-    console = Console()
     err = Console(stderr=True)
     options = opt.build_options(
         err, SimulateOptions, 2, schedule=schedule, streams=streams, windows=windows, max_windows=max_windows
@@ -109,6 +108,16 @@ def simulate_command(
     except ConfigError as e:
         err.print(f"[red]error:[/red] {e}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+    result = report_run(run, json_file, trace, out)
+    if any(f.level == "error" for f in result.findings):
+        raise typer.Exit(1)
+
+
+def report_run(run, json_file: Path | None, trace: Path | None, out: Path | None):
+    """Print the figures of a finished chip run, write what was asked for (result JSON, trace, the
+    report in ``out``) and print the findings; returns the result. ``archsim rerun`` uses it too."""
+    console = Console()
+    err = Console(stderr=True)
     result = run.result()
     console.print(_table(result))
     for path in (json_file, out / "result.json" if out else None):
@@ -128,5 +137,4 @@ def simulate_command(
         err.print(
             f"[red]{f.level}:[/red] {f.field}: {f.message}", markup=True, highlight=False, soft_wrap=True
         )
-    if any(f.level == "error" for f in result.findings):
-        raise typer.Exit(1)
+    return result

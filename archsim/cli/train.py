@@ -50,7 +50,6 @@ def train_command(
     from archsim.config.options import TrainOptions
     from archsim.train.checkpoint import CHECKPOINT_NAME
     from archsim.train.data import load_workload_corpus
-    from archsim.train.trainer import train
 
     console = Console(stderr=True)
     options = opt.build_options(
@@ -76,6 +75,17 @@ def train_command(
     out_dir = out if out is not None else REPORTS_DIR / f"train-{wl.name}-{rpu_name}-s{seed}"
     if resume and not (out_dir / CHECKPOINT_NAME).is_file():
         opt.fail(console, f"--resume: no checkpoint at {out_dir / CHECKPOINT_NAME}")
+    result = execute(console, wl, rpu_cfg, corpus, options, out_dir, resume, rpu_name, json_file, progress)
+    exit_for(console, result, out_dir)
+
+
+def execute(
+    console, wl, rpu_cfg, corpus, options, out_dir: Path, resume: bool, rpu_name: str, json_file, progress
+):
+    """Train with a progress bar, write ``out_dir/result.json`` (and ``json_file``) and the report,
+    print the outcome; returns the result. ``archsim rerun`` uses it too."""
+    from archsim.train.trainer import train
+
     bar = opt.CharsProgress(
         console,
         f"{wl.name} on {rpu_name}",
@@ -107,6 +117,11 @@ def train_command(
     from archsim.report import render
 
     console.print(f"report: {render(out_dir)}", highlight=False, soft_wrap=True)
+    return result
+
+
+def exit_for(console, result, out_dir: Path) -> None:
+    """Exit with the status of a training run that did not complete (3 diverged, 130 interrupted)."""
     if result.status == "diverged":
         console.print(f"[red]diverged:[/red] {result.message}", highlight=False)
         raise typer.Exit(EXIT_DIVERGED)

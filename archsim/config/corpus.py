@@ -79,13 +79,16 @@ def windows_per_stream(train_chars: int, steps: int, streams: int = 1) -> int:
 
 def resolve_corpus(corpus: str, workload_file: Path | None) -> str:
     """A built-in name as it is; a relative path from the working directory or, failing that,
-    beside the workload file that names it."""
-    if corpus in BUILTIN_CORPORA or Path(corpus).is_absolute() or Path(corpus).exists():
+    beside the workload file that names it, made absolute (a result records where its corpus was);
+    a path found nowhere as it is (loading it then fails, naming it)."""
+    if corpus in BUILTIN_CORPORA or Path(corpus).is_absolute():
         return corpus
+    if Path(corpus).exists():
+        return str(Path(corpus).resolve())
     if workload_file is not None:
         beside = Path(workload_file).parent / corpus
         if beside.exists():
-            return str(beside)
+            return str(beside.resolve())
     return corpus
 
 

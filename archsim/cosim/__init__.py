@@ -2,7 +2,7 @@
 
 from archsim.cosim.cosim import CosimOptions, CosimProgress, Cosimulation, cosimulate
 from archsim.cosim.executor import CosimDiverged, NumericsExecutor
-from archsim.cosim.results import CosimCurvePoint, CosimResult, CosimTraining, PassStats
+from archsim.results import CosimCurvePoint, CosimResult, CosimTraining, PassStats
 
 __all__ = [
     "CosimCurvePoint",

@@ -21,7 +21,7 @@ from archsim.config import ChipConfig, FloatingPointRPUConfig, RPUConfig, Worklo
 from archsim.config.design import Design
 from archsim.config.options import CosimOptions
 from archsim.cosim.executor import CosimDiverged, NumericsExecutor
-from archsim.cosim.results import CosimCurvePoint, CosimResult, CosimTraining, PassStats, UpdateBLStats
+from archsim.results import CosimCurvePoint, CosimRecord, CosimResult, CosimTraining, PassStats, UpdateBLStats
 from archsim.train.checkpoint import load_checkpoint
 from archsim.train.data import Corpus
 from archsim.train.session import TrainingDiverged, TrainingSession, network_fingerprint
@@ -160,7 +160,7 @@ class Cosimulation:
         result = CosimResult(
             workload=workload.name,
             chip_name=chip.name,
-            rpu=self.rpu_name,
+            rpu=self.rpu_name or self.rpu.name,
             seed=options.seed,
             streams=k,
             schedule=options.schedule,
@@ -172,6 +172,7 @@ class Cosimulation:
             update_bl=update_bl,
             timing_only=timing_only,
             wall_seconds=time.perf_counter() - wall0,
+            record=CosimRecord(workload=workload, chip=chip, rpu=self.rpu, options=options),
         )
         return result, trace
 

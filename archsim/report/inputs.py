@@ -1,18 +1,17 @@
 """What a report reads: the input contract (see docs/report.md).
 
 A result directory holds ``result.json`` and, optionally, ``trace.json`` (Chrome trace events of the
-pipeline). ``result.json`` is one JSON object of one of these shapes:
+pipeline). ``result.json`` is a result of the typed, versioned results schema
+(:mod:`archsim.results`): a chip result (``archsim simulate``), a training result (``archsim
+train``) or a co-simulation result (``archsim cosim``: a chip part, or null when training
+diverged, and a training part). It is validated against the schema before anything is drawn; a
+file of another schema version, or not a result, is refused naming the file and the field.
 
-- a bare chip result (``archsim simulate``): it has ``teraops_per_s`` and ``utilization``;
-- a bare training result (``archsim train``): it has ``curve`` and ``test_ce``;
-- a combined result (``archsim cosim``): a ``chip`` object (chip result fields, or null) and/or a
-  ``train`` object (training result fields; ``training`` is accepted as well). Scalar fields beside
-  the sections (``rpu``, ``seed``, ``status``, ``message`` ...) fill in what the training section
-  lacks. A chip result may also carry a ``train`` object beside its own top-level fields.
-
-Training curve points are ``{chars, test_ce}`` with optional ``train_ce`` and ``chip_seconds``
-(simulated chip time to train ``chars`` characters). Nothing else is read; the report imports no
-simulator code.
+The report reads the fields of the parts as plain data (``asdict`` of the schema's dataclasses),
+the chip part of a co-simulation with what the numerics did to its timing (``passes``,
+``update_bl``, ``timing_only``) and the training part with the run's scalars (workload, rpu,
+seed, status, message), plus the ``record`` of what produced the result. It imports no simulator
+code: only the schema and the configuration models it holds.
 """
 
 from __future__ import annotations
@@ -23,23 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from archsim.results import ChipResult, ResultError, TrainResult, result_from_dict, to_dict
+
 RESULT_NAME = "result.json"
 TRACE_NAME = "trace.json"
-
-#: Chip result fields the report needs (the others are read when present).
-CHIP_REQUIRED = (
-    "teraops_per_s",
-    "ideal_peak_teraops_per_s",
-    "peak_fraction",
-    "ns_per_char",
-    "utilization",
-    "busiest_array",
-    "breakdown",
-    "energy_pj_per_char",
-)
-#: Training result fields the report needs.
-TRAIN_REQUIRED = ("curve", "test_ce")
-
 
 class ReportError(ValueError):
     """A result directory the report cannot read; the message names the file and what is wrong."""
@@ -53,6 +39,7 @@ class ReportInput:
     chip: dict[str, Any] | None
     train: dict[str, Any] | None
     trace: list[dict[str, Any]] | None
+    record: dict[str, Any] | None = None  # what produced the result (configuration, options, version)
 
 
 def _read_json(path: Path) -> Any:
@@ -68,47 +55,26 @@ def _read_json(path: Path) -> Any:
         raise ReportError(f"{path}: not valid JSON: {e}") from None
 
 
-def _check(part: dict[str, Any], required: tuple[str, ...], what: str, path: Path) -> dict[str, Any]:
-    missing = [k for k in required if k not in part]
-    if missing:
-        raise ReportError(f"{path}: the {what} lacks {', '.join(missing)}")
-    return part
-
-
-def _check_curve(train: dict[str, Any], path: Path) -> None:
-    curve = train["curve"]
-    if not isinstance(curve, list):
-        raise ReportError(f"{path}: training 'curve' must be a list of points, got {type(curve).__name__}")
-    for n, p in enumerate(curve):
-        if not isinstance(p, dict) or "chars" not in p or "test_ce" not in p:
-            raise ReportError(f"{path}: training curve point {n} must be an object with chars and test_ce")
-
-
-def split_result(data: Any, path: Path) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """The chip part and the training part of one ``result.json`` object (see the module docstring)."""
-    if not isinstance(data, dict):
-        raise ReportError(f"{path}: expected a JSON object, got {type(data).__name__}")
-    chip = data.get("chip") if isinstance(data.get("chip"), dict) else None
-    train = next((data[k] for k in ("train", "training") if isinstance(data.get(k), dict)), None)
-    if chip is None and "teraops_per_s" in data and "utilization" in data:
-        chip = data  # a bare chip result, or a chip result carrying a training section
-    if train is None and chip is not data and "curve" in data and "test_ce" in data:
-        train = data  # a bare training result
-    elif train is not None and chip is not data:  # sections: the run's scalars fill in the training's
-        train = {k: v for k, v in data.items() if not isinstance(v, dict | list)} | train
-    if chip is not None and chip is not data:  # a co-simulation: what the numerics did to the timing
-        chip = chip | {k: data[k] for k in ("passes", "timing_only") if k in data}
-    if chip is None and train is None:
-        raise ReportError(
-            f"{path}: neither a chip result (teraops_per_s, utilization), a training result "
-            "(curve, test_ce), nor an object with a 'chip' or 'train' section"
-        )
-    if chip is not None:
-        _check(chip, CHIP_REQUIRED, "chip result", path)
-    if train is not None:
-        _check(train, TRAIN_REQUIRED, "training result", path)
-        _check_curve(train, path)
-    return chip, train
+def split_result(
+    data: Any, path: Path
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None]:
+    """The chip part, the training part and the record of one ``result.json`` object, validated
+    against the results schema."""
+    try:
+        result = result_from_dict(data, str(path))
+    except ResultError as err:
+        raise ReportError(str(err)) from None
+    data = to_dict(result)
+    record = data.pop("record", None)
+    if isinstance(result, ChipResult):
+        return data, None, record
+    if isinstance(result, TrainResult):
+        return None, data, record
+    chip = data["chip"]
+    if chip is not None:  # a co-simulation: what the numerics did to the timing
+        chip = chip | {k: data[k] for k in ("passes", "update_bl", "timing_only")}
+    scalars = {k: v for k, v in data.items() if not isinstance(v, dict | list) and v is not None}
+    return chip, scalars | data["train"], record
 
 
 def _check_trace(events: Any, path: Path) -> list[dict[str, Any]]:
@@ -125,10 +91,10 @@ def load_input(directory: str | Path) -> ReportInput:
     if not directory.is_dir():
         raise ReportError(f"{directory}: no such directory (expected one holding {RESULT_NAME})")
     result_path = directory / RESULT_NAME
-    chip, train = split_result(_read_json(result_path), result_path)
+    chip, train, record = split_result(_read_json(result_path), result_path)
     trace_path = directory / TRACE_NAME
     trace = _check_trace(_read_json(trace_path), trace_path) if trace_path.exists() else None
-    return ReportInput(directory, chip, train, trace)
+    return ReportInput(directory, chip, train, trace, record)
 
 
 def number(value: Any) -> float | None:

@@ -11,7 +11,7 @@ import socket
 import time
 from typing import Any
 
-from archsim.chip.results import ChipResult
+from archsim.results import ChipResult
 from archsim.sweep.spec import PointConfig
 
 #: Headline figures, one column each in the results table; None where a command does not give it.

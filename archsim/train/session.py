@@ -20,10 +20,11 @@ from typing import Any
 import numpy as np
 
 from archsim.config import FloatingPointRPUConfig, RPUConfig, WorkloadConfig
+from archsim.config.corpus import windows_per_stream
 from archsim.config.options import CosimOptions, TrainOptions
+from archsim.results import CurvePoint
 from archsim.train.data import Corpus
 from archsim.train.network import build_network, evaluate, seeds
-from archsim.train.results import CurvePoint
 
 #: Windows in the running mean that the divergence test looks at.
 DIVERGE_WINDOWS = 10
@@ -77,7 +78,8 @@ class TrainingSession:
             if streams == 1
             else [corpus.train[s * part : (s + 1) * part] for s in range(streams)]
         )
-        self.epoch_chars = ((len(corpus.train) - 1) // steps) * steps
+        #: Characters of one epoch: whole windows of the train split (the corpus catalogue's rule).
+        self.epoch_chars = windows_per_stream(len(corpus.train), steps) * steps
         chars = options.chars
         if chars is None:  # train by epochs
             epochs = options.epochs if isinstance(options, TrainOptions) else None

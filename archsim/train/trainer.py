@@ -27,9 +27,9 @@ import numpy as np
 
 from archsim.config import FloatingPointRPUConfig, RPUConfig, WorkloadConfig
 from archsim.config.options import TrainOptions
+from archsim.results import TrainRecord, TrainResult
 from archsim.train.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from archsim.train.data import Corpus
-from archsim.train.results import TrainResult
 from archsim.train.session import TrainingDiverged, TrainingSession
 
 __all__ = ["Progress", "TrainOptions", "train"]
@@ -182,7 +182,7 @@ def train(
         )
     return TrainResult(
         workload=workload.name,
-        rpu=rpu_name,
+        rpu=rpu_name or rpu.name,
         seed=options.seed,
         status=status,
         message=message or f"trained {session.chars} chars",
@@ -192,4 +192,5 @@ def train(
         ms_per_char=1e3 * loop["train_seconds"] / loop["timed_chars"] if loop["timed_chars"] else None,
         checkpoint=str(ckpt_path),
         **session.summary(),
+        record=TrainRecord(workload=workload, rpu=rpu, options=options),
     )

@@ -56,19 +56,17 @@ def train_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def cosim_dir(tmp_path_factory, chip_dir, train_dir) -> Path:
-    """The shape ``archsim cosim`` writes (``CosimResult``): the run's scalars, a ``chip`` section
-    and a ``train`` section whose curve points carry the simulated chip time."""
-    chip = json.loads((chip_dir / "result.json").read_text())
-    train = json.loads((train_dir / "result.json").read_text())
-    for p in train["curve"]:
-        p["chip_seconds"] = p["chars"] * chip["ns_per_char"] * 1e-9
-    run = {k: train.pop(k) for k in ("workload", "rpu", "seed", "status", "message")}
-    run["workload"] = chip["workload"]  # one workload in a real run
-    sections = {"chip": chip, "train": train, "passes": [], "timing_only": {}, "wall_seconds": 1.0}
+def cosim_dir(tmp_path_factory, train_dir) -> Path:
+    """``archsim cosim --out DIR`` of the training workload on the baseline chip (FP tiles, 600
+    characters, three evaluations): the chip part, the training part whose curve points carry the
+    simulated chip time, and the trace."""
+    base = train_dir.parent
     out = tmp_path_factory.mktemp("cosim")
-    (out / "result.json").write_text(json.dumps(run | {"chip_name": chip["chip"]} | sections))
-    (out / "trace.json").write_text((chip_dir / "trace.json").read_text())
+    args = ["cosim", str(base / "tiny.yaml"), "--chip", "baseline", "--rpu", "fp", "--chars", "600"]
+    res = CliRunner().invoke(
+        app, [*args, "--eval-chars", "100", "--eval-every", "300", "--out", str(out), "--no-progress"]
+    )
+    assert res.exit_code == 0, res.output
     return out
 
 

@@ -51,5 +51,5 @@ def test_report_fails_clearly_naming_the_path(tmp_path):
     assert res.exit_code == 1 and f"{tmp_path / 'result.json'}: no such file" in _flat(res.output)
     (tmp_path / "result.json").write_text('{"teraops_per_s": 1.0, "utilization": {}}')
     res = CliRunner().invoke(app, ["report", str(tmp_path)])
-    assert res.exit_code == 1 and "result.json: the chip result lacks" in _flat(res.output)
+    assert res.exit_code == 1 and "result.json: schema_version None, this archsim reads" in _flat(res.output)
     assert not (tmp_path / "index.html").exists()

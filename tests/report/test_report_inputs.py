@@ -1,4 +1,5 @@
-"""The report's input contract: which part of a result.json is the chip and which the training."""
+"""The report's input contract: a result of the typed results schema, validated before it is drawn;
+which part of it is the chip, which the training, and what produced it."""
 
 from __future__ import annotations
 
@@ -9,66 +10,56 @@ import pytest
 
 from archsim.report import ReportError, load_input
 from archsim.report.inputs import split_result
+from archsim.results import SCHEMA_VERSION
 
 P = Path("r/result.json")
-CHIP = {
-    "workload": "w",
-    "chip": "baseline",  # a bare chip result names its chip preset: not a section
-    "teraops_per_s": 1.0,
-    "ideal_peak_teraops_per_s": 2.0,
-    "peak_fraction": 0.5,
-    "ns_per_char": 10.0,
-    "utilization": {"tile0": 0.5},
-    "busiest_array": "lstm1",
-    "breakdown": {"busy": 0.5, "nlf": 0.5},
-    "energy_pj_per_char": {"array": 1.0, "total": 1.0},
-}
-TRAIN = {"workload": "w", "rpu": "fp", "test_ce": 2.0, "curve": [{"chars": 0, "test_ce": 3.0}]}
 
 
-def test_bare_results_as_the_commands_write_them():
-    assert split_result(CHIP, P) == (CHIP, None)
-    assert split_result(TRAIN, P) == (None, TRAIN)
+def _data(folder: Path) -> dict:
+    return json.loads((folder / "result.json").read_text())
 
 
-@pytest.mark.parametrize("key", ["train", "training"])
-def test_sections_and_the_cosim_shape(key):
-    assert split_result({"chip": CHIP, key: TRAIN}, P) == (CHIP, TRAIN)
-    assert split_result({key: TRAIN}, P) == (None, TRAIN)
-    cosim = CHIP | {key: TRAIN}  # chip fields at the top, the training beside them
-    chip, train = split_result(cosim, P)
-    assert chip is cosim and train == TRAIN
+def test_the_three_results_as_the_commands_write_them(chip_dir, train_dir, cosim_dir):
+    chip = _data(chip_dir)
+    c, t, record = split_result(chip, P)
+    assert t is None and c["teraops_per_s"] == chip["teraops_per_s"] and c["kind"] == "simulate"
+    assert record["command"] == "simulate" and record["chip"]["name"] == "baseline"
+    assert record["rpu"]["name"] == "rpu-baseline" and record["options"]["streams"] == 2
+    c, t, record = split_result(_data(train_dir), P)
+    assert c is None and t["curve"] and record["command"] == "train" and record["rpu"]["kind"] == "fp"
+    cosim = _data(cosim_dir)
+    c, t, record = split_result(cosim, P)
+    assert c["ns_per_char"] == cosim["chip"]["ns_per_char"]
+    assert {"passes", "update_bl", "timing_only"} <= set(c)  # what the numerics did to the timing
+    assert t["curve"][-1]["chip_seconds"] > 0 and t["seed"] == 0 and t["status"] == "completed"
+    assert record["command"] == "cosim" and record["options"]["chars"] == 600
 
 
-def test_the_cosim_result_shape():
-    cosim = {"workload": "w", "rpu": "rpu-baseline", "seed": 3, "status": "completed", "chip": CHIP}
-    timing = {"ns_per_char": 1.0, "slowdown_from_numerics": 1.5}
-    chip, train = split_result(cosim | {"train": TRAIN, "passes": [], "timing_only": timing}, P)
-    assert chip == CHIP | {"passes": [], "timing_only": timing}  # what the numerics did to the timing
-    assert train == TRAIN | {"workload": "w", "rpu": "fp", "seed": 3, "status": "completed"}
-    chip, train = split_result(cosim | {"chip": None, "train": TRAIN}, P)  # diverged: no chip part
-    assert chip is None and train["status"] == "completed"
+def test_a_diverged_cosim_has_no_chip_part(cosim_dir):
+    cosim = _data(cosim_dir) | {"chip": None, "status": "diverged"}
+    c, t, _ = split_result(cosim, P)
+    assert c is None and t["status"] == "diverged"
 
 
 @pytest.mark.parametrize(
-    ("data", "needle"),
+    ("change", "needle"),
     [
-        ([1, 2], "expected a JSON object, got list"),
-        ({"teraops_per_s": 1}, "neither a chip result"),
-        ({k: v for k, v in CHIP.items() if k != "busiest_array"}, "the chip result lacks busiest_array"),
-        ({"chip": {"utilization": {}}}, "lacks teraops_per_s, ideal_peak_teraops_per_s"),
-        ({"chip": {k: v for k, v in CHIP.items() if k != "energy_pj_per_char"}}, "lacks energy_pj_per_char"),
-        (TRAIN | {"curve": "0 3.0"}, "must be a list"),
-        (TRAIN | {"curve": [{"chars": 1}]}, "curve point 0 must be an object with chars and test_ce"),
+        (lambda d: [d], "expected a JSON object, got list"),
+        (lambda d: d | {"schema_version": SCHEMA_VERSION + 1}, f"schema_version {SCHEMA_VERSION + 1}"),
+        (lambda d: {k: v for k, v in d.items() if k != "schema_version"}, "schema_version None"),
+        (lambda d: {k: v for k, v in d.items() if k != "busiest_array"}, "busiest_array: Field required"),
+        (lambda d: d | {"teraops_per_s": "fast"}, "teraops_per_s: Input should be a valid number"),
+        (lambda d: d | {"kind": "weather"}, "does not match any of the expected tags"),
+        (lambda d: d | {"surprise": 1}, "surprise: Unexpected keyword argument"),
     ],
 )
-def test_what_is_not_a_result_is_refused_naming_the_file(data, needle):
+def test_what_is_not_a_result_is_refused_naming_the_file_and_field(chip_dir, change, needle):
     with pytest.raises(ReportError, match="r/result.json") as e:
-        split_result(data, P)
+        split_result(change(_data(chip_dir)), P)
     assert needle in str(e.value)
 
 
-def test_missing_and_broken_files_are_named(tmp_path):
+def test_missing_and_broken_files_are_named(tmp_path, chip_dir):
     with pytest.raises(ReportError, match="no such directory"):
         load_input(tmp_path / "nowhere")
     with pytest.raises(ReportError, match=r"result\.json: no such file"):
@@ -76,10 +67,11 @@ def test_missing_and_broken_files_are_named(tmp_path):
     (tmp_path / "result.json").write_text("{not json")
     with pytest.raises(ReportError, match=r"result\.json: not valid JSON"):
         load_input(tmp_path)
-    (tmp_path / "result.json").write_text(json.dumps(CHIP))
+    (tmp_path / "result.json").write_text((chip_dir / "result.json").read_text())
     (tmp_path / "trace.json").write_text('"spans"')
     with pytest.raises(ReportError, match=r"trace\.json: expected a list of trace events"):
         load_input(tmp_path)
     (tmp_path / "trace.json").write_text(json.dumps({"traceEvents": [{"ph": "X"}]}))
     inp = load_input(tmp_path)
-    assert inp.chip == CHIP and inp.train is None and inp.trace == [{"ph": "X"}]
+    assert inp.chip["workload"] == "tiny-report" and inp.train is None and inp.trace == [{"ph": "X"}]
+    assert inp.record["command"] == "simulate"

@@ -180,11 +180,14 @@ def test_breakdown_that_does_not_add_up_is_drawn_whole_and_said():
 
 
 def test_report_reads_results_only(train_dir):
-    """Rendering imports none of the simulator: no SimPy, Numba, chip, training or config code."""
+    """Rendering imports none of the simulator: no SimPy, Numba, networkx, chip, training,
+    numerics, co-simulation or sweep code. It reads the results schema, which holds the resolved
+    configuration (pure-data pydantic models), and nothing else of archsim."""
     code = (
         "import sys; from archsim.report import render; render(sys.argv[1]); "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('simpy', 'numba', 'networkx', 'pydantic')"
-        " or m.startswith(('archsim.chip', 'archsim.train', 'archsim.config', 'archsim.numerics'))))"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('simpy', 'numba', 'networkx', 'dask')"
+        " or m.startswith(('archsim.chip', 'archsim.train', 'archsim.numerics', 'archsim.cosim',"
+        " 'archsim.sweep', 'archsim.cli'))))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, str(train_dir)], capture_output=True, text=True, check=True

@@ -1,0 +1,158 @@
+"""``archsim rerun RESULT.json``: run a result again from the configuration it records, and say
+whether its figures are the same.
+
+A result records the fully resolved workload, chip and RPU configuration, the command's options
+and seed (``archsim.results``), so the rerun needs neither the preset files nor the command line
+that made it: an edited chip file that no longer exists reruns the same. The figures compared are
+the headline ones of each command; a difference exits with status 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from archsim.cli import app
+from archsim.cli import options as opt
+from archsim.paths import REPORTS_DIR
+
+
+def figures(result: Any) -> dict[str, Any]:
+    """The headline figures of a result, by name: what a rerun must reproduce exactly."""
+    from archsim.results import ChipResult, TrainResult
+
+    def chip(c) -> dict[str, Any]:
+        return {
+            "TeraOps/s": c.teraops_per_s,
+            "peak fraction": c.peak_fraction,
+            "ns per char": c.ns_per_char,
+            "step latency (ns)": c.step_latency_ns,
+            "epoch (s)": c.epoch_seconds,
+            "energy per char (pJ)": c.energy_pj_per_char.get("total"),
+            "operations simulated": c.simulated_operations,
+        }
+
+    if isinstance(result, ChipResult):
+        return chip(result)
+    if isinstance(result, TrainResult):
+        return {
+            "status": result.status,
+            "chars trained": result.chars_trained,
+            "test CE": result.test_ce,
+            "train CE": result.train_ce,
+            "test CE curve": [p.test_ce for p in result.curve],
+        }
+    out = {
+        "status": result.status,
+        "chars trained": result.train.chars_trained,
+        "test CE": result.train.test_ce,
+        "test CE curve": [p.test_ce for p in result.train.curve],
+    }
+    if result.chip is not None:
+        out |= chip(result.chip)
+    return out
+
+
+def _fresh_folder(stem: str) -> Path:
+    """``reports/STEM``, or ``STEM-2``, ``STEM-3`` ...: a folder no earlier run wrote."""
+    n = 1
+    while True:
+        folder = REPORTS_DIR / (stem if n == 1 else f"{stem}-{n}")
+        if not folder.exists():
+            return folder
+        n += 1
+
+
+@app.command("rerun")
+def rerun_command(
+    result_file: Annotated[Path, typer.Argument(help="A result.json written by simulate, train or cosim.")],
+    json_file: opt.JsonFile = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder for the rerun's result and report (train and cosim default to "
+            "reports/rerun-...; simulate writes one only when given).",
+        ),
+    ] = None,
+    progress: opt.ShowProgress = True,
+) -> None:
+    """Run RESULT_FILE again from the configuration it records; exit 1 if a figure differs."""
+    from archsim.config.design import Design
+    from archsim.results import ResultError, load_result
+
+    console = Console(stderr=True)
+    try:
+        old = load_result(result_file)
+    except ResultError as err:
+        opt.fail(console, str(err), 2)
+    record = old.record
+    if record is None:
+        opt.fail(console, f"{result_file}: record: none (it does not say what produced it)", 2)
+    if record.command == "simulate":
+        from archsim.chip import simulate
+        from archsim.cli.simulate import report_run
+        from archsim.config import ConfigError
+
+        o = record.options
+        try:
+            run = simulate(
+                record.workload, Design(chip=record.chip, rpu=record.rpu), o.schedule, o.streams, o.windows,
+                o.max_windows,
+            )  # fmt: skip
+        except ConfigError as err:
+            opt.fail(console, f"{result_file}: record: {err}", 2)
+        new = report_run(run, json_file, None, out)
+    else:
+        from archsim.config import ConfigError
+        from archsim.train.data import load_corpus
+
+        wl = record.workload
+        try:
+            corpus = load_corpus(wl.corpus, wl.vocab_size, source=f"{result_file}: record.workload")
+        except ConfigError as err:
+            opt.fail(console, str(err), 2)
+        if out is not None and out.exists():
+            opt.fail(console, f"--out: {out} exists; a rerun writes only into a new folder", 2)
+        out_dir = out or _fresh_folder(f"rerun-{record.command}-{wl.name}-{record.rpu.name or 'rpu'}")
+        if record.command == "train":
+            from archsim.cli import train as train_cli
+
+            new = train_cli.execute(
+                console, wl, record.rpu, corpus, record.options, out_dir, False, old.rpu, json_file, progress
+            )
+        else:
+            from archsim.cli import cosim as cosim_cli
+
+            new = cosim_cli.execute(
+                console, wl, record.chip, record.rpu, corpus, record.options, old.rpu, out_dir, json_file,
+                None, progress,
+            )  # fmt: skip
+    before, after = figures(old), figures(new)
+    table = Table(title=f"rerun of {result_file}", show_header=True)
+    for column in ("figure", "recorded", "rerun", ""):
+        table.add_column(column)
+    differ = []
+    for name, value in before.items():
+        same = after.get(name) == value
+        if not same:
+            differ.append(name)
+        shown = [_short(value), _short(after.get(name))]
+        table.add_row(name, *shown, "same" if same else "[red]differs[/red]")
+    Console().print(table)
+    if differ:
+        console.print(f"[red]differs:[/red] {', '.join(differ)}", highlight=False)
+        raise typer.Exit(1)
+    console.print("the rerun gives the same figures", highlight=False)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, list):
+        return f"{len(value)} points" + (f", last {value[-1]:.6g}" if value and value[-1] is not None else "")
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)

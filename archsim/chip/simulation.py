@@ -6,6 +6,7 @@ import math
 import statistics
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
@@ -29,6 +30,42 @@ CATEGORIES = ("busy", "extra_passes", "nlf", "memory", "link", "dependency", "sc
 def _overlap(a0: int, a1: int, b0: int, b1: int) -> int:
     """Length of the intersection of [a0, a1] and [b0, b1]."""
     return max(0, min(a1, b1) - max(a0, b0))
+
+
+@dataclass(frozen=True)
+class Measured:
+    """The windows and the interval [lo, hi] (cycles) the steady-state figures are taken over.
+
+    ``how``: "one period" (the schedule repeated exactly), "whole run" (a full simulation of a
+    given number of windows, or too short a run for a middle half) or "middle half" (no period:
+    from the end of the first quarter of the rounds to the end of the third).
+    """
+
+    how: str
+    rounds: list[int]
+    lo: int
+    hi: int
+
+    @property
+    def span(self) -> int:
+        return self.hi - self.lo
+
+
+def impossible_figures(utilization: dict[str, float], peak_fraction: float, m: Measured) -> list[Finding]:
+    """Error findings for every fraction of the measured time above 1: a unit cannot be busy for
+    longer than the interval, nor a mapping run faster than its ideal peak."""
+    over = [(f"utilization.{u}", v) for u, v in utilization.items() if v > 1]
+    if peak_fraction > 1:
+        over.append(("peak_fraction", peak_fraction))
+    return [
+        Finding(
+            "error",
+            name,
+            f"{100 * v:.2f} % of the measured time ({m.how}, {m.span} cycles): impossible, the "
+            "simulation's accounting is wrong",
+        )
+        for name, v in over
+    ]
 
 
 def train_chars(workload: WorkloadConfig) -> int:
@@ -112,47 +149,102 @@ class ChipRun:
 
     # -- reductions ----------------------------------------------------------------------------
 
-    def _rounds_measured(self) -> tuple[list[int], int, int]:
-        """Rounds the steady-state figures are taken over, their span in cycles, and the start cycle."""
+    def measured(self) -> Measured:
+        """The windows and the interval the steady-state figures are taken over."""
         s = self.scheduler
         if s.period is not None:
             last = len(s.round_end) - 1
             rounds = list(range(last - s.period.rounds + 1, last + 1))
-            return rounds, s.period.cycles, s.round_end[last] - s.period.cycles
+            return Measured("one period", rounds, s.round_end[last] - s.period.cycles, s.round_end[last])
         n = len(s.round_end)
         if self.full or n < 4:
-            return list(range(n)), s.round_end[-1], 0
+            return Measured("whole run", list(range(n)), 0, s.round_end[-1])
         # The middle half: after the pipeline has filled, before the last windows drain it.
         first, last = n // 4, n - n // 4 - 1
-        lo = s.round_end[first - 1]
-        return list(range(first, last + 1)), s.round_end[last] - lo, lo
+        rounds = list(range(first, last + 1))
+        return Measured("middle half", rounds, s.round_end[first - 1], s.round_end[last])
 
     def _records(self, rounds: list[int]) -> list[WindowRecord]:
         return [self.scheduler.records[st, w] for w in rounds for st in range(self.scheduler.streams)]
 
     def utilization(self) -> dict[str, float]:
-        """Busy fraction of every unit over the measured span; ``tile<k>.dac`` and ``tile<k>.adc``:
-        the part of it the tile's DAC bank spends encoding and its ADC bank converting."""
-        rounds, span, _ = self._rounds_measured()
+        """Busy fraction of every unit over the measured interval; ``tile<k>.dac`` and ``tile<k>.adc``:
+        the part of it the tile's DAC bank spends encoding and its ADC bank converting.
+
+        Over one period or the whole run the operations of the measured windows fill the interval
+        exactly; over the middle half windows overlap both ends of the interval, so every operation
+        of every window is clipped to it."""
+        m = self.measured()
         cg = self.scheduler.cg
         timing = self.chip.tiles[0].timing if self.chip.tiles else None
         busy = [0] * len(self.chip.units)
         dac = defaultdict(int)
         adc = defaultdict(int)
-        for rec in self._records(rounds):
+        clip = m.how == "middle half"
+        records = self.scheduler.records.values() if clip else self._records(m.rounds)
+        for rec in records:
             for i in range(cg.n):
-                busy[cg.unit[i]] += rec.end[i] - rec.start[i]
-                if cg.verb[i] in ("forward", "backward"):
-                    rows, cols = cg.args[i]
-                    outputs = rows if cg.verb[i] == "forward" else cols
-                    dac[cg.unit[i]] += rec.passes[i] * timing.encode_cycles
-                    adc[cg.unit[i]] += rec.passes[i] * timing.conversion_cycles(outputs)
+                start, end = rec.start[i], rec.end[i]
+                if end < 0:
+                    continue
+                inside = not clip or (m.lo <= start and end <= m.hi)
+                busy[cg.unit[i]] += end - start if inside else _overlap(start, end, m.lo, m.hi)
+                outside = not inside and (end <= m.lo or start >= m.hi)
+                if cg.verb[i] not in ("forward", "backward") or outside:
+                    continue
+                rows, cols = cg.args[i]
+                enc = timing.encode_cycles
+                conv = timing.conversion_cycles(rows if cg.verb[i] == "forward" else cols)
+                if inside:
+                    dac[cg.unit[i]] += rec.passes[i] * enc
+                    adc[cg.unit[i]] += rec.passes[i] * conv
+                    continue
+                # An MVM across an end of the interval: each pass encodes, integrates, converts.
+                cycle = enc + timing.integrate_cycles + conv
+                for p in range(rec.passes[i]):
+                    t = start + p * cycle
+                    dac[cg.unit[i]] += _overlap(t, t + enc, m.lo, m.hi)
+                    adc[cg.unit[i]] += _overlap(t + cycle - conv, t + cycle, m.lo, m.hi)
+        span = m.span
         result = {u.name: busy[k] / span for k, u in enumerate(self.chip.units)}
         for k, u in enumerate(self.chip.units):
             if u.kind == "tile":
                 result[f"{u.name}.dac"] = dac[k] / span
                 result[f"{u.name}.adc"] = adc[k] / span
         return result
+
+    def windows_measured(self) -> float:
+        """Windows (counting every stream's) whose work the measured interval holds.
+
+        Over one period or the whole run: the whole windows measured. Over the middle half, windows
+        overlap both ends of the interval and the pipeline may still be settling, so the windows
+        completed in it can hold more work than was done in it (lstm1-64-wp on baseline with 4
+        streams: 16 windows need 345,600 cycles of the softmax tile in an interval of 344,112, which
+        read as 100.43 % of the peak). There the work is counted where it was done: the busy cycles
+        of the busiest tile inside the interval, divided by that tile's busy cycles per window."""
+        m = self.measured()
+        s = self.scheduler
+        cg = s.cg
+        if m.how != "middle half":
+            return len(m.rounds) * s.streams
+        per_window = self._tile_busy_per_window()
+        top = max(per_window.values())
+        busiest = {u for u, c in per_window.items() if c == top}
+        work = 0
+        for rec in s.records.values():
+            for i in range(cg.n):
+                if cg.unit[i] in busiest and rec.end[i] >= 0:
+                    work += _overlap(rec.start[i], rec.start[i] + cg.cycles[i], m.lo, m.hi)
+        return work / (top * len(busiest))
+
+    def _tile_busy_per_window(self) -> dict[int, int]:
+        """Busy cycles of every tile in one window of one stream (one pass per MVM)."""
+        cg = self.scheduler.cg
+        busy: dict[int, int] = defaultdict(int)
+        for i in range(cg.n):
+            if cg.is_tile[i]:
+                busy[cg.unit[i]] += cg.cycles[i]
+        return busy
 
     def breakdowns(self) -> dict[str, dict[str, float]]:
         """Per tile: the fraction of the measured span in each category.
@@ -161,9 +253,9 @@ class ChipRun:
         period exactly); otherwise every operation's time and every idle gap is clipped to the
         measured interval, since windows overlap and those of the interval start before it.
         """
-        rounds, span, lo = self._rounds_measured()
-        hi = lo + span
-        measured = set(rounds)
+        m = self.measured()
+        lo, hi, span = m.lo, m.hi, m.span
+        measured = set(m.rounds)
         s = self.scheduler
         cg = s.cg
         periodic = s.period is not None
@@ -243,8 +335,7 @@ class ChipRun:
         """Dynamic energy of one window of one stream by component (pure costs), averaged over the
         measured windows so that extra MVM passes set by a hook are counted."""
         c = self.config
-        rounds, _, _ = self._rounds_measured()
-        records = self._records(rounds)
+        records = self._records(self.measured().rounds)
         e: dict[str, float] = defaultdict(float)
         for i, key in enumerate(self.scheduler.cg.keys):
             d = self.graph.nodes[key]
@@ -286,15 +377,14 @@ class ChipRun:
         k = s.streams
         steps = self.mapping.bptt_steps
         ops_window = sum(s.cg.ops)
-        rounds, span, _ = self._rounds_measured()
-        ns_per_window = span * ns / (len(rounds) * k)
+        m = self.measured()
+        windows = self.windows_measured()
+        ns_per_window = m.span * ns / windows
         teraops = ops_window / ns_per_window / 1e3
         # The busiest tile's pure busy time per window bounds the throughput of this mapping.
-        busy_tile = defaultdict(int)
-        for i in range(s.cg.n):
-            if s.cg.is_tile[i]:
-                busy_tile[s.cg.unit[i]] += s.cg.cycles[i]
-        peak = ops_window / (max(busy_tile.values()) * ns) / 1e3
+        top_busy = max(self._tile_busy_per_window().values())
+        peak = ops_window / (top_busy * ns) / 1e3
+        peak_fraction = windows * top_busy / m.span  # = teraops / peak, without the rounding
         breakdowns = self.breakdowns()
         by_array = {}
         busiest, best = "", -1.0
@@ -330,28 +420,38 @@ class ChipRun:
                     f"exceeds memory.capacity_bytes = {mem.capacity_bytes}",
                 )
             )
-        last = rounds[-1]
-        rec = s.records[0, last]
+        utilization = self.utilization()
+        findings += impossible_figures(utilization, peak_fraction, m)
+        rec = s.records[0, m.rounds[-1]]
         window_latency = (max(rec.end) - min(rec.start)) * ns
-        if s.period is not None:
-            note = "schedule repeated exactly; per-window figures over one period; epoch " + (
-                "extrapolated exactly (steady state plus the last window's drain from a short full run)"
-                if exact
-                else "= windows x steady-state window time (a hook may change later windows)"
+        epoch = (
+            "epoch extrapolated exactly (steady state plus the last window's drain from a short full run)"
+            if exact
+            else "epoch = windows x mean window time"
+            + (" (a hook may change later windows)" if self.hook is not None else "")
+        )
+        n = len(s.round_end)
+        if m.how == "one period":
+            p = s.period
+            note = (
+                f"the schedule repeated exactly every {p.rounds} window(s) per stream from window "
+                f"{p.first_round}; per-window figures over one period ({p.cycles} cycles); {epoch}"
             )
-            steady = SteadyState(
-                True, s.period.rounds, s.period.cycles * ns, s.period.first_round, len(s.round_end), note
-            )
+            steady = SteadyState(True, p.rounds, p.cycles * ns, p.first_round, n, note)
         else:
-            steady = SteadyState(
-                False,
-                0,
-                0.0,
-                0,
-                len(s.round_end),
-                "no period detected: figures averaged over the whole simulated run"
-                + ("" if exact else "; epoch = windows x mean window time"),
-            )
+            if m.how == "whole run":
+                what = (
+                    f"figures over the whole simulated run of {n} window(s) per stream, pipeline fill and "
+                    "drain included" + ("" if self.full else " (no exact period appeared)")
+                )
+            else:
+                what = (
+                    f"no exact period within {n} windows per stream: figures over the middle half of the "
+                    f"run (from the end of window {m.rounds[0] - 1} to the end of window {m.rounds[-1]} of "
+                    "every stream), each operation clipped to it; throughput from the busiest tile's work "
+                    "in it"
+                )
+            steady = SteadyState(False, 0, 0.0, 0, n, f"{what}; {epoch}")
         cp_cycles, _ = critical_path(self.graph)
         return ChipResult(
             workload=self.workload.name,
@@ -360,7 +460,7 @@ class ChipRun:
             streams=k,
             teraops_per_s=teraops,
             ideal_peak_teraops_per_s=peak,
-            peak_fraction=teraops / peak,
+            peak_fraction=peak_fraction,
             teraops_per_w=ops_window / (energy["total"] * steps) if energy["total"] > 0 else None,
             ns_per_char=ns_per_char,
             ns_per_window=ns_per_window,
@@ -372,7 +472,7 @@ class ChipRun:
             operations_per_window=ops_window,
             devices=self.mapping.devices,
             critical_path_ns=cp_cycles * ns,
-            utilization=self.utilization(),
+            utilization=utilization,
             busiest_array=busiest,
             breakdown=by_array[busiest],
             breakdown_by_array=by_array,

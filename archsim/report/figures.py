@@ -164,7 +164,7 @@ def chip_headline(c: dict[str, Any]) -> list[dict[str, Any]]:
         text = (
             f"periodic every {s.get('period_windows')} window(s) from window {s.get('first_periodic_window')}"
             if s.get("periodic")
-            else "no exact period: averaged over the simulated windows"
+            else s.get("note") or "no exact period"
         )
         rows.append(_row("Steady state", s.get("periodic"), text))
     if "simulated_operations" in c:

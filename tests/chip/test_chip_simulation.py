@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from chip_factories import ideal_chip, make_workload, real_chip
 
-from archsim.chip import ArrayOp, MappingError, simulate
-from archsim.chip.simulation import Measured, impossible_figures
+from archsim.chip import ArrayOp, MappingError, reduce, simulate
+from archsim.chip.reduce import Measured, impossible_figures
 from archsim.config.chip import load_chip
 from archsim.config.errors import validate
 from archsim.config.workload import load_workload
@@ -130,7 +130,7 @@ def test_paper_ideal_reaches_the_paper_throughput():
 def test_time_of_every_array_is_fully_accounted(streams, windows):
     w = make_workload(hidden=8, layers=2, vocab=3, steps=4)
     run = simulate(w, real_chip(), streams=streams, windows=windows)
-    for name, parts in run.breakdowns().items():
+    for name, parts in reduce.breakdowns(run, reduce.measured(run)).items():
         assert sum(parts.values()) == pytest.approx(1.0), name
     r = run.result()
     assert r.breakdown["nlf"] > 0 and r.breakdown["link"] > 0  # the real chip's periphery shows up
@@ -226,12 +226,13 @@ def test_middle_half_counts_the_work_done_in_the_interval():
     """Without a period, a saturated array works 100 % of the interval; the windows completing in it
     would claim more (its windows started before the interval), which is what read 100.43 %."""
     run = simulate(load_workload("lstm1-64-wp"), load_chip("baseline"), streams=4)
-    m = run.measured()
+    m = reduce.measured(run)
     assert m.how == "middle half" and (m.lo, m.hi) == (run.scheduler.round_end[1], run.scheduler.round_end[5])
     r = run.result()
     assert r.utilization["tile1"] == 1.0 and r.peak_fraction == 1.0
+    assert 0 < r.utilization["tile1.dac"] + r.utilization["tile1.adc"] < r.utilization["tile1"]
     assert len(m.rounds) * 4 * 21_600 > m.span  # whole windows would not fit the interval
-    assert run.windows_measured() == pytest.approx(m.span / 21_600)
+    assert reduce.windows_measured(run, m) == pytest.approx(m.span / 21_600)
     assert "middle half" in r.steady_state.note and "whole" not in r.steady_state.note
 
 

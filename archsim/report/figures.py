@@ -48,7 +48,8 @@ GANTT_MAX_TILE_ROWS = 16
 GANTT_MAX_ROWS = 48
 #: Unit classes of the utilization chart, in drawing order.
 UNIT_CLASSES = ("tile", "dac", "adc", "nlf", "link", "memory", "other")
-#: Trace operation phases, from the first letter of an operation's name (``f_mvm lstm1 t3``).
+#: Trace operation phases: ``args.phase`` of an operation, or (older traces) the first letter of its
+#: name (``f_mvm lstm1 t3``).
 PHASES = {"f": "forward", "b": "backward", "u": "update"}
 #: Rows of the Gantt by trace process name, in drawing order.
 PROCESS_ORDER = ("tile", "nlf", "link", "memory")
@@ -391,9 +392,19 @@ def ce_chip_time(t: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def _phase(name: str) -> str:
+def _phase(name: str, args: dict[str, Any]) -> str:
+    if args.get("phase") in PHASES.values():
+        return str(args["phase"])
     head = name.split(" ", 1)[0]
     return PHASES.get(head[:1], "other") if "_" in head else "other"
+
+
+def _array(name: str, args: dict[str, Any]) -> str | None:
+    """The array (layer) of an operation: ``args.array``, or (older traces) its name's second word."""
+    if isinstance(args.get("array"), str):
+        return args["array"]
+    words = name.split()
+    return words[1] if len(words) > 1 else None
 
 
 def _bin(ops: list[tuple[float, float, int, str]], units: list[int], t0: float, t1: float) -> list[list[Any]]:
@@ -451,8 +462,19 @@ def gantt(trace: list[dict[str, Any]]) -> dict[str, Any] | None:
         ts, dur = number(e.get("ts")), number(e.get("dur"))
         if e.get("ph") != "X" or ts is None or dur is None or dur <= 0:
             continue
-        window = e["args"].get("window") if isinstance(e.get("args"), dict) else None
-        ops.append((ts, ts + dur, (e.get("pid"), e.get("tid")), str(e.get("name", "")), window))
+        args = e["args"] if isinstance(e.get("args"), dict) else {}
+        name = str(e.get("name", ""))
+        ops.append(
+            (
+                ts,
+                ts + dur,
+                (e.get("pid"), e.get("tid")),
+                name,
+                args.get("window"),
+                _phase(name, args),
+                _array(name, args),
+            )
+        )
     if not ops:
         return None
     keys = {o[2] for o in ops}  # units that never take time (ideal ones) get no row
@@ -460,14 +482,13 @@ def gantt(trace: list[dict[str, Any]]) -> dict[str, Any] | None:
     def name(k: tuple[Any, Any]) -> str:
         return threads.get(k, f"{process.get(k[0], k[0])} {k[1]}")
 
-    # Many tiles: one row per array (the array is the second word of an operation's name).
+    # Many tiles: one row per array.
     row_of: dict[tuple[Any, Any], Any] = {k: k for k in keys}
     tiles = [k for k in keys if process.get(k[0]) == "tile"]
     if len(tiles) > GANTT_MAX_TILE_ROWS:
         for o in ops:
-            words = o[3].split()
-            if o[2] in tiles and row_of[o[2]] == o[2] and len(words) > 1:
-                row_of[o[2]] = ("array", words[1])
+            if o[2] in tiles and row_of[o[2]] == o[2] and o[6] is not None:
+                row_of[o[2]] = ("array", o[6])
     members: dict[Any, list[tuple[Any, Any]]] = {}
     for k in keys:
         members.setdefault(row_of[k], []).append(k)
@@ -492,7 +513,7 @@ def gantt(trace: list[dict[str, Any]]) -> dict[str, Any] | None:
     rows = [f"{r[1]}: {len(members[r])} tiles" if r[0] == "array" else name(r) for r in ordered]
     t0, t1 = ops[0][0], max(o[1] for o in ops)
     units = [len(members[r]) for r in ordered]
-    bars = _bin([(o[0], o[1], index[o[2]], _phase(o[3])) for o in ops], units, t0, t1)
+    bars = _bin([(o[0], o[1], index[o[2]], o[5]) for o in ops], units, t0, t1)
     capped = len(bars) > GANTT_MAX_BARS
     if capped:
         t1 = bars[GANTT_MAX_BARS][0]
@@ -537,7 +558,7 @@ def gantt(trace: list[dict[str, Any]]) -> dict[str, Any] | None:
             "start_us": [o[0] for o in detail],
             "end_us": [o[1] for o in detail],
             "row": [index[o[2]] for o in detail],
-            "phase": [_phase(o[3]) for o in detail],
+            "phase": [o[5] for o in detail],
             "name": [o[3] for o in detail],
         },
         "operations": len(ops),

@@ -232,3 +232,25 @@ def test_timeline_of_a_foreign_trace_with_many_units_starting_together():
     assert set(g["bars"]["phase"]) == {"other"} and g["range_us"] == [5, 7]
     assert len(g["detail"]["name"]) == min(figures.GANTT_MAX_ROWS, figures.GANTT_DETAIL_OPS)
     assert g["detail"]["range_us"] == [5, 7]
+
+
+def test_timeline_reads_phase_and_array_from_the_structured_args():
+    """A trace whose span names say nothing: the phase colours and the array rows come from args."""
+    n = figures.GANTT_MAX_TILE_ROWS + 2
+    trace = [{"ph": "M", "name": "process_name", "pid": 1, "args": {"name": "tile"}}]
+    trace += [
+        {
+            "ph": "X",
+            "name": "op",
+            "cat": "backward",
+            "ts": 0,
+            "dur": 1,
+            "pid": 1,
+            "tid": k,
+            "args": {"array": "lstm1" if k < 3 else "lstm2", "phase": "backward", "window": 0},
+        }
+        for k in range(n)
+    ]
+    g = figures.gantt(trace)
+    assert g["rows"] == ["lstm1: 3 tiles", f"lstm2: {n - 3} tiles"]
+    assert set(g["bars"]["phase"]) == set(g["detail"]["phase"]) == {"backward"}

@@ -242,7 +242,7 @@ def windows_measured(run: ChipRun, m: Measured) -> float:
     Over one period or the whole run: the whole windows measured. Over the middle half, windows
     overlap both ends of the interval and the pipeline may still be settling, so the windows
     completed in it can hold more work than was done in it (lstm1-64-wp on baseline with 4
-    streams: 16 windows need 345,600 cycles of the softmax tile in an interval of 344,112, which
+    streams: 16 windows need 345,600 cycles of each tile in an interval of 344,112, which
     read as 100.43 % of the peak). There the work is counted where it was done: the busy cycles
     of the busiest tile inside the interval, divided by that tile's busy cycles per window."""
     s = run.scheduler

@@ -1,7 +1,8 @@
 """The timing half of archsim: a SimPy model of a pipelined RPU training chip (TIMING.md).
 
 Pure steps first (costs, mapping, the window graph), then the units and the schedules, then the
-results: ``simulate(workload, chip).result()``.
+pure reductions of the records to results (``reduce``) and the trace (``trace``):
+``simulate(workload, chip).result()``, ``.trace()``.
 """
 
 from archsim.chip.graph import build_window_graph, critical_path, operation_counts

@@ -37,18 +37,14 @@ class Chip:
         units: list = []
         for a in mapping.arrays:
             for s in a.slices:
-                units.append(RPUTile(env, graph.tile_unit(s.tile), config.tile, uc.tile, self.periphery))
+                units.append(RPUTile(env, graph.tile_unit(s.tile), config.tile, uc.tile))
         for u in range(config.nlf.count):
-            units.append(NLFUnit(env, graph.nlf_unit(u), uc.nlf, config.nlf.energy_per_element_op_pj))
+            units.append(NLFUnit(env, graph.nlf_unit(u), uc.nlf))
         for a in mapping.arrays:
-            units.append(
-                Link(env, graph.array_link(a), uc.tile_link, config.links.tile_nlf.energy_per_byte_pj)
-            )
-        units.append(Link(env, graph.MEMORY_LINK, uc.memory_link, config.links.nlf_memory.energy_per_byte_pj))
+            units.append(Link(env, graph.array_link(a), uc.tile_link))
+        units.append(Link(env, graph.MEMORY_LINK, uc.memory_link))
         capacity = config.memory.capacity_bytes if isinstance(config.memory, SRAMMemoryConfig) else None
-        self.memory = ActivationMemory(
-            env, graph.MEMORY, uc.memory, config.memory.energy_per_byte_pj, capacity
-        )
+        self.memory = ActivationMemory(env, graph.MEMORY, uc.memory, capacity)
         units.append(self.memory)
         self.units = units
         self.index = {u.name: i for i, u in enumerate(units)}

@@ -48,8 +48,8 @@ GANTT_MAX_TILE_ROWS = 16
 GANTT_MAX_ROWS = 48
 #: Unit classes of the utilization chart, in drawing order.
 UNIT_CLASSES = ("tile", "dac", "adc", "nlf", "link", "memory", "other")
-#: Trace operation phases, from the first letter of an operation's name (``f_mvm lstm1 t3``).
-PHASES = {"f": "forward", "b": "backward", "u": "update"}
+#: Trace operation phases (``args.phase`` of an operation).
+PHASES = ("forward", "backward", "update")
 #: Rows of the Gantt by trace process name, in drawing order.
 PROCESS_ORDER = ("tile", "nlf", "link", "memory")
 
@@ -164,7 +164,7 @@ def chip_headline(c: dict[str, Any]) -> list[dict[str, Any]]:
         text = (
             f"periodic every {s.get('period_windows')} window(s) from window {s.get('first_periodic_window')}"
             if s.get("periodic")
-            else "no exact period: averaged over the simulated windows"
+            else s.get("note") or "no exact period"
         )
         rows.append(_row("Steady state", s.get("periodic"), text))
     if "simulated_operations" in c:
@@ -265,49 +265,37 @@ def findings(chip: dict[str, Any] | None, train: dict[str, Any] | None) -> list[
 # -- chart data ---------------------------------------------------------------------------------
 
 
-def unit_class(unit: str) -> str:
-    """tile, dac, adc, nlf, link, memory or other, from a unit name (``tile3.adc``, ``link:lstm1``)."""
-    if unit.endswith(".dac"):
-        return "dac"
-    if unit.endswith(".adc"):
-        return "adc"
-    for cls in ("tile", "nlf", "link", "memory"):
-        if unit.startswith(cls):
-            return cls
-    return "other"
-
-
 def utilization(c: dict[str, Any]) -> dict[str, Any]:
     """Busy fraction of every unit, grouped by class (tiles, DAC banks, ADC banks, NLF, links, memory).
 
-    ``units``/``fraction`` hold every unit; ``bars`` what is drawn: one bar per unit, or, on chips
-    with more than UTILIZATION_MAX_TILES tiles, one bar per array and class for the tiles and their
-    DAC and ADC banks (mean, with the lowest and highest of its tiles).
+    Reads the result's ``units`` (each with its kind and the array it serves). ``units``/``fraction``
+    hold every unit; ``bars`` what is drawn: one bar per unit, or, on chips with more than
+    UTILIZATION_MAX_TILES tiles, one bar per array and class for the tiles and their DAC and ADC
+    banks (mean, with the lowest and highest of its tiles).
     """
-    items = [(u, number(v) or 0.0) for u, v in c["utilization"].items()]
-    items.sort(key=lambda kv: (UNIT_CLASSES.index(unit_class(kv[0])), _natural(kv[0])))
-    util = dict(items)
-    arrays = [a for a in c.get("arrays") or [] if isinstance(a, dict) and a.get("tiles")]
-    tiles = [u for u, _ in items if unit_class(u) == "tile"]
+    items = [(u["unit"], u["kind"], u["array"], number(u["fraction"]) or 0.0) for u in c["units"]]
+    items.sort(key=lambda x: (UNIT_CLASSES.index(x[1]), _natural(x[0])))
+    tiles = [x for x in items if x[1] == "tile"]
     bars = []
-    grouped = len(tiles) > UTILIZATION_MAX_TILES and arrays
+    grouped = len(tiles) > UTILIZATION_MAX_TILES
     if grouped:
         names = {"tile": "tiles", "dac": "DAC banks", "adc": "ADC banks"}
-        for cls, suffix in (("tile", ""), ("dac", ".dac"), ("adc", ".adc")):
-            for a in arrays:
-                vals = [util[t + suffix] for t in a["tiles"] if t + suffix in util]
+        arrays = list(dict.fromkeys(x[2] for x in tiles))
+        for cls in ("tile", "dac", "adc"):
+            for array in arrays:
+                vals = [x[3] for x in items if x[1] == cls and x[2] == array]
                 if vals:
-                    label = f"{a['name']}: {len(vals)} {names[cls]}"
+                    label = f"{array}: {len(vals)} {names[cls]}"
                     bars.append(_bar(label, cls, sum(vals) / len(vals), min(vals), max(vals), len(vals)))
-    for u, v in items:
-        if not (grouped and unit_class(u) in ("tile", "dac", "adc")):
-            bars.append(_bar(u, unit_class(u), v, v, v, 1))
+    for unit, kind, _, v in items:
+        if not (grouped and kind in ("tile", "dac", "adc")):
+            bars.append(_bar(unit, kind, v, v, v, 1))
     return {
         "title": "Utilization per unit",
-        "units": [u for u, _ in items],
-        "classes": [unit_class(u) for u, _ in items],
-        "fraction": [v for _, v in items],
-        "grouped": bool(grouped),
+        "units": [x[0] for x in items],
+        "classes": [x[1] for x in items],
+        "fraction": [x[3] for x in items],
+        "grouped": grouped,
         "bars": bars,
         "note": (
             f"Shown: the {len(tiles)} tiles, their DAC and ADC banks by array: the mean, and a whisker "
@@ -391,9 +379,14 @@ def ce_chip_time(t: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def _phase(name: str) -> str:
-    head = name.split(" ", 1)[0]
-    return PHASES.get(head[:1], "other") if "_" in head else "other"
+def _phase(name: str, args: dict[str, Any]) -> str:
+    """The training phase of an operation: its ``args.phase`` (the name is for people only)."""
+    return str(args["phase"]) if args.get("phase") in PHASES else "other"
+
+
+def _array(name: str, args: dict[str, Any]) -> str | None:
+    """The array (layer) of an operation: its ``args.array``."""
+    return args["array"] if isinstance(args.get("array"), str) else None
 
 
 def _bin(ops: list[tuple[float, float, int, str]], units: list[int], t0: float, t1: float) -> list[list[Any]]:
@@ -402,7 +395,7 @@ def _bin(ops: list[tuple[float, float, int, str]], units: list[int], t0: float, 
     ``units[row]`` units of a row); equal neighbours joined."""
     n = GANTT_RESOLUTION
     width = (t1 - t0) / n
-    phases = [*PHASES.values(), "other"]
+    phases = [*PHASES, "other"]
     rows = len(units)
     busy = [[[0.0] * n for _ in phases] for _ in range(rows)]
     for start, end, row, phase in ops:
@@ -451,8 +444,19 @@ def gantt(trace: list[dict[str, Any]]) -> dict[str, Any] | None:
         ts, dur = number(e.get("ts")), number(e.get("dur"))
         if e.get("ph") != "X" or ts is None or dur is None or dur <= 0:
             continue
-        window = e["args"].get("window") if isinstance(e.get("args"), dict) else None
-        ops.append((ts, ts + dur, (e.get("pid"), e.get("tid")), str(e.get("name", "")), window))
+        args = e["args"] if isinstance(e.get("args"), dict) else {}
+        name = str(e.get("name", ""))
+        ops.append(
+            (
+                ts,
+                ts + dur,
+                (e.get("pid"), e.get("tid")),
+                name,
+                args.get("window"),
+                _phase(name, args),
+                _array(name, args),
+            )
+        )
     if not ops:
         return None
     keys = {o[2] for o in ops}  # units that never take time (ideal ones) get no row
@@ -460,14 +464,13 @@ def gantt(trace: list[dict[str, Any]]) -> dict[str, Any] | None:
     def name(k: tuple[Any, Any]) -> str:
         return threads.get(k, f"{process.get(k[0], k[0])} {k[1]}")
 
-    # Many tiles: one row per array (the array is the second word of an operation's name).
+    # Many tiles: one row per array.
     row_of: dict[tuple[Any, Any], Any] = {k: k for k in keys}
     tiles = [k for k in keys if process.get(k[0]) == "tile"]
     if len(tiles) > GANTT_MAX_TILE_ROWS:
         for o in ops:
-            words = o[3].split()
-            if o[2] in tiles and row_of[o[2]] == o[2] and len(words) > 1:
-                row_of[o[2]] = ("array", words[1])
+            if o[2] in tiles and row_of[o[2]] == o[2] and o[6] is not None:
+                row_of[o[2]] = ("array", o[6])
     members: dict[Any, list[tuple[Any, Any]]] = {}
     for k in keys:
         members.setdefault(row_of[k], []).append(k)
@@ -492,7 +495,7 @@ def gantt(trace: list[dict[str, Any]]) -> dict[str, Any] | None:
     rows = [f"{r[1]}: {len(members[r])} tiles" if r[0] == "array" else name(r) for r in ordered]
     t0, t1 = ops[0][0], max(o[1] for o in ops)
     units = [len(members[r]) for r in ordered]
-    bars = _bin([(o[0], o[1], index[o[2]], _phase(o[3])) for o in ops], units, t0, t1)
+    bars = _bin([(o[0], o[1], index[o[2]], o[5]) for o in ops], units, t0, t1)
     capped = len(bars) > GANTT_MAX_BARS
     if capped:  # cut at a bin boundary: bars of other rows may start in the same bin as the last kept
         t1 = bars[GANTT_MAX_BARS][0]
@@ -537,7 +540,7 @@ def gantt(trace: list[dict[str, Any]]) -> dict[str, Any] | None:
             "start_us": [o[0] for o in detail],
             "end_us": [o[1] for o in detail],
             "row": [index[o[2]] for o in detail],
-            "phase": [_phase(o[3]) for o in detail],
+            "phase": [o[5] for o in detail],
             "name": [o[3] for o in detail],
         },
         "operations": len(ops),
@@ -547,6 +550,66 @@ def gantt(trace: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 # -- all of it ----------------------------------------------------------------------------------
+
+
+def _bits(io: dict[str, Any]) -> str:
+    if io.get("inp_bits") is None:
+        return "exact"
+    rounding = "stochastic" if io.get("inp_stochastic_round") else "nearest"
+    return f"{io['inp_bits']} bits ({rounding})"
+
+
+def design(record: dict[str, Any] | None) -> list[dict[str, str]]:
+    """The key parameters of what produced the result, from its record: the chip, the RPU
+    configuration (the resolutions and BL the timing used), the workload, the options, and where
+    and when it ran. Empty without a record."""
+    if not record:
+        return []
+    rows: list[tuple[str, str]] = []
+    w = record["workload"]
+    model, training = w["model"], w["training"]
+    rows.append(
+        (
+            "workload",
+            f"{w['name']}: {model['num_layers']} LSTM layer(s) of {model['hidden_size']}, V = "
+            f"{w['vocab_size']}, corpus {w['corpus']}; lr {training['learning_rate']:g}, dropout "
+            f"{training['dropout']:g}, nBPTT {training['bptt_steps']}",
+        )
+    )
+    chip = record.get("chip")
+    if chip:
+        t = chip["tile"]
+        rows.append(
+            (
+                "chip",
+                f"{chip['name']}: {t['count']} tiles of {t['rows']} x {t['cols']}, clock "
+                f"{chip['clock_ghz']:g} GHz; integration {t['t_integration_ns']:g} ns, input slot "
+                f"{t['dac']['t_slot_ns']:g} ns, {t['adc']['count_per_tile']} ADCs per tile of "
+                f"{t['adc']['t_step_ns']:g} ns per bit, update slot {t['t_update_slot_ns']:g} ns; NLF "
+                f"{chip['nlf']['kind']} x {chip['nlf']['count']}, memory {chip['memory']['kind']}",
+            )
+        )
+    rpu = record["rpu"]
+    if rpu["kind"] == "fp":
+        rows.append(("RPU", f"{rpu['name']}: floating point (no DAC, ADC or pulse trains)"))
+    else:
+        fw, bw, up, dev = rpu["forward"], rpu["backward"], rpu["update"], rpu["device"]
+        adc = f"{fw['out_bits']} / {bw['out_bits']} bits" if fw.get("out_bits") else "exact"
+        management = [k for k in ("update_management", "bl_management") if up.get(k)]
+        rows.append(
+            (
+                "RPU",
+                f"{rpu['name']}: DAC forward {_bits(fw)}, backward {_bits(bw)}; ADC {adc}; BL {up['bl']}"
+                + (f" ({', '.join(m.replace('_', ' ') for m in management)})" if management else "")
+                + f"; dw_min {dev['dw_min']:g}, bounds {dev['w_min']:g} .. {dev['w_max']:g}, "
+                f"output noise {fw['out_noise']:g}",
+            )
+        )
+    options = {k: v for k, v in record["options"].items() if v is not None}
+    rows.append((f"{record['command']} options", ", ".join(f"{k} {v}" for k, v in options.items())))
+    commit = record.get("git_commit") or "an installed package"
+    rows.append(("produced by", f"archsim {record['archsim_version']} ({commit}), {record['date']}"))
+    return [{"parameter": k, "value": v} for k, v in rows]
 
 
 def title(chip: dict[str, Any] | None, train: dict[str, Any] | None) -> tuple[str, str]:
@@ -597,6 +660,7 @@ def build(inp: ReportInput) -> dict[str, Any]:
         "chip_headline": chip_headline(chip) if chip is not None else None,
         "train_headline": train_headline(train) if train is not None else None,
         "findings": findings(chip, train),
+        "design": design(inp.record),
         "charts": charts,
         "notes": notes,
         "files": {"result": "result.json", "trace": "trace.json" if inp.trace is not None else None},

@@ -138,6 +138,18 @@ footer a { color: var(--accent); }
 {% endif %}
 </div>
 
+{% if f.design %}
+<section id="design">
+  <h2>What ran</h2>
+  <table>
+  {% for row in f.design %}<tr><th>{{ row.parameter }}</th><td>{{ row.value }}</td></tr>
+  {% endfor %}
+  </table>
+  <p class="note">The full configuration is in result.json (<code>record</code>);
+  <code>archsim rerun result.json</code> runs it again.</p>
+</section>
+{% endif %}
+
 {% for chart in charts %}
 <section>
   <h2>{{ chart.heading }}</h2>

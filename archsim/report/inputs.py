@@ -27,6 +27,7 @@ from archsim.results import ChipResult, ResultError, TrainResult, result_from_di
 RESULT_NAME = "result.json"
 TRACE_NAME = "trace.json"
 
+
 class ReportError(ValueError):
     """A result directory the report cannot read; the message names the file and what is wrong."""
 

@@ -30,6 +30,9 @@ def summary(figs: dict[str, Any]) -> str:
         out.append("")
     if figs["chip_headline"]:
         out += ["## Chip", "", *_table(figs["chip_headline"]), ""]
+    if figs.get("design"):
+        rows = [{"figure": r["parameter"], "text": r["value"]} for r in figs["design"]]
+        out += ["## What ran", "", *_table(rows), ""]
     charts = figs["charts"]
     if F.UTILIZATION in charts:
         u = charts[F.UTILIZATION]

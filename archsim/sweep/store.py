@@ -11,6 +11,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from archsim.results import ChipResult, CosimResult, result_from_dict
 from archsim.sweep.points import Point
 from archsim.sweep.task import FIGURES
 
@@ -119,3 +120,14 @@ class SweepStore:
                     row[key] = json.loads(row[key])
             out.append(row)
         return out
+
+    def result(self, sweep: str, point_id: str) -> ChipResult | CosimResult | None:
+        """The typed result of a finished point (the results schema, its record included); None
+        when the point has not finished. A stored result that does not fit the schema raises
+        ResultError naming the point."""
+        row = self.db.execute(
+            "SELECT result FROM points WHERE sweep = ? AND point_id = ?", (sweep, point_id)
+        ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return result_from_dict(json.loads(row[0]), f"{self.path}: sweep {sweep}, point {point_id}")

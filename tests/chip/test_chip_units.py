@@ -1,4 +1,5 @@
-"""Scenario tests per unit: a known sequence of requests gives a known log of cycles."""
+"""Scenario tests per unit: a known sequence of requests gives a known log of cycles. The units keep
+no counts; what they did is counted from the records (tests/chip/test_chip_reduce.py)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def test_tile_serves_requests_in_order_with_known_cycles():
     periphery = costs.Periphery.of(design.rpu)
     env = simpy.Environment()
     timing = costs.TileTiming.of(design.chip.tile, periphery, 1.0)
-    tile = RPUTile(env, "tile0", design.chip.tile, timing, periphery)
+    tile = RPUTile(env, "tile0", design.chip.tile, timing)
     log = []
     _run(env, log, "fwd", tile.forward(10, 8))  # 6 + 10 + 2 rounds x 5 = 26
     _run(env, log, "bwd", tile.backward(10, 8), at=3)  # 8 outputs: 1 round: 21
@@ -45,30 +46,25 @@ def test_tile_serves_requests_in_order_with_known_cycles():
     _run(env, log, "upd", tile.update(10, 8), at=5)  # 8
     env.run()
     assert log == [("fwd", 0, 26), ("bwd", 26, 47), ("fwd2", 47, 99), ("upd", 99, 107)]
-    assert tile.operations == 4 * 2 * 10 * 8  # a second pass adds time, not operations
-    assert tile.extra_pass_cycles == 26
-    assert tile.adc.conversions == 10 + 8 + 20
-    assert tile.dac.conversions == 8 + 10 + 16
 
 
 def test_nlf_unit_stages_and_queueing():
     chip = real_chip()
     env = simpy.Environment()
-    nlf = NLFUnit(env, "nlf0", costs.NLFTiming.of(chip), 1.0)
+    nlf = NLFUnit(env, "nlf0", costs.NLFTiming.of(chip))
     work = (("sigmoid", 10), ("multiply", 3))  # (2 + ceil(10/4)) + (1 + ceil(3/4)) = 5 + 2
     log = []
     _run(env, log, "a", nlf.activate(work))
     _run(env, log, "b", nlf.accumulate(costs.accumulate_work(9)), at=1)  # add latency 0: ceil(9/4) = 3
     env.run()
     assert log == [("a", 0, 7), ("b", 7, 10)]
-    assert nlf.elements == 22
 
 
 def test_ideal_units_take_no_time():
     chip = ideal_chip()
     env = simpy.Environment()
-    nlf = NLFUnit(env, "nlf0", costs.NLFTiming.of(chip), 0.0)
-    link = Link(env, "l", costs.TransferTiming.of(chip.links.tile_nlf, 1.0), 0.0)
+    nlf = NLFUnit(env, "nlf0", costs.NLFTiming.of(chip))
+    link = Link(env, "l", costs.TransferTiming.of(chip.links.tile_nlf, 1.0))
     log = []
     _run(env, log, "n", nlf.activate(costs.lstm_forward_work(512)))
     _run(env, log, "l", link.transfer(10**6))
@@ -80,10 +76,8 @@ def test_ideal_units_take_no_time():
 def test_link_and_memory_transfers():
     chip = real_chip()
     env = simpy.Environment()
-    link = Link(env, "link", costs.TransferTiming.of(chip.links.tile_nlf, 1.0), 0.5)  # 32 B/cycle + 1
-    mem = ActivationMemory(
-        env, "memory", costs.TransferTiming.of(chip.memory, 1.0), 2.0, 1 << 20
-    )  # 16 B/cycle + 2
+    link = Link(env, "link", costs.TransferTiming.of(chip.links.tile_nlf, 1.0))  # 32 B/cycle + 1
+    mem = ActivationMemory(env, "memory", costs.TransferTiming.of(chip.memory, 1.0), 1 << 20)  # 16 B/c + 2
     log = []
     _run(env, log, "x1", link.transfer(100))  # 1 + ceil(100/32) = 5
     _run(env, log, "x2", link.transfer(32))  # 1 + 1 = 2
@@ -92,6 +86,4 @@ def test_link_and_memory_transfers():
     _run(env, log, "l1", mem.load(64, 64), at=1)  # 6, after s2
     env.run()
     assert log == [("x1", 0, 5), ("s1", 0, 6), ("x2", 5, 7), ("s2", 6, 10), ("l1", 10, 16)]
-    assert (mem.peak_bytes, mem.occupancy_bytes) == (96, 32)
-    assert (mem.bytes_written, mem.bytes_read) == (96, 64)
-    assert mem.energy_pj["memory"] == 2.0 * 160 and link.energy_pj["link"] == 0.5 * 132
+    assert (mem.peak_bytes, mem.occupancy_bytes) == (96, 32)  # state the unit keeps; counts: reduce

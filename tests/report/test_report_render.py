@@ -199,8 +199,11 @@ def test_many_tiles_are_shown_by_array():
     n = figures.UTILIZATION_MAX_TILES + 4
     tiles = [f"tile{k}" for k in range(n)]
     util = {t: 0.5 + 0.01 * k for k, t in enumerate(tiles)} | {f"{t}.dac": 0.2 for t in tiles} | {"nlf0": 0.3}
-    arrays = [{"name": "a", "tiles": tiles[:-3]}, {"name": "b", "tiles": tiles[-3:]}]
-    u = figures.utilization({"utilization": util, "arrays": arrays})
+    array = {t: "a" if k < n - 3 else "b" for k, t in enumerate(tiles)}
+    units = [{"unit": t, "kind": "tile", "array": array[t], "fraction": util[t]} for t in tiles]
+    units += [{"unit": f"{t}.dac", "kind": "dac", "array": array[t], "fraction": 0.2} for t in tiles]
+    units += [{"unit": "nlf0", "kind": "nlf", "array": None, "fraction": 0.3}]
+    u = figures.utilization({"units": units})
     assert u["grouped"] and len(u["units"]) == len(util)
     bars = {b["label"]: b for b in u["bars"]}
     assert list(bars) == [
@@ -212,7 +215,8 @@ def test_many_tiles_are_shown_by_array():
     ]
     assert bars["b: 3 tiles"]["low"] == util[tiles[-3]] and bars["b: 3 tiles"]["high"] == util[tiles[-1]]
     assert bars[f"a: {n - 3} tiles"]["fraction"] == pytest.approx(sum(util[t] for t in tiles[:-3]) / (n - 3))
-    assert not figures.utilization({"utilization": util})["grouped"]  # no mapping: every unit
+    few = [x for x in units if x["unit"] not in tiles[: n - figures.UTILIZATION_MAX_TILES]]
+    assert not figures.utilization({"units": few})["grouped"]  # few tiles: every unit
     trace = [{"ph": "M", "name": "process_name", "pid": 1, "args": {"name": "tile"}}]
     trace += [
         {"ph": "M", "name": "thread_name", "pid": 1, "tid": k, "args": {"name": t}}
@@ -226,6 +230,7 @@ def test_many_tiles_are_shown_by_array():
             "dur": 1 + (k >= n - 3),
             "pid": 1,
             "tid": k,
+            "args": {"array": "ab"[k >= n - 3], "phase": "forward"},  # read, not the name
         }
         for k in range(n)
     ]
@@ -242,3 +247,43 @@ def test_timeline_of_a_foreign_trace_with_many_units_starting_together():
     assert set(g["bars"]["phase"]) == {"other"} and g["range_us"] == [5, 7]
     assert len(g["detail"]["name"]) == min(figures.GANTT_MAX_ROWS, figures.GANTT_DETAIL_OPS)
     assert g["detail"]["range_us"] == [5, 7]
+
+
+def test_timeline_reads_phase_and_array_from_the_structured_args():
+    """A trace whose span names say nothing: the phase colours and the array rows come from args."""
+    n = figures.GANTT_MAX_TILE_ROWS + 2
+    trace = [{"ph": "M", "name": "process_name", "pid": 1, "args": {"name": "tile"}}]
+    trace += [
+        {
+            "ph": "X",
+            "name": "op",
+            "cat": "backward",
+            "ts": 0,
+            "dur": 1,
+            "pid": 1,
+            "tid": k,
+            "args": {"array": "lstm1" if k < 3 else "lstm2", "phase": "backward", "window": 0},
+        }
+        for k in range(n)
+    ]
+    g = figures.gantt(trace)
+    assert g["rows"] == ["lstm1: 3 tiles", f"lstm2: {n - 3} tiles"]
+    assert set(g["bars"]["phase"]) == set(g["detail"]["phase"]) == {"backward"}
+
+
+def test_the_page_says_what_ran(chip_dir, tmp_path):
+    """The design's key parameters come from the result's record: the chip, the RPU resolutions and
+    BL the timing used, the options, the version that ran it."""
+    for name in ("result.json", "trace.json"):
+        (tmp_path / name).write_text((chip_dir / name).read_text())
+    render(tmp_path)
+    figs = json.loads((tmp_path / "figures.json").read_text())
+    rows = {r["parameter"]: r["value"] for r in figs["design"]}
+    assert rows["chip"].startswith("baseline: 16 tiles of 4096 x 4096")
+    assert rows["RPU"].startswith("rpu-baseline: DAC forward 5 bits (nearest), backward 5 bits (nearest)")
+    assert "ADC 9 / 9 bits; BL 10" in rows["RPU"]
+    assert rows["simulate options"] == "schedule dataflow, streams 2"
+    assert rows["produced by"].startswith("archsim ")
+    page = (tmp_path / "index.html").read_text()
+    assert "What ran" in page and "rpu-baseline: DAC forward 5 bits" in page
+    assert "## What ran" in (tmp_path / "summary.md").read_text()

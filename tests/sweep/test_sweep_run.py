@@ -46,6 +46,11 @@ def test_small_sweep_runs_on_two_workers_and_reruns_nothing(client, tmp_path):
     # Two streams fill the pipeline: more throughput than one, at the same ADC sharing.
     by = {(r["chip.tile.adc.count_per_tile"], r["command.streams"]): r["teraops_per_s"] for r in rows}
     assert by[2, 2] > by[2, 1] and by[8, 2] > by[8, 1]
+    # Each point's result is one of the results schema, recording the design that ran.
+    with SweepStore(db) as store:
+        typed = store.result("run-twice", rows[0]["point_id"])
+    assert typed.teraops_per_s == rows[0]["teraops_per_s"] and typed.record.command == "simulate"
+    assert typed.record.chip.tile.adc.count_per_tile == rows[0]["chip.tile.adc.count_per_tile"]
 
     # A rerun, even with the axes listed in another order, submits nothing.
     swapped = BODY.replace("[2, 8]", "[8, 2]").replace("[1, 2]", "[2, 1]")

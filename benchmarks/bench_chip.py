@@ -1,6 +1,7 @@
 """Benchmark of the SimPy chip model (issue 3): wall time of the cases the issue sets targets for.
 
-- one training window of LSTM2-512-WP (target <= 1 s), on paper-ideal and baseline;
+- one training window of LSTM2-512-WP (target <= 1 s), on paper-ideal and baseline, each timed
+  with the paper's RPU baseline (rpu-baseline: its resolutions and BL);
 - the epoch estimate of LSTM2-512-WP (target <= 5 s): simulate until periodic, extrapolate;
 - one window of a stacked LSTM of more than 1e9 devices: 4 layers of 8192 on 4096x4096 tiles
   (paper-ideal with 256 tiles; target <= 30 s).

@@ -616,9 +616,9 @@ def title(chip: dict[str, Any] | None, train: dict[str, Any] | None) -> tuple[st
     """Page title and subtitle."""
     workload = (chip or {}).get("workload") or (train or {}).get("workload") or "result"
     if chip is not None:
-        head = workload + (f" on {chip['chip']}" if isinstance(chip.get("chip"), str) else "")
-        sub = f"{chip.get('schedule', '?')} schedule, {chip.get('streams', '?')} stream(s)"
-        if train is not None and "rpu" in train:
+        head = f"{workload} on {chip['chip']} with {chip['rpu']}"
+        sub = f"{chip['schedule']} schedule, {chip['streams']} stream(s)"
+        if train is not None:
             sub += f"; training with weights on {train['rpu']} tiles"
         return head, sub
     head = workload + (f" trained on {train['rpu']} tiles" if "rpu" in train else " training")

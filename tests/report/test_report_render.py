@@ -132,7 +132,7 @@ def test_cosim_result_draws_chip_and_training(cosim_report):
     result = json.loads((cosim_dir / "result.json").read_text())
     t = figs["charts"][figures.CE_CHIP_TIME]
     assert t["chip_seconds"] == [p["chip_seconds"] for p in result["train"]["curve"]]
-    assert figs["title"] == f"{result['workload']} on {result['chip_name']}"
+    assert figs["title"] == f"{result['workload']} on {result['chip_name']} with {result['rpu']}"
     assert "training with weights on fp tiles" in figs["subtitle"]
     train_rows = {r["figure"]: r["text"] for r in figs["train_headline"]}
     assert train_rows["Status"].startswith("completed") and "RPU preset fp" in train_rows["Setup"]

@@ -98,6 +98,13 @@ class RPUConfig(_Frozen):
     forward: IOConfig = IOConfig()
     backward: IOConfig = IOConfig()
     update: PulseUpdateConfig = PulseUpdateConfig()
+    mask_clipped_outputs: bool = Field(
+        True,
+        description="Training through a bounded output (NUMERICS.md 2.1): zero the back-propagated "
+        "error of every output whose forward value reached 0.999 x forward.out_bound (real units) "
+        "before the backward MVM, as the reference simulator does; the pulsed update still uses the "
+        "whole error. False: pass the whole error.",
+    )
     bm_backward: bool = Field(
         True,
         description="Bound management in backward too: True is the paper's mode, False the "

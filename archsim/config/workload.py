@@ -35,6 +35,11 @@ class TrainingConfig(_Frozen):
     learning_rate: float = Field(gt=0, allow_inf_nan=False, description="Fixed SGD learning rate.")
     dropout: float = Field(0.0, ge=0, lt=1, description="Dropout probability on non-recurrent connections.")
     bptt_steps: int = Field(100, ge=1, description="Unrolled time steps per window (nBPTT).")
+    init: Literal["fan-in", "reference"] = Field(
+        "fan-in",
+        description="Initial weights: fan-in: U(+-1/sqrt(cols)) per array and a forget-gate bias of 0.5; "
+        "reference: U(+-1/sqrt(H)) for every weight and bias, as the reference simulator's LSTM.",
+    )
 
 
 class WorkloadConfig(_Frozen):

@@ -81,6 +81,9 @@ class FloatingPointTile:
         """One slot: an ideal floating-point update has no pulse trains to time."""
         return 1
 
+    #: Exact outputs are never clipped: no error is masked in training.
+    clip_level = None
+
     def state_dict(self) -> dict[str, Any]:
         return {"kind": "fp", "weights": self._weights.copy()}
 
@@ -145,6 +148,10 @@ class AnalogTile:
         self.last_passes = self._single_passes
         #: Coincidences (device pulses) applied by the last update call.
         self.last_pulses = 0
+        #: Forward outputs (real units) at or beyond this magnitude count as clipped: training
+        #: masks their error in backward (``rpu.mask_clipped_outputs``); None: nothing is masked.
+        bound = rpu.forward.out_bound
+        self.clip_level = None if bound is None or not rpu.mask_clipped_outputs else 0.999 * bound
 
     def set_weights(self, weights: np.ndarray) -> None:
         w = as_matrix(weights, "W", self.out_size, self.in_size)

@@ -36,13 +36,23 @@ class Tile(Protocol):
     def forward(self, x: np.ndarray) -> np.ndarray: ...
     def backward(self, d: np.ndarray) -> np.ndarray: ...
     def update(self, x: np.ndarray, d: np.ndarray, lr: float) -> None: ...
+
+    clip_level: float | None  # forward outputs at or beyond it are clipped: no gradient through them
+
     def state_dict(self) -> dict[str, Any]: ...
     def load_state_dict(self, state: dict[str, Any]) -> None: ...
 
 
-def init_weights(rows: int, cols: int, rng: np.random.Generator, forget_rows: slice | None) -> np.ndarray:
-    """U(-1/sqrt(cols), 1/sqrt(cols)); the forget-gate rows of the bias column set to FORGET_BIAS_INIT."""
-    bound = 1.0 / np.sqrt(cols)
+#: Initialisation schemes (``training.init`` of a workload).
+INIT_SCHEMES = ("fan-in", "reference")
+
+
+def init_weights(
+    rows: int, cols: int, rng: np.random.Generator, forget_rows: slice | None, bound: float | None = None
+) -> np.ndarray:
+    """U(-bound, bound), by default bound = 1/sqrt(cols); the forget-gate rows of the bias column set
+    to FORGET_BIAS_INIT when ``forget_rows`` is given."""
+    bound = 1.0 / np.sqrt(cols) if bound is None else bound
     weights = rng.uniform(-bound, bound, size=(rows, cols))
     if forget_rows is not None:
         weights[forget_rows, -1] = FORGET_BIAS_INIT
@@ -91,6 +101,11 @@ class _Buffers:
             self.gates.append(np.zeros((steps, batch, 4 * m), dt))
             self.tanh_c.append(np.zeros((steps, batch, m), dt))
             self.dz.append(np.zeros((steps, batch, 4 * m), dt))
+        # Which forward outputs of each LSTM tile reached the output bound (None: never masked).
+        self.clipped = [
+            None if tile.clip_level is None else np.zeros((steps, batch, 4 * m), bool)
+            for tile in net.layer_tiles
+        ]
         self.hs = np.ones((steps, batch, m + 1), dt)  # softmax input [h, 1]
         # Backward: dL/dh_t of each layer's output from above, the carried dc and dh_{t+1}.
         self.dh_above = [np.zeros((steps, batch, m), dt) for _ in net.input_sizes]
@@ -110,6 +125,7 @@ class Window:
     masks: list[np.ndarray] | None
     loss: np.ndarray  # (T * B,) cross-entropy per character, nats
     grad_logits: np.ndarray  # (T * B, V)
+    clipped_logits: np.ndarray | None  # (T * B, V): logits at the output bound (None: never masked)
 
 
 class LSTMNetwork:
@@ -144,13 +160,20 @@ class LSTMNetwork:
     def softmax_tile(self) -> Tile:
         return self.tiles[-1]
 
-    def init_weights(self, rng: np.random.Generator) -> None:
-        """Draw the initial weights (see :func:`init_weights`) and set them on the tiles."""
+    def init_weights(self, rng: np.random.Generator, scheme: str = "fan-in") -> None:
+        """Draw the initial weights and set them on the tiles. ``fan-in``: U(+-1/sqrt(cols)) per
+        array, the forget-gate biases at FORGET_BIAS_INIT. ``reference``: U(+-1/sqrt(H)) for every
+        weight and bias of every array, the reference simulator's LSTM (aihwkit 1.2.0)."""
+        if scheme not in INIT_SCHEMES:
+            raise ValueError(f"init: unknown {scheme!r}; allowed: {', '.join(INIT_SCHEMES)}")
         m = self.hidden_size
+        reference = scheme == "reference"
+        bound = 1.0 / np.sqrt(m) if reference else None
+        forget = None if reference else slice(m, 2 * m)
         for tile in self.layer_tiles:
-            tile.set_weights(init_weights(tile.out_size, tile.in_size, rng, slice(m, 2 * m)))
+            tile.set_weights(init_weights(tile.out_size, tile.in_size, rng, forget, bound))
         tile = self.softmax_tile
-        tile.set_weights(init_weights(tile.out_size, tile.in_size, rng, None))
+        tile.set_weights(init_weights(tile.out_size, tile.in_size, rng, None, bound))
 
     def new_state(self, batch: int = 1) -> RecurrentState:
         return RecurrentState.zeros(self.num_layers, batch, self.hidden_size, self.dtype)
@@ -186,7 +209,8 @@ class LSTMNetwork:
         u[np.arange(steps)[:, None], np.arange(batch)[None, :], inputs] = 1
         loss = np.zeros(steps * batch)
         grad = np.zeros((steps * batch, self.vocab_size), self.dtype)
-        return Window(buf, steps, batch, inputs, targets, masks, loss, grad)
+        clipped = None if self.softmax_tile.clip_level is None else np.zeros(grad.shape, bool)
+        return Window(buf, steps, batch, inputs, targets, masks, loss, grad, clipped)
 
     def forward_step(self, window: Window, layer: int, t: int, state: RecurrentState) -> None:
         """Step ``t`` of LSTM ``layer``: one tile forward and the cell. Step 0 reads the carried
@@ -200,7 +224,10 @@ class LSTMNetwork:
         if layer > 0:
             below = buf.u[layer - 1][t + 1, :, self.input_sizes[layer - 1] :][:, :m]
             u[t, :, :n] = below * window.masks[layer - 1][t] if window.masks is not None else below
-        z = self.layer_tiles[layer].forward(u[t])
+        tile = self.layer_tiles[layer]
+        z = tile.forward(u[t])
+        if tile.clip_level is not None:
+            np.greater_equal(np.abs(z), tile.clip_level, out=buf.clipped[layer][t])
         h_next = u[t + 1, :, n : n + m]
         lstm_cell_forward(z, c[t], buf.gates[layer][t], c[t + 1], buf.tanh_c[layer][t], h_next)
         if layer == self.num_layers - 1:
@@ -213,7 +240,10 @@ class LSTMNetwork:
         """Softmax tile forward, cross-entropy and its gradient for step(s) ``t``."""
         buf, batch, m = window.buffers, window.batch, self.hidden_size
         rows = _rows(t, batch)
-        logits = self.softmax_tile.forward(buf.hs[t].reshape(-1, m + 1))
+        tile = self.softmax_tile
+        logits = tile.forward(buf.hs[t].reshape(-1, m + 1))
+        if tile.clip_level is not None:
+            window.clipped_logits[rows] = np.abs(logits) >= tile.clip_level
         loss, grad = softmax_cross_entropy(logits, window.targets[t].reshape(-1))
         window.loss[rows] = loss
         window.grad_logits[rows] = grad
@@ -239,9 +269,14 @@ class LSTMNetwork:
 
     def softmax_backward(self, window: Window, t: slice | int) -> None:
         """Softmax tile backward for step(s) ``t``: dL/dh of the top layer. A slice runs in reverse
-        time order, as the hardware does (t = T-1 first)."""
+        time order, as the hardware does (t = T-1 first). The error of a clipped logit is zeroed
+        before the MVM (no gradient through a clipped output); the update keeps it."""
         dh_above = window.buffers.dh_above[self.num_layers - 1]
-        dh = self.softmax_tile.backward(window.grad_logits[_rows(t, window.batch)][::-1])[::-1]
+        rows = _rows(t, window.batch)
+        g = window.grad_logits[rows]
+        if window.clipped_logits is not None:
+            g = np.where(window.clipped_logits[rows], g.dtype.type(0), g)
+        dh = self.softmax_tile.backward(g[::-1])[::-1]
         dh_above[t] = dh[:, : self.hidden_size].reshape(dh_above[t].shape)
 
     def backward_step(self, window: Window, layer: int, t: int) -> None:
@@ -262,7 +297,12 @@ class LSTMNetwork:
         lstm_cell_backward(dh_above, dh_rec, dc, *saved, dz)
         if layer == 0 and t == 0:
             return
-        du = self.layer_tiles[layer].backward(dz)
+        clipped = buf.clipped[layer]
+        # The error of a gate pre-activation that was clipped in forward does not pass back through
+        # the tile (the update still uses it: dz itself is kept).
+        du = self.layer_tiles[layer].backward(
+            dz if clipped is None else np.where(clipped[t], dz.dtype.type(0), dz)
+        )
         dh_rec[:] = du[:, n : n + m]
         if layer > 0:
             buf.dh_above[layer - 1][t] = du[:, :n]

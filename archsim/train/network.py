@@ -29,7 +29,7 @@ def build_network(
     tile_seeds = tiles_ss.generate_state(len(shapes), dtype=np.uint32)
     tiles = [make_tile(a.rows, a.cols, rpu, int(s)) for a, s in zip(shapes, tile_seeds, strict=True)]
     net = LSTMNetwork(workload.vocab_size, workload.model.hidden_size, workload.model.num_layers, tiles)
-    net.init_weights(np.random.default_rng(init_ss))
+    net.init_weights(np.random.default_rng(init_ss), workload.training.init)
     return net
 
 

@@ -117,6 +117,7 @@ class TrainingSession:
             "seed": self.options.seed,
             "learning_rate": self.learning_rate,
             "dropout": self.dropout,
+            "init": self.workload.training.init,
         }
 
     # -- windows ---------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from archsim.train.lstm import LSTMNetwork
 class Float64Tile:
     """Exact float64 tile with the tile interface (for the gradient check only)."""
 
+    clip_level = None  # exact: never clipped
+
     def __init__(self, out_size: int, in_size: int):
         self.out_size, self.in_size = out_size, in_size
         self.weights = np.zeros((out_size, in_size))

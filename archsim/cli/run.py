@@ -119,7 +119,7 @@ def run_command(
                 result.write_json(folder / "result.json")
                 (folder / "trace.json").write_text(json.dumps(chip_run.trace()))
                 render(folder)
-                label = f"{CHIP_WORKLOAD} on {name}"
+                label = f"{CHIP_WORKLOAD} on {name} with {CHIP_RPU}"
                 entries.append(Entry(label, folder.name))
                 headline.append(
                     (
@@ -164,7 +164,7 @@ def run_command(
                 partial,
                 "archsim: LSTM2-512-WP on two chips, and a co-simulated training run",
                 entries,
-                featured=f"{CHIP_WORKLOAD} on baseline",
+                featured=f"{CHIP_WORKLOAD} on baseline with {CHIP_RPU}",
             )
     except ValueError as err:
         shutil.rmtree(partial, ignore_errors=True)

@@ -80,3 +80,19 @@ def test_what_is_not_a_result_is_refused_naming_the_file(tmp_path):
     res = CliRunner().invoke(app, ["rerun", str(bad)])
     assert res.exit_code == 2 and f"{bad}: schema_version None" in _flat(res.output)
     assert "Traceback" not in res.output
+
+
+def test_a_short_cosimulation_reruns_to_the_same_accuracy_and_timing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.yaml").write_text(TINY)
+    (tmp_path / "abc.txt").write_text("abcabcbca" * 300)
+    runner = CliRunner()
+    args = ["cosim", "tiny.yaml", "--chip", "baseline", "--rpu", "rpu-baseline", "--chars", "200"]
+    res = runner.invoke(app, [*args, "--eval-chars", "100", "--streams", "2", "--out", "c", "--no-progress"])
+    assert res.exit_code == 0, res.output
+    first = load_result(tmp_path / "c" / "result.json")
+    assert first.record.command == "cosim" and first.record.options.streams == 2
+    res = runner.invoke(app, ["rerun", "c/result.json", "--out", "c2", "--no-progress"])
+    assert res.exit_code == 0, res.output
+    again = load_result(tmp_path / "c2" / "result.json")
+    assert again.chip.ns_per_char == first.chip.ns_per_char and again.train.test_ce == first.train.test_ce

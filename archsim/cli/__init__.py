@@ -15,7 +15,17 @@ app = typer.Typer(
 
 @app.callback()
 def _root() -> None:
-    """Simulate analog in-memory (RPU) training chips: accuracy and timing from one run."""
+    """Simulate analog in-memory (RPU) training chips: accuracy and timing from one run.
+
+    BLAS (numpy, scipy) runs on one thread unless ARCHSIM_BLAS_THREADS=N allows N.
+    """
+    from archsim.threads import limit_blas
+
+    try:
+        limit_blas()
+    except ValueError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
 
 
 # Command modules register themselves on import.

@@ -93,6 +93,9 @@ def run_point(payload: dict[str, Any]) -> dict[str, Any]:
         "worker": _worker_name(),
     }
     try:
+        from archsim.threads import limit_blas
+
+        limit_blas()  # a worker's BLAS on one thread (ARCHSIM_BLAS_THREADS allows more), as the CLI's
         config = PointConfig.model_validate(payload["config"])
         figures, result = _execute(config)
         out.update(status="done", error=None, figures=figures, result=result)

@@ -323,23 +323,29 @@ def _finite(value: Any, where: str) -> None:
             _finite(v, f"{where}[{n}]")
 
 
-def write_json(result: Any, path: str | Path) -> Path:
-    """Write ``result`` as JSON, atomically: a file already there is replaced only once the new one
-    is whole. Non-finite numbers are an error (JSON has none), naming the field."""
-    data = to_dict(result)
-    _finite(data, result.kind)
+def write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (a temporary file beside it, renamed): a file already
+    there is replaced only once the new one is whole. Permissions 0644."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as f:
-            f.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
+            f.write(text)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_json(result: Any, path: str | Path) -> Path:
+    """Write ``result`` as JSON, atomically (:func:`write_text`). Non-finite numbers are an error
+    (JSON has none), naming the field."""
+    data = to_dict(result)
+    _finite(data, result.kind)
+    return write_text(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
 
 
 def result_from_dict(data: Any, source: str = "result") -> ChipResult | TrainResult | CosimResult:

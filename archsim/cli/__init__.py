@@ -29,7 +29,7 @@ def _root() -> None:
 
 
 # Command modules register themselves on import.
-from archsim.cli import cosim, presets, report, rerun, run, simulate, sweep, train  # noqa: E402,F401
+from archsim.cli import compare, cosim, presets, report, rerun, run, simulate, sweep, train  # noqa: E402,F401
 
 
 def main() -> None:

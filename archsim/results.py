@@ -162,6 +162,8 @@ class ChipResult(_Result):
     breakdown: dict[str, float]  # busiest array's time: busy, extra_passes, nlf, memory, link, ...
     breakdown_by_array: dict[str, dict[str, float]]
     energy_pj_per_char: dict[str, float]
+    #: The same by array (layer) and component; "shared": the leakage of the NLF units and memory.
+    energy_pj_per_char_by_array: dict[str, dict[str, float]]
     memory: dict[str, float | int | bool | None]
     arrays: list[MappedArraySummary]
     steady_state: SteadyState

@@ -99,6 +99,7 @@ class Action(NamedTuple):
     verb: str
     args: tuple
     passes: int
+    array: str  # the array (layer) the action works for: an LSTM layer or the softmax
 
 
 def action_counts(run: ChipRun, records: list[WindowRecord]) -> Counter[Action]:
@@ -112,7 +113,7 @@ def action_counts(run: ChipRun, records: list[WindowRecord]) -> Counter[Action]:
     units = run.chip.units
     counts: Counter[Action] = Counter()
     for (i, passes), n in by_node.items():
-        counts[Action(units[cg.unit[i]].name, cg.verb[i], cg.args[i], passes)] += n
+        counts[Action(units[cg.unit[i]].name, cg.verb[i], cg.args[i], passes, cg.keys[i][1])] += n
     return counts
 
 
@@ -137,6 +138,18 @@ def action_energy_pj(chip: ChipConfig, periphery: costs.Periphery, action: Actio
         link = chip.links.nlf_memory if action.unit == MEMORY_LINK else chip.links.tile_nlf
         return {"link": args[0] * link.energy_per_byte_pj}
     return {"memory": args[0] * chip.memory.energy_per_byte_pj}  # store, load
+
+
+def energy_by_array_per_window_pj(
+    chip: ChipConfig, periphery: costs.Periphery, counts: Counter[Action], windows: int
+) -> dict[str, dict[str, float]]:
+    """Dynamic energy of one window of one stream by array (layer) and component: each action is
+    charged to the array it works for (its tiles, its NLF work, its transfers and BPTT storage)."""
+    e: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for a, n in counts.items():
+        for k, v in action_energy_pj(chip, periphery, a).items():
+            e[a.array][k] += n * v / windows
+    return {array: dict(parts) for array, parts in e.items()}
 
 
 def operations_per_window(counts: Counter[Action], windows: int) -> int:
@@ -444,6 +457,16 @@ def chip_result(run: ChipRun, epoch_cycles: int | None) -> ChipResult:
     energy = {key: v / steps for key, v in sorted(dynamic.items())}
     leakage_mw = sum(run.chip.leakage_mw().values())
     energy["leakage"] = leakage_mw * ns_per_char  # mW x ns = pJ
+    per_array = energy_by_array_per_window_pj(cfg, run.chip.periphery, counts, n_measured)
+    energy_by_array = {
+        array: {key: v / steps for key, v in sorted(parts.items())} for array, parts in per_array.items()
+    }
+    for a in run.mapping.arrays:  # each array's tiles leak for it; NLF units and memory are shared
+        energy_by_array[a.name]["leakage"] = len(a.slices) * cfg.tile.leakage_mw * ns_per_char
+    shared = (cfg.nlf.count * cfg.nlf.leakage_mw + cfg.memory.leakage_mw) * ns_per_char
+    energy_by_array["shared"] = {"leakage": shared}
+    for parts in energy_by_array.values():
+        parts["total"] = sum(parts.values())
     energy["total"] = sum(energy.values())
     windows_epoch = run.windows_per_epoch
     chars = windows_epoch * steps * k
@@ -490,6 +513,7 @@ def chip_result(run: ChipRun, epoch_cycles: int | None) -> ChipResult:
         breakdown=by_array[busiest],
         breakdown_by_array=by_array,
         energy_pj_per_char=energy,
+        energy_pj_per_char_by_array=energy_by_array,
         memory={
             "bytes_written_per_window": written,
             "bytes_read_per_window": read,

@@ -39,6 +39,8 @@ def _table(result) -> Table:
     table.add_row("utilization", ", ".join(f"{k} {100 * v:.0f} %" for k, v in top))
     energy = ", ".join(f"{k} {v / 1e3:.1f}" for k, v in r.energy_pj_per_char.items() if k != "total")
     table.add_row("energy per char", f"{r.energy_pj_per_char['total'] / 1e3:.1f} nJ ({energy})")
+    layers = ", ".join(f"{a} {p['total'] / 1e3:.1f}" for a, p in r.energy_pj_per_char_by_array.items())
+    table.add_row("energy by layer (nJ)", layers)
     m = r.memory
     cap = "unlimited" if m["capacity_bytes"] is None else f"{m['capacity_bytes'] / 2**20:.1f} MiB"
     table.add_row(

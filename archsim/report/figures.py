@@ -149,6 +149,10 @@ def chip_headline(c: dict[str, Any]) -> list[dict[str, Any]]:
     if energy is not None:
         nj = number(energy)
         rows.append(_row("Energy per character", energy, _fmt(None if nj is None else nj / 1e3, ".1f", "nJ")))
+        layers = c.get("energy_pj_per_char_by_array") or {}
+        if layers and nj:
+            text = ", ".join(f"{a} {p['total'] / 1e3:.1f} nJ" for a, p in layers.items())
+            rows.append(_row("Energy by layer", None, text))
     busy = c["breakdown"].get("busy")
     rows.append(_row("Busiest array", c["busiest_array"], f"{c['busiest_array']} (busy {_pct(busy)})"))
     rows.extend(_numerics_rows(c))

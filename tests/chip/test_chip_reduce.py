@@ -25,12 +25,12 @@ def test_one_window_holds_one_array_cycle_of_each_kind_per_step():
     counts, windows = _counts(run)
     tiles = Counter({tuple(a): n for a, n in counts.items() if a.unit.startswith("tile")})
     assert tiles == {  # an update's "passes" is the BL of its pulse trains (the design's: 10)
-        ("tile0", "forward", LSTM, 1): 1,
-        ("tile0", "backward", LSTM, 1): 1,
-        ("tile0", "update", LSTM, 10): 1,
-        ("tile1", "forward", SOFTMAX, 1): 1,
-        ("tile1", "backward", SOFTMAX, 1): 1,
-        ("tile1", "update", SOFTMAX, 10): 1,
+        ("tile0", "forward", LSTM, 1, "lstm1"): 1,
+        ("tile0", "backward", LSTM, 1, "lstm1"): 1,
+        ("tile0", "update", LSTM, 10, "lstm1"): 1,
+        ("tile1", "forward", SOFTMAX, 1, "softmax"): 1,
+        ("tile1", "backward", SOFTMAX, 1, "softmax"): 1,
+        ("tile1", "update", SOFTMAX, 10, "softmax"): 1,
     }
     assert reduce.operations_per_window(counts, windows) == 3 * 2 * (8 * 6 + 3 * 3)
 
@@ -40,8 +40,8 @@ def test_extra_passes_are_actions_of_their_own_and_add_no_operations():
         make_workload(), ideal_design(), windows=1, hook=lambda op: 3 if op.verb == "forward" else op.nominal
     )
     counts, windows = _counts(run)
-    assert counts[reduce.Action("tile0", "forward", LSTM, 3)] == 1
-    assert counts[reduce.Action("tile0", "forward", LSTM, 1)] == 0
+    assert counts[reduce.Action("tile0", "forward", LSTM, 3, "lstm1")] == 1
+    assert counts[reduce.Action("tile0", "forward", LSTM, 1, "lstm1")] == 0
     assert reduce.operations_per_window(counts, windows) == 342
 
 
@@ -122,3 +122,18 @@ def test_trace_events_carry_category_and_structured_args():
             assert e["cat"] == a["phase"]
     names = {(e["name"], e["cat"]) for e in spans}
     assert ("b_nlf lstm1 t3", "nlf") in names and ("f_store lstm2 t0", "memory") in names
+
+
+def test_energy_by_layer_adds_up_to_energy_by_component():
+    """Every action is charged to the array it works for; the tiles' leakage to their array, the
+    NLF units' and memory's to "shared": the layers' totals add up to the chip's total."""
+    run = simulate(make_workload(hidden=8, layers=2, vocab=3, steps=4), _priced_chip(), streams=2)
+    r = run.result()
+    by = r.energy_pj_per_char_by_array
+    assert set(by) == {"lstm1", "lstm2", "softmax", "shared"}
+    assert sum(parts["total"] for parts in by.values()) == pytest.approx(r.energy_pj_per_char["total"])
+    for component, value in r.energy_pj_per_char.items():
+        if component != "total":
+            assert sum(parts.get(component, 0.0) for parts in by.values()) == pytest.approx(value), component
+    # lstm1 is 32 x 12: forward and backward array energy 2 x 384 per step, update 2 x 384 (priced 1, 2).
+    assert by["lstm1"]["array"] == pytest.approx(2 * 384 + 2 * 384)

@@ -21,6 +21,7 @@ from archsim.config import ChipConfig, FloatingPointRPUConfig, RPUConfig, Worklo
 from archsim.config.design import Design
 from archsim.config.options import CosimOptions
 from archsim.cosim.executor import CosimDiverged, NumericsExecutor
+from archsim.numerics import NonFiniteError
 from archsim.results import CosimCurvePoint, CosimRecord, CosimResult, CosimTraining, PassStats, UpdateBLStats
 from archsim.train.checkpoint import load_checkpoint
 from archsim.train.data import Corpus
@@ -127,15 +128,17 @@ class Cosimulation:
         run = ChipRun(workload, self.design, options.schedule, k, hook=executor)
         status, message = "completed", ""
         try:
-            run.run(windows=windows)
-            executor.flush()
-        except CosimDiverged as err:  # NaN/inf inside an operation: the executor's own check
-            status, message = "diverged", f"{err} at {session.chars} chars; the co-simulation stopped"
-        except TrainingDiverged as err:  # the session's rule on a window's loss
-            status, message = "diverged", f"{err}; the co-simulation stopped"
-        if status == "completed":
+            try:
+                run.run(windows=windows)
+                executor.flush()
+            except NonFiniteError:  # met outside a scheduled operation (the updates flushed to evaluate)
+                raise session.overflowed() from None
             session.finish(chip_seconds=chip_seconds())
             message = f"trained {session.chars} chars in {chip_seconds() * 1e3:.3f} ms of chip time"
+        except CosimDiverged as err:  # NaN/inf inside an operation: the executor's own check
+            status, message = "diverged", f"{err} at {session.chars} chars; the co-simulation stopped"
+        except TrainingDiverged as err:  # the session's rules: loss, evaluation, final test CE
+            status, message = "diverged", f"{err}; the co-simulation stopped"
         chip_result = run.result() if status == "completed" else None
         trace = run.trace(TRACE_WINDOWS) if status == "completed" else []
         timing_only: dict[str, float] = {}

@@ -7,6 +7,10 @@ it builds the network and the dropout RNG from the seed, counts the windows done
 since the last evaluation, a running mean for progress bars), applies the divergence rule, records
 the evaluation curve, fingerprints the run for its checkpoints and assembles the training part of
 the result.
+
+Divergence, the same for both drivers: NaN/inf anywhere in training or evaluation (an overflow:
+the tiles raise :class:`~archsim.numerics.NonFiniteError`), a running mean of the training CE
+above ``diverge_ce``, or a final test CE worse than guessing uniformly (ln V nats/char).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import numpy as np
 from archsim.config import FloatingPointRPUConfig, RPUConfig, WorkloadConfig
 from archsim.config.corpus import windows_per_stream
 from archsim.config.options import CosimOptions, TrainOptions
+from archsim.numerics import NonFiniteError
 from archsim.results import CurvePoint
 from archsim.train.data import Corpus
 from archsim.train.network import build_network, evaluate, seeds
@@ -31,7 +36,8 @@ DIVERGE_WINDOWS = 10
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN/inf or its running mean exceeded the divergence threshold."""
+    """The run diverged: the numbers overflowed to NaN/inf, the running mean of the training loss
+    exceeded the divergence threshold, or the final test loss is worse than guessing uniformly."""
 
 
 def network_fingerprint(workload: WorkloadConfig, rpu: RPUConfig | FloatingPointRPUConfig) -> dict[str, Any]:
@@ -94,6 +100,9 @@ class TrainingSession:
         self.eval_every = None if options.eval_every is None else max(steps, options.eval_every)
         diverge_ce = options.diverge_ce
         self.diverge_ce = 2 * math.log(workload.vocab_size) if diverge_ce is None else diverge_ce
+        #: Cross-entropy of guessing uniformly among the V symbols (nats/char): a run that ends
+        #: above it learned nothing useful and is reported as diverged.
+        self.uniform_ce = math.log(workload.vocab_size)
         self.curve_point = curve_point
 
         self.net = build_network(workload, rpu, options.seed)
@@ -134,6 +143,10 @@ class TrainingSession:
                 f"{self.chars} chars, above the divergence threshold {self.diverge_ce:.3f}"
             )
 
+    def overflowed(self) -> TrainingDiverged:
+        """The divergence to raise when the tiles met NaN/inf (:class:`NonFiniteError`)."""
+        return TrainingDiverged(f"the numbers overflowed to NaN/inf at {self.chars} chars")
+
     def record_window(self, loss: float) -> None:
         """A window of ``steps`` characters is trained (its updates are in the weights)."""
         self.chars += self.steps
@@ -149,16 +162,29 @@ class TrainingSession:
     # -- evaluation and the result ---------------------------------------------------------------
 
     def evaluate(self, **extra: Any) -> None:
-        """Add a curve point: the test CE now and the mean training CE since the previous point."""
+        """Add a curve point: the test CE now and the mean training CE since the previous point.
+        Raises :class:`TrainingDiverged` when the evaluation meets NaN/inf."""
         train_ce = self.interval_loss / self.interval_chars if self.interval_chars else None
-        test_ce = evaluate(self.net, self.eval_text, self.steps, self.eval_streams)
+        try:
+            test_ce = evaluate(self.net, self.eval_text, self.steps, self.eval_streams)
+        except NonFiniteError:
+            raise self.overflowed() from None
+        if not math.isfinite(test_ce):
+            raise self.overflowed()
         self.curve.append(self.curve_point(self.chars, test_ce, train_ce, **extra))
         self.interval_loss, self.interval_chars = 0.0, 0
 
     def finish(self, **extra: Any) -> None:
-        """Evaluate at the end, unless the last point is already there."""
+        """Evaluate at the end, unless the last point is already there. Raises
+        :class:`TrainingDiverged` when the final test CE is worse than guessing uniformly."""
         if not self.curve or self.curve[-1].chars != self.chars:
             self.evaluate(**extra)
+        test_ce = self.curve[-1].test_ce
+        if test_ce > self.uniform_ce:
+            raise TrainingDiverged(
+                f"the test CE at the end, {test_ce:.3f} nats/char after {self.chars} chars, is worse than "
+                f"guessing uniformly (ln {self.workload.vocab_size} = {self.uniform_ce:.3f})"
+            )
 
     def summary(self) -> dict[str, Any]:
         """The training part of a result (the fields ``TrainResult`` and ``CosimTraining`` share)."""

@@ -27,6 +27,7 @@ import numpy as np
 
 from archsim.config import FloatingPointRPUConfig, RPUConfig, WorkloadConfig
 from archsim.config.options import TrainOptions
+from archsim.numerics import NonFiniteError
 from archsim.results import TrainRecord, TrainResult
 from archsim.train.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from archsim.train.data import Corpus
@@ -106,7 +107,10 @@ def train(
             f"--out: {ckpt_path} exists; pass --resume to continue it or choose another --out directory"
         )
 
+    saved_chars = session.chars  # of the checkpoint on disk, named if the run diverges
+
     def checkpoint() -> None:
+        nonlocal saved_chars
         save_checkpoint(
             ckpt_path,
             {
@@ -117,67 +121,68 @@ def train(
                 "progress": {**session.state_dict(), **loop},
             },
         )
+        saved_chars = session.chars
 
     status, message = "completed", ""
     first_window = True
     run_chars, run_seconds = 0, 0.0
     last_ckpt = time.perf_counter()
     with _StopFlag() as stop:
-        if not session.curve:
-            session.evaluate()
-            checkpoint()
-        while session.chars < session.target:
-            if stop.set:
-                status, message = "interrupted", f"interrupted at {session.chars} chars; checkpoint written"
-                break
-            pos = loop["pos"]
-            if pos + steps + 1 > len(text):  # next epoch: start over with a fresh state
-                pos = 0
-                state.reset()
-            seq = text[pos : pos + steps + 1]
-            t0 = time.perf_counter()
-            masks = net.dropout_masks(rng, session.dropout, steps) if session.dropout > 0 else None
-            window = net.forward(seq[:-1, None], seq[1:, None], state, masks)
-            loss = float(window.loss.mean(dtype=np.float64))
-            pairs = net.backward(window) if math.isfinite(loss) else []
-            if not math.isfinite(loss) or not all(np.isfinite(d).all() for _, d in pairs):
-                status = "diverged"
-                message = f"loss or gradients became NaN/inf in the window at {session.chars} chars"
-                break
-            net.update(pairs, session.learning_rate)
-            elapsed = time.perf_counter() - t0
-            if not first_window:  # the first window of an invocation pays JIT compilation
-                loop["train_seconds"] += elapsed
-                loop["timed_chars"] += steps
-            first_window = False
-            run_chars += steps
-            run_seconds += elapsed
-            loop["pos"] = pos + steps
-            session.record_window(loss)
-            try:
-                session.check_loss(loss)
-            except TrainingDiverged as err:
-                status, message = "diverged", str(err)
-                break
-            if progress is not None:
-                speed = run_chars / max(run_seconds, 1e-9)
-                progress(Progress(session.chars, session.target, session.ema, speed))
-            if session.evaluation_due():
+        try:
+            if not session.curve:
                 session.evaluate()
                 checkpoint()
-                last_ckpt = time.perf_counter()
-            elif time.perf_counter() - last_ckpt > options.checkpoint_every_s:
-                checkpoint()
-                last_ckpt = time.perf_counter()
-        if status == "completed":
-            session.finish()
+            while session.chars < session.target:
+                if stop.set:
+                    status = "interrupted"
+                    message = f"interrupted at {session.chars} chars; checkpoint written"
+                    break
+                pos = loop["pos"]
+                if pos + steps + 1 > len(text):  # next epoch: start over with a fresh state
+                    pos = 0
+                    state.reset()
+                seq = text[pos : pos + steps + 1]
+                t0 = time.perf_counter()
+                masks = net.dropout_masks(rng, session.dropout, steps) if session.dropout > 0 else None
+                try:
+                    window = net.forward(seq[:-1, None], seq[1:, None], state, masks)
+                    loss = float(window.loss.mean(dtype=np.float64))
+                    pairs = net.backward(window) if math.isfinite(loss) else []
+                    if not math.isfinite(loss) or not all(np.isfinite(d).all() for _, d in pairs):
+                        raise TrainingDiverged(
+                            f"loss or gradients became NaN/inf in the window at {session.chars} chars"
+                        )
+                    net.update(pairs, session.learning_rate)
+                except NonFiniteError:  # an operation overflowed (e.g. weights after a huge step)
+                    raise session.overflowed() from None
+                elapsed = time.perf_counter() - t0
+                if not first_window:  # the first window of an invocation pays JIT compilation
+                    loop["train_seconds"] += elapsed
+                    loop["timed_chars"] += steps
+                first_window = False
+                run_chars += steps
+                run_seconds += elapsed
+                loop["pos"] = pos + steps
+                session.record_window(loss)
+                session.check_loss(loss)
+                if progress is not None:
+                    speed = run_chars / max(run_seconds, 1e-9)
+                    progress(Progress(session.chars, session.target, session.ema, speed))
+                if session.evaluation_due():
+                    session.evaluate()
+                    checkpoint()
+                    last_ckpt = time.perf_counter()
+                elif time.perf_counter() - last_ckpt > options.checkpoint_every_s:
+                    checkpoint()
+                    last_ckpt = time.perf_counter()
+            if status == "completed":
+                session.finish()
             checkpoint()
-        elif status == "interrupted":
-            checkpoint()
+        except TrainingDiverged as err:  # the diverged state is not checkpointed
+            status, message = "diverged", str(err)
     if status == "diverged":
-        good = load_checkpoint(ckpt_path)["progress"]["chars_trained"] if ckpt_path.exists() else 0
         message += (
-            f"; training stopped, the last good checkpoint ({good} chars) is kept at {ckpt_path}; "
+            f"; training stopped, the last good checkpoint ({saved_chars} chars) is kept at {ckpt_path}; "
             f"try a lower learning rate (now {session.learning_rate:g})"
         )
     return TrainResult(

@@ -15,6 +15,7 @@ above ``diverge_ce``, or a final test CE worse than guessing uniformly (ln V nat
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import deque
 from collections.abc import Callable
@@ -104,6 +105,11 @@ class TrainingSession:
         #: above it learned nothing useful and is reported as diverged.
         self.uniform_ce = math.log(workload.vocab_size)
         self.curve_point = curve_point
+        digest = hashlib.sha256()
+        for part in (corpus.symbols, corpus.train, corpus.test):
+            digest.update(len(part).to_bytes(8, "little") + part.tobytes())
+        #: The corpus's content (its name alone, in the workload, does not say what was read).
+        self.corpus_sha256 = digest.hexdigest()
 
         self.net = build_network(workload, rpu, options.seed)
         _, dropout_seed, _ = seeds(options.seed)
@@ -117,15 +123,22 @@ class TrainingSession:
 
     @property
     def fingerprint(self) -> dict[str, Any]:
-        """What a checkpoint must match to be resumed by this run."""
+        """What a checkpoint must match to be resumed by this run: everything that changes what the
+        run computes or reports (resolved values), except its length (chars or epochs), which a
+        resumed run may extend."""
         network = network_fingerprint(self.workload, self.rpu)
         return {
             "workload": network["workload"],
+            "corpus_sha256": self.corpus_sha256,
             "bptt_steps": self.steps,
             "rpu": network["rpu"],
             "seed": self.options.seed,
             "learning_rate": self.learning_rate,
             "dropout": self.dropout,
+            "eval_chars": len(self.eval_text),
+            "eval_every": self.eval_every,
+            "eval_streams": self.eval_streams,
+            "diverge_ce": self.diverge_ce,
         }
 
     # -- windows ---------------------------------------------------------------------------------

@@ -29,7 +29,15 @@ from archsim.config import FloatingPointRPUConfig, RPUConfig, WorkloadConfig
 from archsim.config.options import TrainOptions
 from archsim.numerics import NonFiniteError
 from archsim.results import TrainRecord, TrainResult
-from archsim.train.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+from archsim.train.checkpoint import (
+    CHECKPOINT_NAME,
+    OLD_CHECKPOINT_NAME,
+    OLD_FORMAT,
+    CheckpointError,
+    load_checkpoint,
+    restore,
+    save_checkpoint,
+)
 from archsim.train.data import Corpus
 from archsim.train.session import TrainingDiverged, TrainingSession
 
@@ -87,24 +95,25 @@ def train(
     state = net.new_state()
     ckpt_path = Path(out_dir) / CHECKPOINT_NAME
     loop: dict[str, Any] = {"pos": 0, "train_seconds": 0.0, "timed_chars": 0}
+    old_path = Path(out_dir) / OLD_CHECKPOINT_NAME
     if resume:
-        payload = load_checkpoint(ckpt_path)
-        fingerprint = session.fingerprint
-        if payload["fingerprint"] != fingerprint:
-            diff = [k for k in fingerprint if payload["fingerprint"].get(k) != fingerprint[k]]
-            raise ValueError(
-                f"--resume: checkpoint {ckpt_path} was written for a different run (differs in: "
-                f"{', '.join(diff)}); use the same workload, --rpu, --seed, learning rate and dropout"
+        if not ckpt_path.exists() and old_path.exists():
+            raise CheckpointError(old_path, OLD_FORMAT, "--resume")
+        if not ckpt_path.exists():
+            raise CheckpointError(
+                ckpt_path, "no such file: nothing to resume (run without --resume)", "--resume"
             )
-        for tile, st in zip(net.tiles, payload["tiles"], strict=True):
-            tile.load_state_dict(st)
-        state.load(payload["state"])
-        rng.bit_generator.state = payload["rng_dropout"]
-        session.load_state_dict(payload["progress"])
-        loop = {key: payload["progress"][key] for key in loop}
+        payload = load_checkpoint(ckpt_path, "--resume")
+        resumed = restore(ckpt_path, payload, session, state, "--resume")
+        loop = {key: resumed[key] for key in loop}
     elif ckpt_path.exists():
         raise FileExistsError(
             f"--out: {ckpt_path} exists; pass --resume to continue it or choose another --out directory"
+        )
+    elif old_path.exists():
+        raise FileExistsError(
+            f"--out: {old_path}: a checkpoint of archsim's old format (a pickle, no longer loaded) is in "
+            "the way; choose another --out directory"
         )
 
     saved_chars = session.chars  # of the checkpoint on disk, named if the run diverges

@@ -74,8 +74,9 @@ def test_resume_refuses_a_different_run(small_corpus, tmp_path):
     corpus = load_corpus(workload.corpus, workload.vocab_size)
     fp = FloatingPointRPUConfig()
     train(workload, fp, corpus, TrainOptions(chars=100, eval_chars=100), tmp_path)
-    with pytest.raises(ValueError, match="differs in: learning_rate"):
-        train(workload, fp, corpus, TrainOptions(chars=200, learning_rate=0.3), tmp_path, resume=True)
+    with pytest.raises(ValueError, match=r"other options \(learning_rate: 0.1 in the checkpoint, 0.3 now\)"):
+        options = TrainOptions(chars=200, eval_chars=100, learning_rate=0.3)
+        train(workload, fp, corpus, options, tmp_path, resume=True)
     with pytest.raises(FileExistsError, match="--resume"):
         train(workload, fp, corpus, TrainOptions(chars=200), tmp_path)
 

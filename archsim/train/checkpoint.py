@@ -67,7 +67,6 @@ _DAMAGED = (
     IndexError,
     struct.error,
     NotImplementedError,
-    RuntimeError,
     OverflowError,
 )
 
@@ -170,7 +169,7 @@ def load_checkpoint(path: Path | str, option: str = "") -> dict[str, Any]:
     except _Problem as err:
         raise CheckpointError(path, str(err), option) from None
     except _DAMAGED as err:
-        reason = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
+        reason = json.dumps(str(err) or type(err).__name__)[1:-1][:120]  # one line, as the reader said
         raise CheckpointError(path, f"damaged or truncated file ({reason})", option) from None
 
 
@@ -232,9 +231,7 @@ def _payload(members: dict[str, bytes]) -> dict[str, Any]:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise _Problem("not an archsim training checkpoint")
     if meta.get("version") != VERSION:
-        raise _Problem(
-            f"format version {_brief(meta.get('version'))}; this archsim reads version {VERSION}"
-        )
+        raise _Problem(f"format version {_brief(meta.get('version'))}; this archsim reads version {VERSION}")
     expected = {"format", "version", "fingerprint", "tiles", "rng_dropout", "progress"}
     if set(meta) != expected:
         raise _Problem(f"{_META}: expected the fields {', '.join(sorted(expected))}")

@@ -196,6 +196,23 @@ def test_cosim_init_refuses_a_pickle(run, tmp_path):
     assert not marker.exists()
 
 
+def test_cosim_init_checks_the_tiles_too(run, tmp_path):
+    def change(w):
+        w[0, 0] = 1968.0
+        return w
+
+    forged = tmp_path / "forged.npz"
+    forged.write_bytes(_with_weights(run, 0, change))
+    res = CliRunner().invoke(
+        app,
+        ["cosim", str(run / "tiny.yaml"), "--chip", "baseline", "--rpu", "rpu-baseline", "--chars", "20",
+         "--init", str(forged), "--no-progress"],
+    )  # fmt: skip
+    _assert_refused(
+        res, forged, "weights of tile 0 (lstm1): 1 value outside the device bounds", option="--init"
+    )
+
+
 # -- damaged files -----------------------------------------------------------------------------------
 
 

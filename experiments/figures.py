@@ -4,7 +4,7 @@
     .venv/bin/python experiments/figures.py plot --workloads lstm2-64-wp,lstm2-128-wp
     .venv/bin/python experiments/figures.py status
 
-Every run lives in runs/experiments/RUN/ (git-ignored): checkpoint.pkl, result.json, log.txt.
+Every run lives in runs/experiments/RUN/ (git-ignored): checkpoint.npz, result.json, log.txt.
 ``run`` skips finished runs and resumes interrupted ones bit for bit, so rerunning the same command
 continues where it stopped. Runs share ids across figures (the dropout-0 runs of Fig. 4 are the
 Fig. 3 runs). ``plot`` writes docs/experiments/FIG-WORKLOAD.png and docs/experiments/results.json
@@ -21,6 +21,7 @@ from pathlib import Path
 from archsim.config import load_rpu, load_workload
 from archsim.config.options import TrainOptions
 from archsim.results import TrainResult, load_result
+from archsim.train.checkpoint import CHECKPOINT_NAME
 from archsim.train.data import load_corpus
 from archsim.train.trainer import Progress, train
 
@@ -101,7 +102,7 @@ def cmd_run(args: argparse.Namespace) -> None:
                     flush=True,
                 )
                 continue
-        resume = (run_dir / "checkpoint.pkl").exists()
+        resume = (run_dir / CHECKPOINT_NAME).exists()
         log(f"{'resume' if resume else 'start'} {wl_name} {rpu_name} dropout {p} target {target} chars")
         print(f"{'resume' if resume else 'start'} {run_dir.name}", flush=True)
         options = TrainOptions(
@@ -179,7 +180,7 @@ def cmd_plot(args: argparse.Namespace) -> None:
 
 def cmd_fulltest(args: argparse.Namespace) -> None:
     """Evaluate the final checkpoint of every completed run on the whole test split (full_test.json)."""
-    from archsim.train.checkpoint import load_checkpoint
+    from archsim.train.checkpoint import load_checkpoint, restore_tiles
     from archsim.train.network import build_network, evaluate
 
     for name, r in _results().items():
@@ -189,10 +190,8 @@ def cmd_fulltest(args: argparse.Namespace) -> None:
         workload, rpu = load_workload(r.workload), load_rpu(r.rpu)
         corpus = load_corpus(workload.corpus, workload.vocab_size)
         net = build_network(workload, rpu, r.seed)
-        for tile, state in zip(
-            net.tiles, load_checkpoint(RUNS_DIR / name / "checkpoint.pkl")["tiles"], strict=True
-        ):
-            tile.load_state_dict(state)
+        path = RUNS_DIR / name / CHECKPOINT_NAME
+        restore_tiles(path, load_checkpoint(path)["tiles"], net.tiles, [a.name for a in workload.arrays()])
         ce = evaluate(net, corpus.test, workload.training.bptt_steps, 16)
         out.write_text(
             json.dumps({"chars_trained": r.chars_trained, "test_chars": len(corpus.test), "test_ce": ce})
@@ -237,7 +236,7 @@ def cmd_status(args: argparse.Namespace) -> None:
     for name, r in _results().items():
         ce = f"{r.test_ce:.4f}" if r.test_ce is not None else "n/a"
         print(f"{name:40s} {r.status:11s} {r.chars_trained:>9d} chars  test CE {ce}  {r.ms_per_char} ms/char")
-    for ckpt in sorted(RUNS_DIR.glob("*/checkpoint.pkl")):
+    for ckpt in sorted(RUNS_DIR.glob(f"*/{CHECKPOINT_NAME}")):
         if not (ckpt.parent / "result.json").exists():
             print(f"{ckpt.parent.name:40s} running or interrupted (checkpoint, no result yet)")
 

@@ -3,7 +3,7 @@
     .venv/bin/python experiments/softmax_saturation.py --workload lstm2-64-wp \
         --runs fp-d0,rpu-baseline-d0,rpu-7bit-d0,rpu-5bit-sr-d0 [--chars 20000]
 
-For each finished run of experiments/figures.py (runs/experiments/WORKLOAD-RUN/checkpoint.pkl),
+For each finished run of experiments/figures.py (runs/experiments/WORKLOAD-RUN/checkpoint.npz),
 the trained weights are loaded into floating-point tiles and the network is run over the first
 CHARS test characters with exact arithmetic. The softmax layer's outputs are taken in the
 tile's normalised domain (its input divided by max |input|, as noise management does) and
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from archsim.config import load_rpu, load_workload
-from archsim.train.checkpoint import load_checkpoint
+from archsim.train.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from archsim.train.data import load_corpus
 from archsim.train.network import build_network
 
@@ -45,9 +45,9 @@ def main() -> None:
     print(f"# {workload.name}, first {args.chars} test characters, one stream, bound {OUT_BOUND:g}")
     for run in args.runs.split(","):
         run_dir = RUNS_DIR / f"{workload.name}-{run}"
-        if not (run_dir / "checkpoint.pkl").exists():
+        if not (run_dir / CHECKPOINT_NAME).exists():
             raise SystemExit(f"--runs: no checkpoint in {run_dir} (run experiments/figures.py first)")
-        tiles = load_checkpoint(run_dir / "checkpoint.pkl")["tiles"]
+        tiles = load_checkpoint(run_dir / CHECKPOINT_NAME, "--runs")["tiles"]
         # The trained weights read out exactly.
         exact = build_network(workload, load_rpu("fp"), seed=0)
         for tile, state in zip(exact.tiles, tiles, strict=True):

@@ -8,6 +8,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from archsim.config.options import OptionsError
@@ -35,8 +36,9 @@ ShowProgress = Annotated[bool, typer.Option("--progress/--no-progress", help="Sh
 
 
 def fail(console: Console, message: str, exit_code: int = 1) -> NoReturn:
-    """Print ``error: message`` (not wrapped) and exit with status ``exit_code``."""
-    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    """Print ``error: message`` (not wrapped, taken literally: it may quote a file) and exit with
+    status ``exit_code``."""
+    console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(exit_code)
 
 

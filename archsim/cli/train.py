@@ -48,7 +48,6 @@ def train_command(
 ) -> None:
     """Train WORKLOAD with every weight on tiles of RPU; report test cross-entropy (nats/char)."""
     from archsim.config.options import TrainOptions
-    from archsim.train.checkpoint import CHECKPOINT_NAME
     from archsim.train.data import load_workload_corpus
 
     console = Console(stderr=True)
@@ -73,8 +72,6 @@ def train_command(
         opt.fail(console, f"WORKLOAD: {err}")
     rpu_name = Path(rpu).stem
     out_dir = out if out is not None else REPORTS_DIR / f"train-{wl.name}-{rpu_name}-s{seed}"
-    if resume and not (out_dir / CHECKPOINT_NAME).is_file():
-        opt.fail(console, f"--resume: no checkpoint at {out_dir / CHECKPOINT_NAME}")
     result = execute(console, wl, rpu_cfg, corpus, options, out_dir, resume, rpu_name, json_file, progress)
     exit_for(console, result, out_dir)
 

@@ -11,6 +11,7 @@ simulated without numerics (every MVM one pass), so that the result shows what t
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,8 +22,9 @@ from archsim.config import ChipConfig, FloatingPointRPUConfig, RPUConfig, Worklo
 from archsim.config.design import Design
 from archsim.config.options import CosimOptions
 from archsim.cosim.executor import CosimDiverged, NumericsExecutor
+from archsim.numerics import NonFiniteError
 from archsim.results import CosimCurvePoint, CosimRecord, CosimResult, CosimTraining, PassStats, UpdateBLStats
-from archsim.train.checkpoint import load_checkpoint
+from archsim.train.checkpoint import CheckpointError, fingerprint_differences, load_checkpoint, restore_tiles
 from archsim.train.data import Corpus
 from archsim.train.session import TrainingDiverged, TrainingSession, network_fingerprint
 
@@ -44,23 +46,25 @@ def initial_tiles(
     path: Path, workload: WorkloadConfig, rpu: RPUConfig | FloatingPointRPUConfig
 ) -> tuple[list[dict], int]:
     """The tile states and the seed of a training checkpoint, which must be of this workload's
-    network on this RPU (the devices follow from the seed, so the checkpoint's seed is used)."""
-    where = f"--init: {path}"
-    if not Path(path).is_file():
-        raise ValueError(f"{where}: no such file")
-    try:
-        payload = load_checkpoint(path)
-    except (OSError, ValueError, KeyError) as err:
-        raise ValueError(f"{where}: not a readable training checkpoint ({err})") from None
-    fingerprint = payload.get("fingerprint", {})
+    network on this RPU (the devices follow from the seed, so the checkpoint's seed is used).
+    The states are checked against the tiles by :func:`restore_tiles` once they exist."""
+    payload = load_checkpoint(path, "--init")
+    fingerprint = payload["fingerprint"]
     expected = network_fingerprint(workload, rpu)
-    differs = [key for key, value in expected.items() if fingerprint.get(key) != value]
+    stored = {key: fingerprint.get(key) for key in expected}
+    differs = [key for key in expected if stored[key] != json.loads(json.dumps(expected[key]))]
     if differs:
-        raise ValueError(
-            f"{where}: the checkpoint was trained with another {' and '.join(differs)}; "
-            "use the workload and --rpu it was trained with"
+        details = "; ".join(fingerprint_differences(stored, expected)[:6])
+        raise CheckpointError(
+            path,
+            f"trained with another {' and '.join(differs)} ({details}); "
+            "use the workload and --rpu it was trained with",
+            "--init",
         )
-    return payload["tiles"], int(fingerprint["seed"])
+    seed = fingerprint.get("seed")
+    if type(seed) is not int or seed < 0:
+        raise CheckpointError(path, "fingerprint: seed: expected an integer >= 0", "--init")
+    return payload["tiles"], seed
 
 
 class Cosimulation:
@@ -86,8 +90,8 @@ class Cosimulation:
         self.session = TrainingSession(workload, rpu, corpus, options, options.streams, CosimCurvePoint)
         self.net = self.session.net
         if tiles is not None:
-            for tile, state in zip(self.net.tiles, tiles, strict=True):
-                tile.load_state_dict(state)
+            names = [a.name for a in workload.arrays()]
+            restore_tiles(Path(options.init), tiles, self.net.tiles, names, "--init")
 
     def run(self) -> tuple[CosimResult, list[dict]]:
         """Train while the chip runs; returns the result and the Chrome trace of the pipeline (its
@@ -127,15 +131,17 @@ class Cosimulation:
         run = ChipRun(workload, self.design, options.schedule, k, hook=executor)
         status, message = "completed", ""
         try:
-            run.run(windows=windows)
-            executor.flush()
-        except CosimDiverged as err:  # NaN/inf inside an operation: the executor's own check
-            status, message = "diverged", f"{err} at {session.chars} chars; the co-simulation stopped"
-        except TrainingDiverged as err:  # the session's rule on a window's loss
-            status, message = "diverged", f"{err}; the co-simulation stopped"
-        if status == "completed":
+            try:
+                run.run(windows=windows)
+                executor.flush()
+            except NonFiniteError:  # met outside a scheduled operation (the updates flushed to evaluate)
+                raise session.overflowed() from None
             session.finish(chip_seconds=chip_seconds())
             message = f"trained {session.chars} chars in {chip_seconds() * 1e3:.3f} ms of chip time"
+        except CosimDiverged as err:  # NaN/inf inside an operation: the executor's own check
+            status, message = "diverged", f"{err} at {session.chars} chars; the co-simulation stopped"
+        except TrainingDiverged as err:  # the session's rules: loss, evaluation, final test CE
+            status, message = "diverged", f"{err}; the co-simulation stopped"
         chip_result = run.result() if status == "completed" else None
         trace = run.trace(TRACE_WINDOWS) if status == "completed" else []
         timing_only: dict[str, float] = {}

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from archsim.chip.schedule import ArrayOp
+from archsim.numerics import NonFiniteError
 from archsim.train.lstm import LSTMNetwork, RecurrentState, Window
 from archsim.train.session import TrainingDiverged
 
@@ -101,10 +102,10 @@ class NumericsExecutor:
         if passes is None:
             try:
                 passes = run.passes[key] = self._execute(op, run)
-            except ValueError as err:
-                if "NaN or inf" not in str(err):
-                    raise
-                raise CosimDiverged(f"{op.verb} of {op.array} at step {op.step}: {err}") from None
+            except NonFiniteError:
+                raise CosimDiverged(
+                    f"the numbers overflowed to NaN/inf in the {op.verb} of {op.array} at step {op.step}"
+                ) from None
             if op.verb == "update" and run.updates_left == 0:
                 self._finish(op.stream, op.window)
         return passes

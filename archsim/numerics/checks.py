@@ -41,8 +41,12 @@ def as_vectors(value: np.ndarray, name: str, size: int, check_finite: bool = Tru
     return arr, single
 
 
-def non_finite_error(name: str) -> ValueError:
-    return ValueError(f"{name}: contains NaN or inf (expected finite values)")
+class NonFiniteError(ValueError):
+    """NaN or inf where finite values are expected: in training, the numbers overflowed (divergence)."""
+
+
+def non_finite_error(name: str) -> NonFiniteError:
+    return NonFiniteError(f"{name}: contains NaN or inf (expected finite values)")
 
 
 def as_matrix(value: np.ndarray, name: str, rows: int, cols: int) -> np.ndarray:

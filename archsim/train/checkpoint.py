@@ -1,39 +1,467 @@
-"""Checkpoints: everything a run needs to continue bit for bit, written atomically.
+"""Checkpoints: everything a run needs to continue bit for bit, in a file that cannot run code and
+cannot be silently corrupt, written atomically.
 
-A checkpoint is a pickle of plain data (dicts, lists, numpy arrays, ints, floats): the tiles'
-state dicts, the recurrent state carried across windows, the dropout RNG state, the data position
-and the curve so far. Only load checkpoints you wrote yourself (pickle executes code on load).
+``checkpoint.npz`` is a zip in numpy's ``.npz`` layout (``np.load`` opens it), members stored
+uncompressed:
+
+- ``tile{k}.npy``: the weights of tile k, float32 (rows, cols); the workload's arrays in order,
+  input layer first, softmax last;
+- ``h{l}.npy``, ``c{l}.npy``: hidden and cell state of layer l carried into the next window,
+  float32 (1, hidden);
+- ``meta.json``: the format and its version, the run's fingerprint (what ``--resume`` must match),
+  each tile's kind (analog tiles: their seed and random-stream counter), the dropout RNG state and
+  the progress (characters trained, data position, accumulators, the curve);
+- ``sha256.json``: the SHA-256 of every other member.
+
+Reading never unpickles: each array through numpy's reader with ``allow_pickle=False``, after its
+header (dtype, shape, size) is checked; JSON without NaN or Infinity; every member must match its
+SHA-256. The content is then checked against the run that loads it: the fingerprint, shapes,
+finite values, every analog weight within its device's bounds (drawn from the tile's seed), the
+type and range of every count and state. Every failure is a :class:`CheckpointError` (a
+ValueError) whose one line names the file and what is wrong. The checksum catches corruption, not
+forgery: a file edited with recomputed digests is still refused by the content checks when its
+values are impossible (out of bounds, NaN, inconsistent counts).
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import os
-import pickle
+import re
+import struct
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-FORMAT = 1
-CHECKPOINT_NAME = "checkpoint.pkl"
+import numpy as np
+
+from archsim.numerics import AnalogTile
+from archsim.train.lstm import RecurrentState
+from archsim.train.session import DIVERGE_WINDOWS, TrainingSession
+
+CHECKPOINT_NAME = "checkpoint.npz"
+#: The checkpoints of earlier archsim versions: pickles, never loaded (unpickling can run code).
+OLD_CHECKPOINT_NAME = "checkpoint.pkl"
+FORMAT = "archsim training checkpoint"
+VERSION = 2
+
+_META, _DIGESTS = "meta.json", "sha256.json"
+_ARRAY = re.compile(r"(tile|h|c)(\d{1,4})\.npy")
+_FLOAT32 = np.dtype("<f4")
+#: What the old format is and how to proceed, for the messages that meet one.
+OLD_FORMAT = (
+    "a checkpoint of archsim's old format (a Python pickle: loading it could run code), which is not "
+    "loaded; train again to write a checkpoint.npz (archsim train without --resume, in a new --out folder)"
+)
+#: Errors the zip, npy and JSON readers raise on damaged bytes.
+_DAMAGED = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    KeyError,
+    IndexError,
+    struct.error,
+    NotImplementedError,
+    OverflowError,
+)
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used: ``option: path: problem`` in one line."""
+
+    def __init__(self, path: Path | str, problem: str, option: str = "") -> None:
+        self.path, self.problem, self.option = Path(path), problem, option
+        super().__init__(f"{option}: {path}: {problem}" if option else f"{path}: {problem}")
+
+
+class _Problem(ValueError):
+    """What is wrong with a checkpoint's content (the caller adds the file)."""
+
+
+# -- writing -----------------------------------------------------------------------------------------
 
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
-    """Write ``payload`` to ``path`` atomically (temporary file, fsync, rename)."""
+    """Write ``payload`` (``fingerprint``, ``tiles`` (state dicts), ``state`` (``h``, ``c``),
+    ``rng_dropout``, ``progress``) to ``path`` atomically: a temporary file in the same folder,
+    fsync, rename over the previous checkpoint, fsync of the folder. A kill at any point leaves the
+    previous checkpoint whole (and at worst a stale temporary file, replaced by the next write)."""
+    members: dict[str, bytes] = {}
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "fingerprint": payload["fingerprint"],
+        "tiles": [{key: value for key, value in t.items() if key != "weights"} for t in payload["tiles"]],
+        "rng_dropout": payload["rng_dropout"],
+        "progress": payload["progress"],
+    }
+    members[_META] = json.dumps(meta, allow_nan=False).encode()
+    for k, tile in enumerate(payload["tiles"]):
+        members[f"tile{k}.npy"] = _npy(tile["weights"])
+    for layer, (h, c) in enumerate(zip(payload["state"]["h"], payload["state"]["c"], strict=True)):
+        members[f"h{layer}.npy"], members[f"c{layer}.npy"] = _npy(h), _npy(c)
+    members[_DIGESTS] = json.dumps({name: _sha256(data) for name, data in members.items()}).encode()
+
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump({"format": FORMAT, **payload}, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def load_checkpoint(path: Path) -> dict[str, Any]:
-    """Read a checkpoint written by :func:`save_checkpoint`."""
     try:
+        with open(tmp, "wb") as fh:
+            with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED) as zf:
+                for name, data in members.items():
+                    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))  # the same bytes each time
+                    info.external_attr = 0o644 << 16
+                    zf.writestr(info, data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)  # the rename itself survives a crash
+    finally:
+        os.close(folder)
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, np.ascontiguousarray(array, dtype=_FLOAT32), (1, 0), allow_pickle=False)
+    return buf.getvalue()
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# -- reading -----------------------------------------------------------------------------------------
+
+
+def load_checkpoint(path: Path | str, option: str = "") -> dict[str, Any]:
+    """Read and verify a checkpoint written by :func:`save_checkpoint`: the payload it was given,
+    the arrays float32. Checks the file's integrity and the type of every value, not that it fits
+    a run (see :func:`restore` and :func:`restore_tiles`). Raises :class:`CheckpointError`."""
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(path, "no such file", option)
+    if not path.is_file():
+        raise CheckpointError(path, "not a file", option)
+    try:
+        size = path.stat().st_size
         with open(path, "rb") as fh:
-            payload = pickle.load(fh)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"--resume: no checkpoint at {path}") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ValueError(f"--resume: {path} is not an archsim training checkpoint (format {FORMAT})")
-    return payload
+            head = fh.read(4)
+    except OSError as err:
+        raise CheckpointError(path, f"cannot be read ({err.strerror or err})", option) from None
+    if size == 0:
+        raise CheckpointError(path, "empty file (0 bytes)", option)
+    if head[:1] == b"\x80":  # the protocol opcode that starts every pickle of protocol 2 and later
+        raise CheckpointError(path, OLD_FORMAT, option)
+    if head != b"PK\x03\x04":
+        raise CheckpointError(path, "not an archsim checkpoint (expected a .npz zip file)", option)
+    try:
+        return _payload(_members(path, size))
+    except _Problem as err:
+        raise CheckpointError(path, str(err), option) from None
+    except _DAMAGED as err:
+        reason = json.dumps(str(err) or type(err).__name__)[1:-1][:120]  # one line, as the reader said
+        raise CheckpointError(path, f"damaged or truncated file ({reason})", option) from None
+
+
+def _members(path: Path, size: int) -> dict[str, bytes]:
+    """Every member's bytes, after the zip's own checks (CRC-32) and ours (names, storage, SHA-256)."""
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+        names = [info.filename for info in infos]
+        if len(set(names)) != len(names):
+            raise _Problem("a member name appears twice in the zip")
+        for info in infos:
+            if info.filename not in (_META, _DIGESTS) and not _ARRAY.fullmatch(info.filename):
+                raise _Problem(f"unexpected member {info.filename[:40]!r} in the zip")
+            if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 1:
+                raise _Problem(f"member {info.filename} is compressed or encrypted (archsim stores it plain)")
+            if info.file_size > size or info.compress_size > size:
+                raise _Problem(f"member {info.filename} claims more bytes than the file holds")
+        members = {info.filename: zf.read(info) for info in infos}
+    if _DIGESTS not in members:
+        raise _Problem(f"no checksums ({_DIGESTS})")
+    digests = _json(members.pop(_DIGESTS), _DIGESTS)
+    if not isinstance(digests, dict) or set(digests) != set(members):
+        raise _Problem(f"{_DIGESTS} does not list exactly the other members")
+    for name in sorted(members):
+        if digests[name] != _sha256(members[name]):
+            raise _Problem(f"{name} does not match its SHA-256 checksum: the file is corrupt")
+    return members
+
+
+def _json(data: bytes, name: str) -> Any:
+    def no_constant(value: str) -> None:
+        raise _Problem(f"{name}: {value} is not a finite number")
+
+    try:
+        return json.loads(data.decode("utf-8"), parse_constant=no_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise _Problem(f"{name} is not valid JSON ({str(err)[:80]})") from None
+
+
+def _array(name: str, data: bytes) -> np.ndarray:
+    """A 2-D float32 array from its .npy bytes; the header is checked before any allocation."""
+    fh = io.BytesIO(data)
+    version = np.lib.format.read_magic(fh)
+    if version != (1, 0):
+        raise _Problem(f"{name}: .npy format version {version}, expected (1, 0)")
+    shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(fh)
+    if dtype != _FLOAT32 or fortran_order or len(shape) != 2:
+        raise _Problem(f"{name}: expected a 2-D float32 array, got {dtype} of shape {shape}")
+    if fh.tell() + 4 * shape[0] * shape[1] != len(data) or min(shape) < 1:
+        raise _Problem(f"{name}: {len(data) - fh.tell()} bytes of data for shape {shape}")
+    return np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
+
+
+def _payload(members: dict[str, bytes]) -> dict[str, Any]:
+    """The payload of verified members, every value's type checked."""
+    if _META not in members:
+        raise _Problem(f"no {_META}")
+    meta = _json(members[_META], _META)
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise _Problem("not an archsim training checkpoint")
+    if meta.get("version") != VERSION:
+        raise _Problem(f"format version {_brief(meta.get('version'))}; this archsim reads version {VERSION}")
+    expected = {"format", "version", "fingerprint", "tiles", "rng_dropout", "progress"}
+    if set(meta) != expected:
+        raise _Problem(f"{_META}: expected the fields {', '.join(sorted(expected))}")
+    if not isinstance(meta["fingerprint"], dict):
+        raise _Problem(f"{_META}: fingerprint: expected an object")
+    tiles = meta["tiles"]
+    if not isinstance(tiles, list) or not tiles:
+        raise _Problem(f"{_META}: tiles: expected a list of tiles")
+    for k, tile in enumerate(tiles):
+        _check_tile_meta(k, tile)
+    layers = sum(1 for name in members if name.startswith("h"))
+    names = {_META} | {f"tile{k}.npy" for k in range(len(tiles))}
+    names |= {f"{v}{layer}.npy" for layer in range(layers) for v in "hc"}
+    if set(members) != names:
+        raise _Problem(f"the members do not match {len(tiles)} tiles and {layers} layers of state")
+    _check_rng(meta["rng_dropout"])
+    _check_progress(meta["progress"])
+    arrays = {name: _array(name, data) for name, data in members.items() if name != _META}
+    return {
+        "fingerprint": meta["fingerprint"],
+        "tiles": [{**t, "weights": arrays[f"tile{k}.npy"]} for k, t in enumerate(tiles)],
+        "state": {v: [arrays[f"{v}{layer}.npy"] for layer in range(layers)] for v in "hc"},
+        "rng_dropout": meta["rng_dropout"],
+        "progress": meta["progress"],
+    }
+
+
+def _is_int(value: Any, low: int, high: int) -> bool:
+    return type(value) is int and low <= value < high  # a bool is not an integer
+
+
+def _is_real(value: Any) -> bool:
+    """A finite number >= 0 (losses, seconds)."""
+    return type(value) in (int, float) and 0 <= value < float("inf")
+
+
+_COUNT = 2**63  # counts and counters: an int64
+
+
+def _check_tile_meta(k: int, tile: Any) -> None:
+    where = f"{_META}: tiles[{k}]"
+    if not isinstance(tile, dict) or tile.get("kind") not in ("analog", "fp"):
+        raise _Problem(f"{where}: expected an object with kind 'analog' or 'fp'")
+    if tile["kind"] == "fp" and set(tile) != {"kind"}:
+        raise _Problem(f"{where}: a floating-point tile has only a kind")
+    if tile["kind"] == "analog":
+        if set(tile) != {"kind", "seed", "counter"}:
+            raise _Problem(f"{where}: an analog tile has a kind, a seed and a counter")
+        if not _is_int(tile["seed"], 0, 2**32) or not _is_int(tile["counter"], 0, _COUNT):
+            raise _Problem(f"{where}: seed and counter must be integers >= 0 (seed < 2**32, counter < 2**63)")
+
+
+def _check_rng(state: Any) -> None:
+    ok = (
+        isinstance(state, dict)
+        and set(state) == {"bit_generator", "state", "has_uint32", "uinteger"}
+        and state["bit_generator"] == "PCG64"
+        and isinstance(state["state"], dict)
+        and set(state["state"]) == {"state", "inc"}
+        and all(_is_int(v, 0, 2**128) for v in state["state"].values())
+        and _is_int(state["has_uint32"], 0, 2)
+        and _is_int(state["uinteger"], 0, 2**32)
+    )
+    if not ok:
+        raise _Problem(f"{_META}: rng_dropout: not the state of a PCG64 generator")
+
+
+_PROGRESS: dict[str, Callable[[Any], bool]] = {
+    "chars_trained": lambda v: _is_int(v, 0, _COUNT),
+    "interval_loss": _is_real,
+    "interval_chars": lambda v: _is_int(v, 0, _COUNT),
+    "recent": lambda v: isinstance(v, list) and len(v) <= DIVERGE_WINDOWS and all(map(_is_real, v)),
+    "ema": lambda v: v is None or _is_real(v),
+    "pos": lambda v: _is_int(v, 0, _COUNT),
+    "train_seconds": _is_real,
+    "timed_chars": lambda v: _is_int(v, 0, _COUNT),
+    "curve": lambda v: isinstance(v, list),
+}
+
+
+def _check_progress(progress: Any) -> None:
+    where = f"{_META}: progress"
+    if not isinstance(progress, dict) or set(progress) != set(_PROGRESS):
+        raise _Problem(f"{where}: expected the fields {', '.join(_PROGRESS)}")
+    for key, valid in _PROGRESS.items():
+        if not valid(progress[key]):
+            raise _Problem(f"{where}: {key}: {_brief(progress[key])} is not a valid value")
+    chars = progress["chars_trained"]
+    if progress["interval_chars"] > chars or progress["timed_chars"] > chars:
+        raise _Problem(f"{where}: more characters counted than the {chars} trained")
+    previous = -1
+    for n, point in enumerate(progress["curve"]):
+        ok = (
+            isinstance(point, dict)
+            and set(point) == {"chars", "test_ce", "train_ce"}
+            and _is_int(point["chars"], previous + 1, chars + 1)
+            and _is_real(point["test_ce"])
+            and (point["train_ce"] is None or _is_real(point["train_ce"]))
+        )
+        if not ok:
+            raise _Problem(
+                f"{where}: curve[{n}]: expected chars (increasing, at most {chars}), finite test_ce "
+                "and train_ce"
+            )
+        previous = point["chars"]
+
+
+# -- checking against the run ------------------------------------------------------------------------
+
+
+def fingerprint_differences(stored: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """``key: VALUE in the checkpoint, VALUE now`` for every leaf (nested keys dotted:
+    ``rpu.device.dw_min``) that the two fingerprints do not have the same."""
+    old, new = _flatten(stored), _flatten(json.loads(json.dumps(current)))
+    keys = list(new) + [key for key in old if key not in new]
+    return [
+        f"{json.dumps(key)[1:-1][:60]}: {_brief(old.get(key, _NONE))} in the checkpoint, "
+        f"{_brief(new.get(key, _NONE))} now"
+        for key in keys
+        if key not in old or key not in new or old[key] != new[key]
+    ]
+
+
+def _flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(tree, dict) or not tree:
+        return {prefix: tree}
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
+
+
+def _brief(value: Any) -> str:
+    """A value read from a file, for a one-line message: JSON (control characters escaped), cut to
+    40 characters; ``_NONE`` for a value that is not there."""
+    if value is _NONE:
+        return "(none)"
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+_NONE = object()
+
+
+def _listed(differences: list[str], most: int = 6) -> str:
+    more = len(differences) - most
+    return "; ".join(differences[:most]) + (f"; and {more} more" if more > 0 else "")
+
+
+def restore_tiles(
+    path: Path, states: list[dict[str, Any]], tiles: list[Any], names: list[str], option: str = ""
+) -> None:
+    """Check the tile states of a checkpoint against the run's tiles (kind, seed, shape, finite
+    weights, each analog weight within its device's bounds) and load them into the tiles."""
+
+    def fail(problem: str) -> None:
+        raise CheckpointError(path, problem, option)
+
+    if len(states) != len(tiles):
+        fail(f"{len(states)} tiles, the network has {len(tiles)}")
+    for k, (tile, state, name) in enumerate(zip(tiles, states, names, strict=True)):
+        where = f"tile {k} ({name})"
+        kind = "analog" if isinstance(tile, AnalogTile) else "fp"
+        if state["kind"] != kind:
+            fail(f"{where}: a tile of kind {state['kind']}, the run's RPU has {kind} tiles")
+        weights = state["weights"]
+        if weights.shape != (tile.out_size, tile.in_size):
+            fail(f"weights of {where}: shape {weights.shape}, expected {(tile.out_size, tile.in_size)}")
+        bad = int(np.count_nonzero(~np.isfinite(weights)))
+        if bad:
+            fail(f"weights of {where}: {_values(bad)} not finite (NaN or inf)")
+        if kind == "analog":
+            if state["seed"] != tile.seed:
+                fail(f"{where}: seed {state['seed']}, the run's tile has seed {tile.seed}")
+            # The kernels clip in float64 and store float32: allow the float32 rounding of a bound.
+            low = np.nextafter(tile.devices.bmin, np.float32(-np.inf))
+            high = np.nextafter(tile.devices.bmax, np.float32(np.inf))
+            outside = int(np.count_nonzero((weights < low) | (weights > high)))
+            if outside:
+                fail(f"weights of {where}: {_values(outside)} outside the device bounds")
+    for tile, state in zip(tiles, states, strict=True):
+        tile.load_state_dict(state)
+
+
+def _values(n: int) -> str:
+    return "1 value" if n == 1 else f"{n} values"
+
+
+def restore(
+    path: Path, payload: dict[str, Any], session: TrainingSession, state: RecurrentState, option: str
+) -> dict[str, Any]:
+    """Check a checkpoint of ``archsim train`` against the run ``session`` is about to continue and
+    load it: the tiles, the recurrent ``state``, the dropout RNG and the session's progress.
+    Returns the progress (with the training loop's own fields: ``pos``, ``train_seconds``,
+    ``timed_chars``). Raises :class:`CheckpointError`, which names the options that differ."""
+    differences = fingerprint_differences(payload["fingerprint"], session.fingerprint)
+    if differences:
+        raise CheckpointError(
+            path,
+            f"written with other options ({_listed(differences)}); resume with the same workload, "
+            "--rpu and options, or start a new run in another --out folder",
+            option,
+        )
+    names = [a.name for a in session.workload.arrays()]
+    restore_tiles(path, payload["tiles"], session.net.tiles, names, option)
+    hidden = state.h[0].shape
+    for v in "hc":
+        arrays = payload["state"][v]
+        if len(arrays) != len(state.h) or any(a.shape != hidden for a in arrays):
+            raise CheckpointError(
+                path, f"recurrent state {v}: expected {len(state.h)} arrays of shape {hidden}", option
+            )
+        if not all(np.isfinite(a).all() for a in arrays):
+            raise CheckpointError(path, f"recurrent state {v}: NaN or inf values", option)
+    if any(np.abs(a).max() > 1 for a in payload["state"]["h"]):  # h = o * tanh(c)
+        raise CheckpointError(path, "recurrent state h: values outside [-1, 1]", option)
+    progress = payload["progress"]
+    chars, pos, steps = progress["chars_trained"], progress["pos"], session.steps
+    if chars % steps or pos % steps or pos > len(session.texts[0]):
+        raise CheckpointError(
+            path, f"progress: {chars} chars trained, position {pos}: not whole windows of {steps}", option
+        )
+    if chars > session.target:
+        raise CheckpointError(
+            path,
+            f"already trained {chars} chars, more than the {session.target} asked for now "
+            "(--chars/--epochs); ask for at least as many",
+            option,
+        )
+    state.load(payload["state"])
+    session.dropout_rng.bit_generator.state = payload["rng_dropout"]
+    session.load_state_dict(progress)
+    return progress

@@ -7,10 +7,15 @@ it builds the network and the dropout RNG from the seed, counts the windows done
 since the last evaluation, a running mean for progress bars), applies the divergence rule, records
 the evaluation curve, fingerprints the run for its checkpoints and assembles the training part of
 the result.
+
+Divergence, the same for both drivers: NaN/inf anywhere in training or evaluation (an overflow:
+the tiles raise :class:`~archsim.numerics.NonFiniteError`), a running mean of the training CE
+above ``diverge_ce``, or a final test CE worse than guessing uniformly (ln V nats/char).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import deque
 from collections.abc import Callable
@@ -22,6 +27,7 @@ import numpy as np
 from archsim.config import FloatingPointRPUConfig, RPUConfig, WorkloadConfig
 from archsim.config.corpus import windows_per_stream
 from archsim.config.options import CosimOptions, TrainOptions
+from archsim.numerics import NonFiniteError
 from archsim.results import CurvePoint
 from archsim.train.data import Corpus
 from archsim.train.network import build_network, evaluate, seeds
@@ -31,7 +37,8 @@ DIVERGE_WINDOWS = 10
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN/inf or its running mean exceeded the divergence threshold."""
+    """The run diverged: the numbers overflowed to NaN/inf, the running mean of the training loss
+    exceeded the divergence threshold, or the final test loss is worse than guessing uniformly."""
 
 
 def network_fingerprint(workload: WorkloadConfig, rpu: RPUConfig | FloatingPointRPUConfig) -> dict[str, Any]:
@@ -94,7 +101,15 @@ class TrainingSession:
         self.eval_every = None if options.eval_every is None else max(steps, options.eval_every)
         diverge_ce = options.diverge_ce
         self.diverge_ce = 2 * math.log(workload.vocab_size) if diverge_ce is None else diverge_ce
+        #: Cross-entropy of guessing uniformly among the V symbols (nats/char): a run that ends
+        #: above it learned nothing useful and is reported as diverged.
+        self.uniform_ce = math.log(workload.vocab_size)
         self.curve_point = curve_point
+        digest = hashlib.sha256()
+        for part in (corpus.symbols, corpus.train, corpus.test):
+            digest.update(len(part).to_bytes(8, "little") + part.tobytes())
+        #: The corpus's content (its name alone, in the workload, does not say what was read).
+        self.corpus_sha256 = digest.hexdigest()
 
         self.net = build_network(workload, rpu, options.seed)
         _, dropout_seed, _ = seeds(options.seed)
@@ -108,16 +123,23 @@ class TrainingSession:
 
     @property
     def fingerprint(self) -> dict[str, Any]:
-        """What a checkpoint must match to be resumed by this run."""
+        """What a checkpoint must match to be resumed by this run: everything that changes what the
+        run computes or reports (resolved values), except its length (chars or epochs), which a
+        resumed run may extend."""
         network = network_fingerprint(self.workload, self.rpu)
         return {
             "workload": network["workload"],
+            "corpus_sha256": self.corpus_sha256,
             "bptt_steps": self.steps,
             "rpu": network["rpu"],
             "seed": self.options.seed,
             "learning_rate": self.learning_rate,
             "dropout": self.dropout,
             "init": self.workload.training.init,
+            "eval_chars": len(self.eval_text),
+            "eval_every": self.eval_every,
+            "eval_streams": self.eval_streams,
+            "diverge_ce": self.diverge_ce,
         }
 
     # -- windows ---------------------------------------------------------------------------------
@@ -135,6 +157,10 @@ class TrainingSession:
                 f"{self.chars} chars, above the divergence threshold {self.diverge_ce:.3f}"
             )
 
+    def overflowed(self) -> TrainingDiverged:
+        """The divergence to raise when the tiles met NaN/inf (:class:`NonFiniteError`)."""
+        return TrainingDiverged(f"the numbers overflowed to NaN/inf at {self.chars} chars")
+
     def record_window(self, loss: float) -> None:
         """A window of ``steps`` characters is trained (its updates are in the weights)."""
         self.chars += self.steps
@@ -150,16 +176,29 @@ class TrainingSession:
     # -- evaluation and the result ---------------------------------------------------------------
 
     def evaluate(self, **extra: Any) -> None:
-        """Add a curve point: the test CE now and the mean training CE since the previous point."""
+        """Add a curve point: the test CE now and the mean training CE since the previous point.
+        Raises :class:`TrainingDiverged` when the evaluation meets NaN/inf."""
         train_ce = self.interval_loss / self.interval_chars if self.interval_chars else None
-        test_ce = evaluate(self.net, self.eval_text, self.steps, self.eval_streams)
+        try:
+            test_ce = evaluate(self.net, self.eval_text, self.steps, self.eval_streams)
+        except NonFiniteError:
+            raise self.overflowed() from None
+        if not math.isfinite(test_ce):
+            raise self.overflowed()
         self.curve.append(self.curve_point(self.chars, test_ce, train_ce, **extra))
         self.interval_loss, self.interval_chars = 0.0, 0
 
     def finish(self, **extra: Any) -> None:
-        """Evaluate at the end, unless the last point is already there."""
+        """Evaluate at the end, unless the last point is already there. Raises
+        :class:`TrainingDiverged` when the final test CE is worse than guessing uniformly."""
         if not self.curve or self.curve[-1].chars != self.chars:
             self.evaluate(**extra)
+        test_ce = self.curve[-1].test_ce
+        if test_ce > self.uniform_ce:
+            raise TrainingDiverged(
+                f"the test CE at the end, {test_ce:.3f} nats/char after {self.chars} chars, is worse than "
+                f"guessing uniformly (ln {self.workload.vocab_size} = {self.uniform_ce:.3f})"
+            )
 
     def summary(self) -> dict[str, Any]:
         """The training part of a result (the fields ``TrainResult`` and ``CosimTraining`` share)."""

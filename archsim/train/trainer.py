@@ -27,8 +27,17 @@ import numpy as np
 
 from archsim.config import FloatingPointRPUConfig, RPUConfig, WorkloadConfig
 from archsim.config.options import TrainOptions
+from archsim.numerics import NonFiniteError
 from archsim.results import TrainRecord, TrainResult
-from archsim.train.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+from archsim.train.checkpoint import (
+    CHECKPOINT_NAME,
+    OLD_CHECKPOINT_NAME,
+    OLD_FORMAT,
+    CheckpointError,
+    load_checkpoint,
+    restore,
+    save_checkpoint,
+)
 from archsim.train.data import Corpus
 from archsim.train.session import TrainingDiverged, TrainingSession
 
@@ -86,27 +95,31 @@ def train(
     state = net.new_state()
     ckpt_path = Path(out_dir) / CHECKPOINT_NAME
     loop: dict[str, Any] = {"pos": 0, "train_seconds": 0.0, "timed_chars": 0}
+    old_path = Path(out_dir) / OLD_CHECKPOINT_NAME
     if resume:
-        payload = load_checkpoint(ckpt_path)
-        fingerprint = session.fingerprint
-        if payload["fingerprint"] != fingerprint:
-            diff = [k for k in fingerprint if payload["fingerprint"].get(k) != fingerprint[k]]
-            raise ValueError(
-                f"--resume: checkpoint {ckpt_path} was written for a different run (differs in: "
-                f"{', '.join(diff)}); use the same workload, --rpu, --seed, learning rate and dropout"
+        if not ckpt_path.exists() and old_path.exists():
+            raise CheckpointError(old_path, OLD_FORMAT, "--resume")
+        if not ckpt_path.exists():
+            raise CheckpointError(
+                ckpt_path, "no such file: nothing to resume (run without --resume)", "--resume"
             )
-        for tile, st in zip(net.tiles, payload["tiles"], strict=True):
-            tile.load_state_dict(st)
-        state.load(payload["state"])
-        rng.bit_generator.state = payload["rng_dropout"]
-        session.load_state_dict(payload["progress"])
-        loop = {key: payload["progress"][key] for key in loop}
+        payload = load_checkpoint(ckpt_path, "--resume")
+        resumed = restore(ckpt_path, payload, session, state, "--resume")
+        loop = {key: resumed[key] for key in loop}
     elif ckpt_path.exists():
         raise FileExistsError(
             f"--out: {ckpt_path} exists; pass --resume to continue it or choose another --out directory"
         )
+    elif old_path.exists():
+        raise FileExistsError(
+            f"--out: {old_path}: a checkpoint of archsim's old format (a pickle, no longer loaded) is in "
+            "the way; choose another --out directory"
+        )
+
+    saved_chars = session.chars  # of the checkpoint on disk, named if the run diverges
 
     def checkpoint() -> None:
+        nonlocal saved_chars
         save_checkpoint(
             ckpt_path,
             {
@@ -117,67 +130,68 @@ def train(
                 "progress": {**session.state_dict(), **loop},
             },
         )
+        saved_chars = session.chars
 
     status, message = "completed", ""
     first_window = True
     run_chars, run_seconds = 0, 0.0
     last_ckpt = time.perf_counter()
     with _StopFlag() as stop:
-        if not session.curve:
-            session.evaluate()
-            checkpoint()
-        while session.chars < session.target:
-            if stop.set:
-                status, message = "interrupted", f"interrupted at {session.chars} chars; checkpoint written"
-                break
-            pos = loop["pos"]
-            if pos + steps + 1 > len(text):  # next epoch: start over with a fresh state
-                pos = 0
-                state.reset()
-            seq = text[pos : pos + steps + 1]
-            t0 = time.perf_counter()
-            masks = net.dropout_masks(rng, session.dropout, steps) if session.dropout > 0 else None
-            window = net.forward(seq[:-1, None], seq[1:, None], state, masks)
-            loss = float(window.loss.mean(dtype=np.float64))
-            pairs = net.backward(window) if math.isfinite(loss) else []
-            if not math.isfinite(loss) or not all(np.isfinite(d).all() for _, d in pairs):
-                status = "diverged"
-                message = f"loss or gradients became NaN/inf in the window at {session.chars} chars"
-                break
-            net.update(pairs, session.learning_rate)
-            elapsed = time.perf_counter() - t0
-            if not first_window:  # the first window of an invocation pays JIT compilation
-                loop["train_seconds"] += elapsed
-                loop["timed_chars"] += steps
-            first_window = False
-            run_chars += steps
-            run_seconds += elapsed
-            loop["pos"] = pos + steps
-            session.record_window(loss)
-            try:
-                session.check_loss(loss)
-            except TrainingDiverged as err:
-                status, message = "diverged", str(err)
-                break
-            if progress is not None:
-                speed = run_chars / max(run_seconds, 1e-9)
-                progress(Progress(session.chars, session.target, session.ema, speed))
-            if session.evaluation_due():
+        try:
+            if not session.curve:
                 session.evaluate()
                 checkpoint()
-                last_ckpt = time.perf_counter()
-            elif time.perf_counter() - last_ckpt > options.checkpoint_every_s:
-                checkpoint()
-                last_ckpt = time.perf_counter()
-        if status == "completed":
-            session.finish()
+            while session.chars < session.target:
+                if stop.set:
+                    status = "interrupted"
+                    message = f"interrupted at {session.chars} chars; checkpoint written"
+                    break
+                pos = loop["pos"]
+                if pos + steps + 1 > len(text):  # next epoch: start over with a fresh state
+                    pos = 0
+                    state.reset()
+                seq = text[pos : pos + steps + 1]
+                t0 = time.perf_counter()
+                masks = net.dropout_masks(rng, session.dropout, steps) if session.dropout > 0 else None
+                try:
+                    window = net.forward(seq[:-1, None], seq[1:, None], state, masks)
+                    loss = float(window.loss.mean(dtype=np.float64))
+                    pairs = net.backward(window) if math.isfinite(loss) else []
+                    if not math.isfinite(loss) or not all(np.isfinite(d).all() for _, d in pairs):
+                        raise TrainingDiverged(
+                            f"loss or gradients became NaN/inf in the window at {session.chars} chars"
+                        )
+                    net.update(pairs, session.learning_rate)
+                except NonFiniteError:  # an operation overflowed (e.g. weights after a huge step)
+                    raise session.overflowed() from None
+                elapsed = time.perf_counter() - t0
+                if not first_window:  # the first window of an invocation pays JIT compilation
+                    loop["train_seconds"] += elapsed
+                    loop["timed_chars"] += steps
+                first_window = False
+                run_chars += steps
+                run_seconds += elapsed
+                loop["pos"] = pos + steps
+                session.record_window(loss)
+                session.check_loss(loss)
+                if progress is not None:
+                    speed = run_chars / max(run_seconds, 1e-9)
+                    progress(Progress(session.chars, session.target, session.ema, speed))
+                if session.evaluation_due():
+                    session.evaluate()
+                    checkpoint()
+                    last_ckpt = time.perf_counter()
+                elif time.perf_counter() - last_ckpt > options.checkpoint_every_s:
+                    checkpoint()
+                    last_ckpt = time.perf_counter()
+            if status == "completed":
+                session.finish()
             checkpoint()
-        elif status == "interrupted":
-            checkpoint()
+        except TrainingDiverged as err:  # the diverged state is not checkpointed
+            status, message = "diverged", str(err)
     if status == "diverged":
-        good = load_checkpoint(ckpt_path)["progress"]["chars_trained"] if ckpt_path.exists() else 0
         message += (
-            f"; training stopped, the last good checkpoint ({good} chars) is kept at {ckpt_path}; "
+            f"; training stopped, the last good checkpoint ({saved_chars} chars) is kept at {ckpt_path}; "
             f"try a lower learning rate (now {session.learning_rate:g})"
         )
     return TrainResult(

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from archsim.config import load_rpu
-from archsim.numerics import make_tile
+from archsim.numerics import NonFiniteError, make_tile
 
 
 @pytest.fixture(params=["rpu-baseline", "fp"])
@@ -18,7 +18,7 @@ def tile(request):
 def test_non_finite_values_are_rejected(tile, bad):
     x = np.ones(6)
     x[2] = bad
-    with pytest.raises(ValueError, match=r"^x: contains NaN or inf"):
+    with pytest.raises(NonFiniteError, match=r"^x: contains NaN or inf"):  # a ValueError: divergence
         tile.forward(x)
     d = np.ones((2, 4))
     d[1, 1] = bad

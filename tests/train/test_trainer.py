@@ -9,21 +9,13 @@ import pytest
 from typer.testing import CliRunner
 
 from archsim.cli import app
-from archsim.config import FloatingPointRPUConfig, WorkloadConfig, load_rpu
+from archsim.config import FloatingPointRPUConfig, load_rpu
 from archsim.config.options import TrainOptions
 from archsim.train.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from archsim.train.data import load_corpus
 from archsim.train.trainer import train
 
-
-def tiny_workload(corpus_path, lr=0.1, dropout=0.0, hidden=16, layers=1, steps=20):
-    return WorkloadConfig(
-        name="tiny",
-        corpus=str(corpus_path),
-        vocab_size=len(set(corpus_path.read_bytes())),
-        model={"hidden_size": hidden, "num_layers": layers},
-        training={"learning_rate": lr, "dropout": dropout, "bptt_steps": steps},
-    )
+from .tiny_runs import tiny_workload
 
 
 def test_fp_model_learns_a_repetitive_corpus(small_corpus, tmp_path):
@@ -82,8 +74,9 @@ def test_resume_refuses_a_different_run(small_corpus, tmp_path):
     corpus = load_corpus(workload.corpus, workload.vocab_size)
     fp = FloatingPointRPUConfig()
     train(workload, fp, corpus, TrainOptions(chars=100, eval_chars=100), tmp_path)
-    with pytest.raises(ValueError, match="differs in: learning_rate"):
-        train(workload, fp, corpus, TrainOptions(chars=200, learning_rate=0.3), tmp_path, resume=True)
+    with pytest.raises(ValueError, match=r"other options \(learning_rate: 0.1 in the checkpoint, 0.3 now\)"):
+        options = TrainOptions(chars=200, eval_chars=100, learning_rate=0.3)
+        train(workload, fp, corpus, options, tmp_path, resume=True)
     with pytest.raises(FileExistsError, match="--resume"):
         train(workload, fp, corpus, TrainOptions(chars=200), tmp_path)
 

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from archsim.config.errors import load_preset, preset_names
+from archsim.config.errors import MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, load_preset, preset_names
 from archsim.paths import MODELS_DIR
 
 CHIPS_DIR = MODELS_DIR / "chips"
@@ -184,8 +184,10 @@ class LinksConfig(_Frozen):
 class ChipConfig(_Frozen):
     """A pipelined RPU training chip."""
 
-    name: str = Field(description="Short name, e.g. paper-ideal.")
-    description: str = Field("", description="What it is and where its numbers come from.")
+    name: str = Field(max_length=MAX_NAME_CHARS, description="Short name, e.g. paper-ideal.")
+    description: str = Field(
+        "", max_length=MAX_DESCRIPTION_CHARS, description="What it is and where its numbers come from."
+    )
     clock_ghz: float = Field(
         ge=MIN_CLOCK_GHZ, le=MAX_CLOCK_GHZ, description="Digital clock frequency, GHz (cycles per ns)."
     )

@@ -27,6 +27,9 @@ MAX_YAML_NODES = 100_000
 MAX_PROBLEMS = 20
 #: Most characters of an input value echoed in a message.
 MAX_ECHO = 80
+#: Longest name and description of a preset (names appear in messages, reports and file names).
+MAX_NAME_CHARS = 100
+MAX_DESCRIPTION_CHARS = 2000
 
 
 class ConfigError(ValueError):

@@ -16,7 +16,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from archsim.config.errors import ConfigError, echo, load_preset_data, preset_names, resolve_preset, validate
+from archsim.config.errors import (
+    MAX_DESCRIPTION_CHARS,
+    MAX_NAME_CHARS,
+    ConfigError,
+    echo,
+    load_preset_data,
+    preset_names,
+    resolve_preset,
+    validate,
+)
 from archsim.paths import MODELS_DIR
 
 RPU_DIR = MODELS_DIR / "rpu"
@@ -140,8 +149,10 @@ class RPUConfig(_Frozen):
     """An analog RPU tile: device model, forward and backward periphery, pulsed update."""
 
     kind: Literal["analog"] = "analog"
-    name: str = Field("", description="Short name; a preset file's name when not given.")
-    description: str = Field("", description="Where the numbers come from.")
+    name: str = Field(
+        "", max_length=MAX_NAME_CHARS, description="Short name; a preset file's name when not given."
+    )
+    description: str = Field("", max_length=MAX_DESCRIPTION_CHARS, description="Where the numbers come from.")
     device: ConstantStepDevice = ConstantStepDevice()
     forward: IOConfig = IOConfig()
     backward: IOConfig = IOConfig()
@@ -176,8 +187,10 @@ class FloatingPointRPUConfig(_Frozen):
     """Ideal floating-point weights: exact MVMs and W -= lr * outer(d, x)."""
 
     kind: Literal["fp"] = "fp"
-    name: str = Field("", description="Short name; a preset file's name when not given.")
-    description: str = Field("", description="Where the numbers come from.")
+    name: str = Field(
+        "", max_length=MAX_NAME_CHARS, description="Short name; a preset file's name when not given."
+    )
+    description: str = Field("", max_length=MAX_DESCRIPTION_CHARS, description="Where the numbers come from.")
 
 
 AnyRPUConfig = Annotated[RPUConfig | FloatingPointRPUConfig, Field(discriminator="kind")]

@@ -14,7 +14,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from archsim.config.corpus import resolve_corpus
-from archsim.config.errors import load_preset, preset_names, resolve_preset
+from archsim.config.errors import (
+    MAX_DESCRIPTION_CHARS,
+    MAX_NAME_CHARS,
+    load_preset,
+    preset_names,
+    resolve_preset,
+)
 from archsim.paths import WORKLOADS_DIR
 
 #: Widest LSTM layer (the paper's widest: 512).
@@ -51,9 +57,12 @@ class TrainingConfig(_Frozen):
 class WorkloadConfig(_Frozen):
     """One training workload (paper naming: LSTM2-512-WP = 2 layers of 512 on War and Peace)."""
 
-    name: str = Field(description="Short name, e.g. lstm2-512-wp.")
-    description: str = Field("", description="What it is and where it comes from.")
+    name: str = Field(max_length=MAX_NAME_CHARS, description="Short name, e.g. lstm2-512-wp.")
+    description: str = Field(
+        "", max_length=MAX_DESCRIPTION_CHARS, description="What it is and where it comes from."
+    )
     corpus: str = Field(
+        max_length=4096,  # PATH_MAX
         description="Built-in corpus (warpeace, linux) or a path to a text file (one symbol per byte)."
     )
     vocab_size: int = Field(gt=1, le=256, description="Distinct byte values V in the corpus.")

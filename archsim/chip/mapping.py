@@ -86,9 +86,17 @@ def map_workload(workload: WorkloadConfig, chip: ChipConfig, check_memory: bool 
     is False, in which case the simulation reports it as a finding).
     """
     tile = chip.tile
+    # Tiles counted before any is assigned: a large array on tiny tiles needs millions of slices.
+    needs = {s.name: -(-s.rows // tile.rows) * -(-s.cols // tile.cols) for s in workload.arrays()}
+    if sum(needs.values()) > tile.count:
+        raise MappingError(
+            f"chip '{chip.name}': tile.count: workload '{workload.name}' needs {sum(needs.values())} tiles "
+            f"of {tile.rows}x{tile.cols} ("
+            + "; ".join(f"{s.name} {s.rows}x{s.cols} needs {needs[s.name]}" for s in workload.arrays())
+            + f") but the chip has tile.count = {tile.count}"
+        )
     arrays: list[MappedArray] = []
     next_tile = 0
-    needs = []
     for index, shape in enumerate(workload.arrays()):
         row_sizes, col_sizes = _blocks(shape.rows, tile.rows), _blocks(shape.cols, tile.cols)
         slices = []
@@ -96,7 +104,6 @@ def map_workload(workload: WorkloadConfig, chip: ChipConfig, check_memory: bool 
             for j, c in enumerate(col_sizes):
                 slices.append(TileSlice(next_tile, i, j, r, c))
                 next_tile += 1
-        needs.append(f"{shape.name} {shape.rows}x{shape.cols} needs {len(slices)}")
         kind = "softmax" if shape.name == "softmax" else "lstm"
         arrays.append(
             MappedArray(
@@ -109,11 +116,6 @@ def map_workload(workload: WorkloadConfig, chip: ChipConfig, check_memory: bool 
                 tuple(slices),
                 index % chip.nlf.count,
             )
-        )
-    if next_tile > tile.count:
-        raise MappingError(
-            f"chip '{chip.name}': tile.count: workload '{workload.name}' needs {next_tile} tiles of "
-            f"{tile.rows}x{tile.cols} ({'; '.join(needs)}) but the chip has tile.count = {tile.count}"
         )
     mapping = Mapping(workload.name, chip.name, tuple(arrays), workload.training.bptt_steps, next_tile)
     if check_memory and isinstance(chip.memory, SRAMMemoryConfig):

@@ -69,7 +69,9 @@ class ChipRun:
         windows in all), then over the middle half of the run when no period was found."""
         t0 = time.perf_counter()
         self.full = windows is not None
-        self.options = SimulateOptions(
+        # The record of what ran, checked by the callers: simulate() against the options' limits,
+        # cosim through its own options; a drain run's windows are derived.
+        self.options = SimulateOptions.model_construct(
             schedule=self.scheduler.schedule,
             streams=self.scheduler.streams,
             windows=windows,
@@ -150,5 +152,7 @@ def simulate(
     hook: ArrayOpHook | None = None,
     check_memory: bool = True,
 ) -> ChipRun:
-    """Map, build the graph and simulate; ``.result()`` gives the figures, ``.trace()`` the trace."""
+    """Map, build the graph and simulate; ``.result()`` gives the figures, ``.trace()`` the trace.
+    The run options are checked against their limits first (OptionsError)."""
+    SimulateOptions(schedule=schedule, streams=streams, windows=windows, max_windows=max_windows)
     return ChipRun(workload, design, schedule, streams, hook, check_memory).run(windows, max_windows)

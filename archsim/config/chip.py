@@ -3,6 +3,9 @@ links, the clock and the energy of every action, and its YAML presets in ``model
 
 Pure data: no SimPy, no Numba. Times are in ns, energies in pJ, powers in mW, sizes in bytes,
 bandwidths in GB/s (1 GB/s = 1 byte/ns); the chip model converts ns to clock cycles once.
+
+Every number is finite and bounded (the ``MAX_*`` limits below), so that every duration converts
+to a modest whole number of cycles and every energy sum stays finite; counts are strict integers.
 """
 
 from __future__ import annotations
@@ -12,14 +15,39 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from archsim.config.errors import load_preset, preset_names
+from archsim.config.errors import MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, load_preset, preset_names
 from archsim.paths import MODELS_DIR
 
 CHIPS_DIR = MODELS_DIR / "chips"
 
 
+#: Clock range, GHz (1 MHz to 100 GHz).
+MIN_CLOCK_GHZ, MAX_CLOCK_GHZ = 1e-3, 100.0
+#: Longest single time of the chip (a slot, an integration, a conversion step, a latency), ns: 1 ms.
+#: With the clock bounded, any duration is at most 1e8 cycles (a 16-bit DAC's 32767 slots: 3.3e12).
+MAX_NS = 1e6
+#: Largest energy of one action, pJ (1 uJ), and largest static power of one unit, mW (1 kW).
+MAX_PJ = 1e6
+MAX_MW = 1e6
+#: Bandwidth range of a link or memory port, GB/s.
+MIN_GBPS, MAX_GBPS = 1e-3, 1e6
+#: Largest tile side (rows, cols), tiles on a chip, NLF units and lanes.
+MAX_TILE_SIDE = 65_536
+MAX_TILES = 16_384
+MAX_NLF_UNITS = 256
+MAX_LANES = 65_536
+#: Largest activation memory, bytes (1 TiB).
+MAX_MEMORY_BYTES = 2**40
+
+#: The units as types: a time in ns, an energy in pJ, a power in mW, a bandwidth in GB/s.
+Ns = Annotated[float, Field(ge=0, le=MAX_NS)]
+Pj = Annotated[float, Field(ge=0, le=MAX_PJ)]
+Mw = Annotated[float, Field(ge=0, le=MAX_MW)]
+Gbps = Annotated[float, Field(ge=MIN_GBPS, le=MAX_GBPS)]
+
+
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class DACConfig(_Frozen):
@@ -27,10 +55,8 @@ class DACConfig(_Frozen):
     pass. The resolution b belongs to the RPU configuration (``forward.inp_bits``,
     ``backward.inp_bits``), not to the chip."""
 
-    t_slot_ns: float = Field(1.0, ge=0, description="Duration of one input pulse slot, ns.")
-    energy_per_conversion_pj: float = Field(
-        0.0, ge=0, description="Energy to drive one input line for one pass, pJ."
-    )
+    t_slot_ns: Ns = Field(1.0, description="Duration of one input pulse slot, ns.")
+    energy_per_conversion_pj: Pj = Field(0.0, description="Energy to drive one input line for one pass, pJ.")
 
 
 class ADCConfig(_Frozen):
@@ -40,13 +66,15 @@ class ADCConfig(_Frozen):
     ``t_step_ns`` and costs 2^b x ``energy_per_step_pj`` (Walden figure of merit)."""
 
     count_per_tile: int = Field(
-        ge=1, description="ADCs per tile; outputs are converted in ceil(outputs / count) rounds."
+        ge=1,
+        le=MAX_TILE_SIDE,
+        description="ADCs per tile; outputs are converted in ceil(outputs / count) rounds.",
     )
-    t_step_ns: float = Field(
-        0.0, ge=0, description="Time of one bit step of a conversion, ns (a round takes bits x this)."
+    t_step_ns: Ns = Field(
+        0.0, description="Time of one bit step of a conversion, ns (a round takes bits x this)."
     )
-    energy_per_step_pj: float = Field(
-        0.0, ge=0, description="Energy per conversion step, pJ (one conversion costs 2^bits x this)."
+    energy_per_step_pj: Pj = Field(
+        0.0, description="Energy per conversion step, pJ (one conversion costs 2^bits x this)."
     )
 
 
@@ -58,89 +86,87 @@ class TileConfig(_Frozen):
     configuration: timing is a property of the design, the pair (chip, RPU).
     """
 
-    rows: int = Field(ge=1, description="Physical rows (forward outputs) of one tile.")
-    cols: int = Field(ge=1, description="Physical columns (forward inputs) of one tile.")
-    count: int = Field(ge=1, description="Tiles on the chip.")
-    t_integration_ns: float = Field(ge=0, description="Analog integration time of one MVM pass, ns.")
-    t_update_slot_ns: float = Field(ge=0, description="Duration of one update pulse slot, ns.")
-    t_update_overhead_ns: float = Field(0.0, ge=0, description="Fixed time added to every update, ns.")
+    rows: int = Field(ge=1, le=MAX_TILE_SIDE, description="Physical rows (forward outputs) of one tile.")
+    cols: int = Field(ge=1, le=MAX_TILE_SIDE, description="Physical columns (forward inputs) of one tile.")
+    count: int = Field(ge=1, le=MAX_TILES, description="Tiles on the chip.")
+    t_integration_ns: Ns = Field(description="Analog integration time of one MVM pass, ns.")
+    t_update_slot_ns: Ns = Field(description="Duration of one update pulse slot, ns.")
+    t_update_overhead_ns: Ns = Field(0.0, description="Fixed time added to every update, ns.")
     dac: DACConfig = DACConfig()
     adc: ADCConfig
-    energy_mvm_per_device_pj: float = Field(
-        0.0, ge=0, description="Array energy per device per forward/backward pass, pJ."
+    energy_mvm_per_device_pj: Pj = Field(
+        0.0, description="Array energy per device per forward/backward pass, pJ."
     )
-    energy_update_per_device_pj: float = Field(
-        0.0, ge=0, description="Array energy per device per update cycle, pJ."
+    energy_update_per_device_pj: Pj = Field(0.0, description="Array energy per device per update cycle, pJ.")
+    energy_update_pulse_pj: Pj = Field(
+        0.0, description="Energy of one update pulse on one row or column line, pJ."
     )
-    energy_update_pulse_pj: float = Field(
-        0.0, ge=0, description="Energy of one update pulse on one row or column line, pJ."
-    )
-    leakage_mw: float = Field(0.0, ge=0, description="Static power of one tile and its periphery, mW.")
+    leakage_mw: Mw = Field(0.0, description="Static power of one tile and its periphery, mW.")
 
 
 class IdealNLFConfig(_Frozen):
     """NLF units that take no time and never contend (the paper's assumption)."""
 
     kind: Literal["ideal"] = "ideal"
-    count: int = Field(1, ge=1, description="NLF units (arrays are assigned round robin).")
-    energy_per_element_op_pj: float = Field(0.0, ge=0, description="Energy of one element-op, pJ.")
-    leakage_mw: float = Field(0.0, ge=0, description="Static power of one NLF unit, mW.")
+    count: int = Field(1, ge=1, le=MAX_NLF_UNITS, description="NLF units (arrays are assigned round robin).")
+    energy_per_element_op_pj: Pj = Field(0.0, description="Energy of one element-op, pJ.")
+    leakage_mw: Mw = Field(0.0, description="Static power of one NLF unit, mW.")
 
 
 class NLFLatencyConfig(_Frozen):
     """Pipeline latency of each operation class, ns (paid once per stage of an NLF operation)."""
 
-    sigmoid_ns: float = Field(0.0, ge=0, description="Sigmoid stage latency, ns.")
-    tanh_ns: float = Field(0.0, ge=0, description="Tanh stage latency, ns.")
-    multiply_ns: float = Field(0.0, ge=0, description="Element-wise multiply stage latency, ns.")
-    add_ns: float = Field(0.0, ge=0, description="Element-wise add stage latency, ns.")
-    exp_ns: float = Field(0.0, ge=0, description="Exponential (softmax) stage latency, ns.")
+    sigmoid_ns: Ns = Field(0.0, description="Sigmoid stage latency, ns.")
+    tanh_ns: Ns = Field(0.0, description="Tanh stage latency, ns.")
+    multiply_ns: Ns = Field(0.0, description="Element-wise multiply stage latency, ns.")
+    add_ns: Ns = Field(0.0, description="Element-wise add stage latency, ns.")
+    exp_ns: Ns = Field(0.0, description="Exponential (softmax) stage latency, ns.")
 
 
 class DigitalNLFConfig(_Frozen):
     """Pipelined digital NLF units: each stage streams its elements through ``lanes`` per cycle."""
 
     kind: Literal["digital"] = "digital"
-    count: int = Field(ge=1, description="NLF units (arrays are assigned round robin).")
-    lanes: int = Field(ge=1, description="Elements per clock cycle of one unit.")
+    count: int = Field(ge=1, le=MAX_NLF_UNITS, description="NLF units (arrays are assigned round robin).")
+    lanes: int = Field(ge=1, le=MAX_LANES, description="Elements per clock cycle of one unit.")
     latency: NLFLatencyConfig = NLFLatencyConfig()
-    energy_per_element_op_pj: float = Field(0.0, ge=0, description="Energy of one element-op, pJ.")
-    leakage_mw: float = Field(0.0, ge=0, description="Static power of one NLF unit, mW.")
+    energy_per_element_op_pj: Pj = Field(0.0, description="Energy of one element-op, pJ.")
+    leakage_mw: Mw = Field(0.0, description="Static power of one NLF unit, mW.")
 
 
 class IdealMemoryConfig(_Frozen):
     """Activation memory of unlimited capacity and bandwidth, zero latency."""
 
     kind: Literal["ideal"] = "ideal"
-    energy_per_byte_pj: float = Field(0.0, ge=0, description="Energy per byte read or written, pJ.")
-    leakage_mw: float = Field(0.0, ge=0, description="Static power, mW.")
+    energy_per_byte_pj: Pj = Field(0.0, description="Energy per byte read or written, pJ.")
+    leakage_mw: Mw = Field(0.0, description="Static power, mW.")
 
 
 class SRAMMemoryConfig(_Frozen):
     """On-chip activation memory (SRAM) with one port shared by all accesses."""
 
     kind: Literal["sram"] = "sram"
-    capacity_bytes: int = Field(ge=1, description="Capacity, bytes.")
-    bandwidth_gbps: float = Field(gt=0, description="Port bandwidth, GB/s (bytes per ns).")
-    latency_ns: float = Field(0.0, ge=0, description="Access latency added to every transfer, ns.")
-    energy_per_byte_pj: float = Field(0.0, ge=0, description="Energy per byte read or written, pJ.")
-    leakage_mw: float = Field(0.0, ge=0, description="Static power, mW.")
+    capacity_bytes: int = Field(ge=1, le=MAX_MEMORY_BYTES, description="Capacity, bytes.")
+    bandwidth_gbps: Gbps = Field(description="Port bandwidth, GB/s (bytes per ns).")
+    latency_ns: Ns = Field(0.0, description="Access latency added to every transfer, ns.")
+    energy_per_byte_pj: Pj = Field(0.0, description="Energy per byte read or written, pJ.")
+    leakage_mw: Mw = Field(0.0, description="Static power, mW.")
 
 
 class IdealLinkConfig(_Frozen):
     """A link of unlimited bandwidth and zero latency."""
 
     kind: Literal["ideal"] = "ideal"
-    energy_per_byte_pj: float = Field(0.0, ge=0, description="Energy per byte moved, pJ.")
+    energy_per_byte_pj: Pj = Field(0.0, description="Energy per byte moved, pJ.")
 
 
 class WiredLinkConfig(_Frozen):
     """A link (bus) that carries one transfer at a time."""
 
     kind: Literal["wired"] = "wired"
-    bandwidth_gbps: float = Field(gt=0, description="Bandwidth, GB/s (bytes per ns).")
-    latency_ns: float = Field(0.0, ge=0, description="Latency added to every transfer, ns.")
-    energy_per_byte_pj: float = Field(0.0, ge=0, description="Energy per byte moved, pJ.")
+    bandwidth_gbps: Gbps = Field(description="Bandwidth, GB/s (bytes per ns).")
+    latency_ns: Ns = Field(0.0, description="Latency added to every transfer, ns.")
+    energy_per_byte_pj: Pj = Field(0.0, description="Energy per byte moved, pJ.")
 
 
 AnyNLFConfig = Annotated[IdealNLFConfig | DigitalNLFConfig, Field(discriminator="kind")]
@@ -158,9 +184,13 @@ class LinksConfig(_Frozen):
 class ChipConfig(_Frozen):
     """A pipelined RPU training chip."""
 
-    name: str = Field(description="Short name, e.g. paper-ideal.")
-    description: str = Field("", description="What it is and where its numbers come from.")
-    clock_ghz: float = Field(gt=0, description="Digital clock frequency, GHz (cycles per ns).")
+    name: str = Field(max_length=MAX_NAME_CHARS, description="Short name, e.g. paper-ideal.")
+    description: str = Field(
+        "", max_length=MAX_DESCRIPTION_CHARS, description="What it is and where its numbers come from."
+    )
+    clock_ghz: float = Field(
+        ge=MIN_CLOCK_GHZ, le=MAX_CLOCK_GHZ, description="Digital clock frequency, GHz (cycles per ns)."
+    )
     bytes_per_value: int = Field(
         4, ge=1, le=8, description="Size of one stored or transferred activation value, bytes."
     )

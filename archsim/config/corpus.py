@@ -7,17 +7,20 @@ vocabulary fails the same way in all of them, naming the workload and the field.
 A corpus is a byte string; every distinct byte value is one symbol. Built-in corpora are committed
 gzipped under ``workloads/data`` and split as the paper splits them (by position); a text file
 given by path (optionally gzipped) keeps its last 10 % as the test split.
+
+A corpus is read in bounded chunks: a built-in never past its known size, a corpus given by path
+never past MAX_CORPUS_BYTES, so a small gzip file that expands without bound is refused early.
 """
 
 from __future__ import annotations
 
 import functools
-import gzip
 import hashlib
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from archsim.config.errors import ConfigError
+from archsim.config.errors import ConfigError, clip, echo
 from archsim.paths import WORKLOADS_DIR
 
 DATA_DIR = WORKLOADS_DIR / "data"
@@ -53,6 +56,9 @@ BUILTIN_CORPORA = {
 
 #: Share of a corpus given by path that is held out as its test split (the last 10 % by position).
 PATH_TEST_FRACTION = 0.1
+#: Largest corpus given by path, in bytes after decompression (the built-ins: 3.3 and 6.4 MB).
+MAX_CORPUS_BYTES = 64 * 2**20
+_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -92,13 +98,50 @@ def resolve_corpus(corpus: str, workload_file: Path | None) -> str:
     return corpus
 
 
-def _decompressed(path: Path, raw: bytes) -> bytes:
-    if path.suffix != ".gz":
-        return raw
+class _TooLong(Exception):
+    """A corpus past its limit (the caller names the workload and the limit)."""
+
+
+def _read_bounded(path: Path, limit: int) -> bytes:
+    """The text of ``path``, decompressed chunk by chunk when it ends in ``.gz`` (every gzip
+    member); raises _TooLong past ``limit`` bytes, before reading or decompressing more, and
+    zlib.error for a file that is not gzip or ends inside a member."""
+    with path.open("rb") as file:
+        if path.suffix != ".gz":
+            raw = file.read(limit + 1)
+            if len(raw) > limit:
+                raise _TooLong
+            return raw
+        out = bytearray()
+        member, fed = zlib.decompressobj(wbits=31), False  # wbits 31: gzip header and trailer
+        while chunk := file.read(_CHUNK):
+            while chunk:
+                fed = True
+                out += member.decompress(chunk, limit + 1 - len(out))
+                if len(out) > limit:
+                    raise _TooLong
+                if member.eof:  # the next member, if any, starts in what is left
+                    chunk = member.unused_data
+                    member, fed = zlib.decompressobj(wbits=31), False
+                else:
+                    chunk = member.unconsumed_tail
+        if fed:
+            raise zlib.error("the file ends inside a gzip member (truncated)")
+        return bytes(out)
+
+
+def _text(path: Path, limit: int, source: str, too_long: str) -> bytes:
+    """:func:`_read_bounded` with errors that name ``source`` and the corpus file."""
     try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError) as err:
-        raise ConfigError(f"corpus: {path} is not a valid gzip file: {err}") from None
+        return _read_bounded(path, limit)
+    except _TooLong:
+        raise ConfigError(f"{source}: corpus: {clip(str(path), 200)} {too_long}") from None
+    except OSError as err:
+        raise ConfigError(f"{source}: corpus: cannot read {clip(str(path), 200)}: {err.strerror}") from None
+    except zlib.error as err:
+        raise ConfigError(
+            f"{source}: corpus: {clip(str(path), 200)} is not a valid gzip file: {err}"
+        ) from None
 
 
 def read_corpus(
@@ -110,10 +153,13 @@ def read_corpus(
     if corpus in BUILTIN_CORPORA:
         spec = BUILTIN_CORPORA[corpus]
         path = DATA_DIR / spec.file
-        try:
-            raw = _decompressed(path, path.read_bytes())
-        except OSError as err:
-            raise ConfigError(f"{source}: corpus: cannot read {path}: {err.strerror}") from None
+        raw = _text(
+            path,
+            spec.total_chars,
+            source,
+            f"decompresses to more than the {spec.total_chars} characters of corpus '{corpus}'; "
+            "restore the committed file",
+        )
         digest = hashlib.sha256(raw).hexdigest()
         if digest != spec.sha256:
             raise ConfigError(
@@ -127,23 +173,32 @@ def read_corpus(
             )
     else:
         path = Path(corpus)
-        if not path.is_file():
+        try:
+            is_file = path.is_file()
+        except (OSError, ValueError):  # a name too long for a file, or with a NUL byte
+            is_file = False
+        if not is_file:
             raise ConfigError(
-                f"{source}: corpus: '{corpus}' is neither a built-in corpus "
+                f"{source}: corpus: {echo(corpus, 200)} is neither a built-in corpus "
                 f"({', '.join(sorted(BUILTIN_CORPORA))}) nor a file"
             )
-        try:
-            raw = _decompressed(path, path.read_bytes())
-        except OSError as err:
-            raise ConfigError(f"{source}: corpus: cannot read {path}: {err.strerror}") from None
+        raw = _text(
+            path,
+            MAX_CORPUS_BYTES,
+            source,
+            f"holds more than {MAX_CORPUS_BYTES} bytes (after decompression), the limit for a corpus "
+            "given by path",
+        )
         n_test = int(round(len(raw) * PATH_TEST_FRACTION))
         n_train = len(raw) - n_test
         if n_train < 2 or n_test < 2:
-            raise ConfigError(f"{source}: corpus: {path} is too small to split ({len(raw)} characters)")
+            raise ConfigError(
+                f"{source}: corpus: {clip(str(path), 200)} is too small to split ({len(raw)} characters)"
+            )
     symbols = bytes(sorted(set(raw)))
     if vocab_size is not None and len(symbols) != vocab_size:
         raise ConfigError(
-            f"{source}: vocab_size: {vocab_size} does not match corpus '{corpus}', which has "
+            f"{source}: vocab_size: {vocab_size} does not match corpus {echo(corpus, 200)}, which has "
             f"{len(symbols)} distinct byte values; set vocab_size: {len(symbols)}"
         )
     return CorpusInfo(str(corpus), path, n_train, n_test, symbols), raw

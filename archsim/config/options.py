@@ -10,6 +10,9 @@ Building a model (``SimulateOptions(streams=0)``) from values out of their limit
 :class:`OptionsError` (a ValueError), one problem per field, each phrased ``field: expected ...,
 got ...``; ``model_validate`` and validation inside another model report the same text as a
 pydantic value error.
+
+Every option is bounded (the ``MAX_*`` limits below) and every number finite; types are strict
+(a boolean is not a count, a string is not a number).
 """
 
 from __future__ import annotations
@@ -21,16 +24,39 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
+from archsim.config.errors import echo
+
 Schedule = Literal["sequential", "dataflow"]
+
+#: Most streams in flight.
+MAX_STREAMS = 64
+#: Most windows the chip model simulates in one run, over all streams (about 1 MB of records and
+#: 0.25 s each for LSTM2-512-WP).
+MAX_SIMULATED_WINDOWS = 10_000
+#: Most characters of a run (training, evaluation, between evaluations): within int64 everywhere.
+MAX_CHARS = 10**12
+#: Most epochs of a training run.
+MAX_EPOCHS = 10_000
+#: Most evaluation streams (a batch of that many hidden states).
+MAX_EVAL_STREAMS = 1024
+#: Largest seed (int64, as results and the sweep database store it).
+MAX_SEED = 2**63 - 1
 
 #: Prefix of the test split evaluated, in characters (the sweep's default differs from the CLI's).
 EvalChars = Annotated[
-    int | None, Field(ge=2, description="Test characters evaluated (a prefix of the test split); None: all.")
+    int | None,
+    Field(
+        ge=2, le=MAX_CHARS, description="Test characters evaluated (a prefix of the test split); None: all."
+    ),
 ]
 #: Training characters between evaluations.
 EvalEvery = Annotated[
     int | None,
-    Field(ge=1, description="Training characters between evaluations; None: before training and at the end."),
+    Field(
+        ge=1,
+        le=MAX_CHARS,
+        description="Training characters between evaluations; None: before training and at the end.",
+    ),
 ]
 #: Whether a co-simulation also times its windows without numerics.
 TimingOnly = Annotated[
@@ -48,10 +74,14 @@ class OptionsError(ValueError):
         super().__init__("; ".join(f"{field}: {text}" for field, text in problems))
 
 
-def _limits(info: FieldInfo) -> str:
-    """The bounds of a field in words: 'a positive number', '>= 0 and < 1'."""
+def _limits(info: FieldInfo, below: bool = False) -> str:
+    """The bounds of a field in words: 'a positive number', '>= 0 and < 1'. For a value ``below``
+    the range, an upper bound that is only a sanity limit (1e6 or more) is left out."""
     bounds = [
-        f"{sign} {getattr(m, name)}" for m in info.metadata for name, sign in _BOUNDS if hasattr(m, name)
+        f"{sign} {getattr(m, name)}"
+        for m in info.metadata
+        for name, sign in _BOUNDS
+        if hasattr(m, name) and not (below and sign[0] == "<" and getattr(m, name) >= 1e6)
     ]
     return "a positive number" if bounds in ([">= 1"], ["> 0"]) else " and ".join(bounds)
 
@@ -72,20 +102,20 @@ def _problem(model: type[BaseModel], error: ErrorDetails) -> tuple[str, str]:
     if kind == "extra_forbidden":
         return field, f"unknown option; allowed: {', '.join(sorted(model.model_fields))}"
     if kind == "literal_error" and info is not None:
-        return field, f"unknown {value!r}; allowed: {', '.join(map(str, _choices(info.annotation)))}"
+        return field, f"unknown {echo(value)}; allowed: {', '.join(map(str, _choices(info.annotation)))}"
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal") and info is not None:
-        text = f"expected {_limits(info)}"
+        text = f"expected {_limits(info, below=kind.startswith('greater'))}"
     elif kind == "finite_number":
         text = "expected a finite number"
     elif kind == "value_error":
         text = str(error.get("ctx", {}).get("error", error["msg"]))
     else:
         text = error["msg"][0].lower() + error["msg"][1:]
-    return field, f"{text}, got {value!r}"
+    return field, f"{text}, got {echo(value)}"
 
 
 class _Options(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
     def __init__(self, **values: Any) -> None:
         """Validate ``values``; raises OptionsError, which names each field in one line."""
@@ -99,24 +129,41 @@ class SimulateOptions(_Options):
     """``archsim simulate``: the chip model's throughput, latency and energy of a design."""
 
     schedule: Schedule = Field("dataflow", description="Pipeline schedule.")
-    streams: int = Field(1, ge=1, le=64, description="Independent sequences in flight.")
+    streams: int = Field(1, ge=1, le=MAX_STREAMS, description="Independent sequences in flight.")
     windows: int | None = Field(
         None,
         ge=1,
-        description="Simulate exactly this many windows per stream; None: until the schedule repeats.",
+        le=MAX_SIMULATED_WINDOWS,
+        description="Simulate exactly this many windows per stream; None: until the schedule repeats. "
+        "At most MAX_SIMULATED_WINDOWS over all streams.",
     )
     max_windows: int | None = Field(
         None,
         ge=1,
+        le=MAX_SIMULATED_WINDOWS,
         description="Windows per stream simulated at most while looking for a periodic steady state; "
-        "None: the chip model's default (about 32 windows in all).",
+        "None: the chip model's default (about 32 windows in all). At most MAX_SIMULATED_WINDOWS over "
+        "all streams.",
     )
+
+    @field_validator("windows", "max_windows")
+    @classmethod
+    def _simulated_windows(cls, windows: int | None, info: Any) -> int | None:
+        streams = info.data.get("streams")
+        if windows is not None and streams is not None and windows * streams > MAX_SIMULATED_WINDOWS:
+            raise ValueError(
+                f"expected at most {MAX_SIMULATED_WINDOWS} windows over all streams, got {windows} "
+                f"per stream x {streams} streams"
+            )
+        return windows
 
 
 class _LearningOptions(_Options):
     """What training and co-simulation share: the seed, the SGD overrides, evaluation, divergence."""
 
-    seed: int = Field(0, ge=0, description="Seed of the weight init, the dropout masks and the tiles.")
+    seed: int = Field(
+        0, ge=0, le=MAX_SEED, description="Seed of the weight init, the dropout masks and the tiles."
+    )
     learning_rate: float | None = Field(
         None, gt=0, allow_inf_nan=False, description="SGD learning rate; None: the workload's."
     )
@@ -126,7 +173,10 @@ class _LearningOptions(_Options):
     eval_chars: EvalChars = None
     eval_every: EvalEvery = 100_000
     eval_streams: int = Field(
-        16, ge=1, description="Contiguous pieces of the evaluated text, predicted side by side."
+        16,
+        ge=1,
+        le=MAX_EVAL_STREAMS,
+        description="Contiguous pieces of the evaluated text, predicted side by side.",
     )
     diverge_ce: float | None = Field(
         None,
@@ -140,11 +190,15 @@ class TrainOptions(_LearningOptions):
     """``archsim train``: how long to train, how to evaluate, how often to checkpoint."""
 
     chars: int | None = Field(
-        None, ge=1, description="Training characters in total (rounded up to whole windows); None: epochs."
+        None,
+        ge=1,
+        le=MAX_CHARS,
+        description="Training characters in total (rounded up to whole windows); None: epochs.",
     )
     epochs: float | None = Field(
         None,
         gt=0,
+        le=MAX_EPOCHS,
         allow_inf_nan=False,
         description="Epochs over the train split, when chars is None (default 1).",
     )
@@ -165,11 +219,16 @@ class CosimOptions(_LearningOptions):
 
     chars: int = Field(
         ge=1,
+        le=MAX_CHARS,
         description="Training characters over all streams (rounded up to whole windows of every stream).",
     )
-    streams: int = Field(1, ge=1, le=64, description="Independent sequences in flight, sharing the weights.")
+    streams: int = Field(
+        1, ge=1, le=MAX_STREAMS, description="Independent sequences in flight, sharing the weights."
+    )
     schedule: Schedule = Field("dataflow", description="Pipeline schedule.")
     timing_only: TimingOnly = True
     init: Path | None = Field(
-        None, description="Start from the tiles of this `archsim train` checkpoint (and use its seed)."
+        None,
+        strict=False,  # a path may be given as a string (the command line, JSON)
+        description="Start from the tiles of this `archsim train` checkpoint (and use its seed).",
     )

@@ -3,6 +3,10 @@
 Values are relative to the weight range unless a unit is named: weights are dimensionless
 conductance differences, ``dw_min`` is the mean change of one coincidence pulse, spreads are
 relative standard deviations (0.3 = 30 %).
+
+Every number is finite and in a physically meaningful range (the limits are the fields'
+constraints and the cross-field checks below); types are strict: a boolean is not an integer and
+a string is not a number.
 """
 
 from __future__ import annotations
@@ -12,14 +16,36 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from archsim.config.errors import ConfigError, load_preset_data, preset_names, resolve_preset, validate
+from archsim.config.errors import (
+    MAX_DESCRIPTION_CHARS,
+    MAX_NAME_CHARS,
+    ConfigError,
+    echo,
+    load_preset_data,
+    preset_names,
+    resolve_preset,
+    validate,
+)
 from archsim.paths import MODELS_DIR
 
 RPU_DIR = MODELS_DIR / "rpu"
 
 
+#: Largest weight bound |w_min|, w_max (the paper's is 0.6).
+MAX_WEIGHT_BOUND = 100.0
+#: Most states between the bounds, (w_max - w_min) / dw_min; at least 2.
+MAX_STATES = 1_000_000
+#: Largest relative spread (device-to-device or cycle-to-cycle), 100 %.
+MAX_SPREAD = 1.0
+#: Longest pulse train: the update kernel packs a train into one uint64 (numerics MAX_SLOTS).
+MAX_BL = 64
+#: Largest output bound and output noise, normalised domain (the paper's: 12 and 0.06).
+MAX_OUT_BOUND = 1000.0
+MAX_OUT_NOISE = 100.0
+
+
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
 
 def dac_levels(bits: int) -> int:
@@ -33,17 +59,37 @@ class ConstantStepDevice(_Frozen):
     """Constant-step device with hard bounds (NUMERICS.md 3.2-3.4)."""
 
     kind: Literal["constant_step"] = "constant_step"
-    dw_min: float = Field(0.001, gt=0, description="Mean weight change of one coincidence.")
-    dw_min_d2d: float = Field(0.3, ge=0, description="Device-to-device spread of the step (rel.).")
-    dw_min_c2c: float = Field(0.3, ge=0, description="Cycle-to-cycle spread of each step (rel.).")
+    dw_min: float = Field(
+        0.001,
+        gt=0,
+        description="Mean weight change of one coincidence; 2 to MAX_STATES steps span the bounds.",
+    )
+    dw_min_d2d: float = Field(
+        0.3, ge=0, le=MAX_SPREAD, description="Device-to-device spread of the step (rel.)."
+    )
+    dw_min_c2c: float = Field(
+        0.3, ge=0, le=MAX_SPREAD, description="Cycle-to-cycle spread of each step (rel.)."
+    )
     up_down: float = Field(0.0, gt=-1, lt=1, description="Mean up/down imbalance beta (relative to dw_min).")
     up_down_d2d: float = Field(
-        0.01, ge=0, description="Device-to-device spread r of the up/down difference (rel.)."
+        0.01, ge=0, le=MAX_SPREAD, description="Device-to-device spread r of the up/down difference (rel.)."
     )
-    w_max: float = Field(0.6, gt=0, description="Mean upper weight bound.")
-    w_min: float = Field(-0.6, lt=0, description="Mean lower weight bound.")
-    w_max_d2d: float = Field(0.3, ge=0, description="Device-to-device spread of w_max (rel.).")
-    w_min_d2d: float = Field(0.3, ge=0, description="Device-to-device spread of w_min (rel.).")
+    w_max: float = Field(0.6, gt=0, le=MAX_WEIGHT_BOUND, description="Mean upper weight bound.")
+    w_min: float = Field(-0.6, lt=0, ge=-MAX_WEIGHT_BOUND, description="Mean lower weight bound.")
+    w_max_d2d: float = Field(0.3, ge=0, le=MAX_SPREAD, description="Device-to-device spread of w_max (rel.).")
+    w_min_d2d: float = Field(0.3, ge=0, le=MAX_SPREAD, description="Device-to-device spread of w_min (rel.).")
+
+    @model_validator(mode="after")
+    def _step_within_the_range(self) -> ConstantStepDevice:
+        # A step as large as the range trains nothing; a million states is beyond any device.
+        span = self.w_max - self.w_min
+        if not span / MAX_STATES <= self.dw_min <= span / 2:
+            raise ValueError(
+                f"dw_min ({self.dw_min:g}) must be between (w_max - w_min) / {MAX_STATES} and "
+                f"(w_max - w_min) / 2, i.e. in [{span / MAX_STATES:g}, {span / 2:g}]: 2 to "
+                f"{MAX_STATES} steps between the bounds"
+            )
+        return self
 
 
 class IOConfig(_Frozen):
@@ -59,10 +105,16 @@ class IOConfig(_Frozen):
         9, ge=2, le=24, description="ADC resolution in bits over [-out_bound, out_bound]; None: exact."
     )
     out_noise: float = Field(
-        0.06, ge=0, description="Std of additive Gaussian output noise, normalised domain."
+        0.06,
+        ge=0,
+        le=MAX_OUT_NOISE,
+        description="Std of additive Gaussian output noise, normalised domain; below out_bound.",
     )
     out_bound: float | None = Field(
-        12.0, gt=0, description="Output saturation level, normalised domain; None: unbounded."
+        12.0,
+        gt=0,
+        le=MAX_OUT_BOUND,
+        description="Output saturation level, normalised domain; None: unbounded.",
     )
     noise_management: bool = Field(True, description="Scale each input vector by its abs-max.")
     bound_management: bool = Field(
@@ -73,13 +125,18 @@ class IOConfig(_Frozen):
     def _adc_needs_bound(self) -> IOConfig:
         if self.out_bits is not None and self.out_bound is None:
             raise ValueError("out_bits needs out_bound (the ADC range); set out_bound or out_bits: null")
+        if self.out_bound is not None and self.out_noise >= self.out_bound:
+            raise ValueError(
+                f"out_noise ({self.out_noise:g}) must be below out_bound ({self.out_bound:g}): "
+                "noise at the full-scale output leaves no signal"
+            )
         return self
 
 
 class PulseUpdateConfig(_Frozen):
     """Stochastic pulsed update (NUMERICS.md 3.1)."""
 
-    bl: int = Field(10, ge=1, le=64, description="Pulse-train length BL (slots); max with bl_management.")
+    bl: int = Field(10, ge=1, le=MAX_BL, description="Pulse-train length BL (slots); max with bl_management.")
     update_management: bool = Field(
         False, description="Balance the x and d pulse probabilities (A*B unchanged)."
     )
@@ -92,8 +149,10 @@ class RPUConfig(_Frozen):
     """An analog RPU tile: device model, forward and backward periphery, pulsed update."""
 
     kind: Literal["analog"] = "analog"
-    name: str = Field("", description="Short name; a preset file's name when not given.")
-    description: str = Field("", description="Where the numbers come from.")
+    name: str = Field(
+        "", max_length=MAX_NAME_CHARS, description="Short name; a preset file's name when not given."
+    )
+    description: str = Field("", max_length=MAX_DESCRIPTION_CHARS, description="Where the numbers come from.")
     device: ConstantStepDevice = ConstantStepDevice()
     forward: IOConfig = IOConfig()
     backward: IOConfig = IOConfig()
@@ -135,8 +194,10 @@ class FloatingPointRPUConfig(_Frozen):
     """Ideal floating-point weights: exact MVMs and W -= lr * outer(d, x)."""
 
     kind: Literal["fp"] = "fp"
-    name: str = Field("", description="Short name; a preset file's name when not given.")
-    description: str = Field("", description="Where the numbers come from.")
+    name: str = Field(
+        "", max_length=MAX_NAME_CHARS, description="Short name; a preset file's name when not given."
+    )
+    description: str = Field("", max_length=MAX_DESCRIPTION_CHARS, description="Where the numbers come from.")
 
 
 AnyRPUConfig = Annotated[RPUConfig | FloatingPointRPUConfig, Field(discriminator="kind")]
@@ -153,8 +214,8 @@ def load_rpu(name_or_path: str | Path) -> RPUConfig | FloatingPointRPUConfig:
     kinds = {"analog": RPUConfig, "fp": FloatingPointRPUConfig}
     kind = data.setdefault("kind", "analog")
     data.setdefault("name", path.stem)
-    if kind not in kinds:
-        raise ConfigError(f"{path}: kind: unknown {kind!r}; allowed: {', '.join(kinds)}")
+    if not isinstance(kind, str) or kind not in kinds:
+        raise ConfigError(f"{path}: kind: unknown {echo(kind)}; allowed: {', '.join(kinds)}")
     return validate(kinds[kind], data, str(path))
 
 

@@ -23,6 +23,8 @@ from archsim.config.chip import CHIPS_DIR
 from archsim.config.corpus import resolve_corpus
 from archsim.config.errors import (
     ConfigError,
+    clip,
+    echo,
     format_validation_error,
     load_preset_data,
     read_yaml,
@@ -31,7 +33,7 @@ from archsim.config.errors import (
 )
 from archsim.config.rpu import RPU_DIR
 from archsim.paths import WORKLOADS_DIR
-from archsim.sweep.spec import PointConfig, RangeAxis, SweepFile, ZipAxis
+from archsim.sweep.spec import MAX_POINTS, PointConfig, RangeAxis, SweepFile, ZipAxis
 
 #: Roots of a dotted path: the three presets and the point command.
 PRESET_FOLDERS = {"workload": (WORKLOADS_DIR, "workload"), "chip": (CHIPS_DIR, "chip preset"),
@@ -88,7 +90,7 @@ def _check_path(path: str, where: str) -> list[str]:
     parts = path.split(".")
     if parts[0] not in ROOTS or any(not p for p in parts):
         raise ConfigError(
-            f"{where}: '{path}' is not a configuration path; it must start with one of "
+            f"{where}: {echo(path)} is not a configuration path; it must start with one of "
             f"{', '.join(ROOTS)} (e.g. chip.tile.adc.count_per_tile, rpu.forward.inp_bits, command.streams)"
         )
     if parts == ["command"]:
@@ -107,7 +109,7 @@ def _parse_axis(name: str, raw: Any, random: bool, where: str) -> Axis:
         n = next(iter(lengths.values()))
         if n == 0 or any(length != n for length in lengths.values()):
             raise ConfigError(
-                f"{where}: zip: every path needs the same, non-zero number of values; got {lengths}"
+                f"{where}: zip: every path needs the same, non-zero number of values; got {echo(lengths)}"
             )
         options = tuple({p: v[i] for p, v in spec.zip.items()} for i in range(n))
         labels = spec.labels or [
@@ -131,7 +133,7 @@ def _parse_axis(name: str, raw: Any, random: bool, where: str) -> Axis:
             raise ConfigError(f"{where}: log: needs low > 0, got {spec.low}")
         return Axis(name, (), (), value_range=spec)
     if not isinstance(raw, list):
-        raise ConfigError(f"{where}: expected a list of values, a range or a zip, got {raw!r}")
+        raise ConfigError(f"{where}: expected a list of values, a range or a zip, got {echo(raw)}")
     if not raw:
         raise ConfigError(f"{where}: empty axis (no values)")
     return Axis(name, tuple({name: v} for v in raw), tuple(raw))
@@ -159,7 +161,7 @@ def _set_path(data: dict[str, Any], parts: list[str], value: Any, where: str) ->
         if not isinstance(nxt, dict):
             above = ".".join(parts[: depth + 1])
             raise ConfigError(
-                f"{where}: {above} is a value ({nxt!r}), not a section; cannot set {'.'.join(parts)}"
+                f"{where}: {above} is a value ({echo(nxt)}), not a section; cannot set {'.'.join(parts)}"
             )
         node = nxt
     node[parts[-1]] = copy.deepcopy(value)
@@ -174,7 +176,7 @@ class _PresetCache:
 
     def get(self, root: str, name: Any, where: str) -> dict[str, Any]:
         if not isinstance(name, str):
-            raise ConfigError(f"{where}: a {root} preset name or YAML path, got {name!r}")
+            raise ConfigError(f"{where}: a {root} preset name or YAML path, got {echo(name)}")
         if (root, name) not in self._data:
             folder, what = PRESET_FOLDERS[root]
             beside = self.sweep_dir / name
@@ -218,7 +220,8 @@ def _resolve(
 
 
 def _describe(assignments: dict[str, Any]) -> str:
-    return ", ".join(f"{p}={v}" for p, v in assignments.items()) or "the base"
+    text = ", ".join(f"{p}={clip(str(v), 40)}" for p, v in assignments.items()) or "the base"
+    return clip(text, 200)
 
 
 def load_sweep(path: str | Path) -> Sweep:
@@ -237,6 +240,13 @@ def load_sweep(path: str | Path) -> Sweep:
             if p in claimed:
                 raise ConfigError(f"{path}: axes.{axis.name}: {p} is already set by axis {claimed[p]}")
             claimed[p] = axis.name
+    # Points counted before any is drawn or expanded (the grid's size is a product).
+    if not random and math.prod(len(a.options) for a in axes) > MAX_POINTS:
+        sizes = " x ".join(str(len(a.options)) for a in axes)
+        raise ConfigError(
+            f"{path}: axes: the grid has {sizes} = {math.prod(len(a.options) for a in axes)} points; at "
+            f"most {MAX_POINTS} (draw some with sampling: {{kind: random, samples: N}})"
+        )
     if random:
         rng = np.random.default_rng(spec.sampling.seed)
         draws = []

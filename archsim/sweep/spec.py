@@ -17,9 +17,12 @@ from archsim.config.options import CosimOptions, EvalChars, EvalEvery, SimulateO
 from archsim.config.rpu import AnyRPUConfig
 from archsim.config.workload import WorkloadConfig
 
+#: Most points of a sweep: the grid's size, or random samples (resolving takes ~3 ms a point).
+MAX_POINTS = 10_000
+
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class SimulateCommand(SimulateOptions):
@@ -75,8 +78,8 @@ class RandomSampling(_Frozen):
     log-uniform), reproducible from ``seed``; duplicates are dropped."""
 
     kind: Literal["random"] = "random"
-    samples: int = Field(ge=1, le=100_000, description="Points to draw.")
-    seed: int = Field(0, ge=0, description="Seed of the draw.")
+    samples: int = Field(ge=1, le=MAX_POINTS, description="Points to draw.")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="Seed of the draw.")
 
 
 AnySampling = Annotated[GridSampling | RandomSampling, Field(discriminator="kind")]
@@ -85,8 +88,8 @@ AnySampling = Annotated[GridSampling | RandomSampling, Field(discriminator="kind
 class RangeAxis(_Frozen):
     """A continuous or integer range, for random sampling only."""
 
-    low: float = Field(description="Lowest value (inclusive).")
-    high: float = Field(description="Highest value (inclusive for integers).")
+    low: float = Field(description="Lowest value (inclusive), finite.")
+    high: float = Field(description="Highest value (inclusive for integers), finite.")
     log: bool = Field(False, description="Draw log-uniformly (low > 0).")
     integer: bool = Field(False, description="Round to an integer.")
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import asdict, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -24,6 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
 
+from archsim import atomic
 from archsim.config.chip import ChipConfig
 from archsim.config.options import CosimOptions, SimulateOptions, TrainOptions
 from archsim.config.rpu import AnyRPUConfig
@@ -328,18 +327,7 @@ def write_json(result: Any, path: str | Path) -> Path:
     is whole. Non-finite numbers are an error (JSON has none), naming the field."""
     data = to_dict(result)
     _finite(data, result.kind)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic.write_text(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
 
 
 def result_from_dict(data: Any, source: str = "result") -> ChipResult | TrainResult | CosimResult:

@@ -358,6 +358,8 @@ def load_result(path: str | Path) -> ChipResult | TrainResult | CosimResult:
         raise ResultError(f"{path}: no such file") from None
     except OSError as err:
         raise ResultError(f"{path}: cannot read: {err.strerror}") from None
+    except UnicodeDecodeError as err:
+        raise ResultError(f"{path}: not JSON text (byte {err.start} is not UTF-8)") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, TypeVar, get_args
 
@@ -82,6 +83,8 @@ def read_yaml(path: Path) -> dict[str, Any]:
         text = path.read_text()
     except OSError as err:
         raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {err.start}); a YAML file is UTF-8") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
@@ -94,12 +97,22 @@ def read_yaml(path: Path) -> dict[str, Any]:
 
 
 def resolve_preset(name_or_path: str | Path, folder: Path, what: str) -> Path:
-    """A preset given by name (looked up in ``folder``) or by path to a YAML file."""
+    """A preset given by name (looked up in ``folder``) or by path to a YAML file: a path ends in
+    .yaml/.yml or is an existing file written with a folder (``./my-rpu``); a name is one plain
+    word, so that it cannot reach outside ``folder``."""
     candidate = Path(name_or_path)
-    if candidate.suffix in (".yaml", ".yml") or candidate.exists():
+    text = str(name_or_path)
+    has_folder = "/" in text or os.sep in text
+    given_as_path = has_folder or isinstance(name_or_path, Path)
+    if candidate.suffix in (".yaml", ".yml") or (given_as_path and candidate.exists()):
         if not candidate.is_file():
             raise ConfigError(f"{candidate}: no such {what} file")
         return candidate
+    if has_folder or text.startswith("."):
+        raise ConfigError(
+            f"{what} '{text}': no such file, and not a preset name (a name has no '/' and no leading "
+            "'.'); give a preset name or the path of a YAML file"
+        )
     preset = folder / f"{name_or_path}.yaml"
     if preset.is_file():
         return preset

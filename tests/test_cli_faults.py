@@ -271,3 +271,17 @@ def test_report_of_an_inconsistent_result_names_it_and_keeps_the_old_report(ws):
     before = snapshot(ws / "run")
     refused(["report", "run"], EXIT_USAGE, "run/result.json: an inconsistent result")
     assert snapshot(ws / "run") == before
+
+
+def test_a_validation_error_no_loader_caught_names_the_model_and_field(capsys):
+    import typer
+
+    from archsim.cli.errors import boundary
+    from archsim.config.design import Design
+
+    with pytest.raises(typer.Exit) as stop:
+        boundary(lambda: Design(chip="secret " * 1000, rpu=None))
+    assert stop.value.exit_code == EXIT_USAGE
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: Design: chip:") and "more problem" in err
+    assert len(err.splitlines()) == 1 and "secret" not in err

@@ -99,6 +99,20 @@ def one_line(message: str) -> str:
     return text
 
 
+def value_message(err: ValueError) -> str:
+    """The message of a ValueError; a pydantic ValidationError that no loader turned into a
+    ConfigError is named by its model and the field of its first problem (not its input)."""
+    from pydantic import ValidationError
+
+    if not isinstance(err, ValidationError):
+        return str(err)
+    first = err.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "<top level>"
+    more = err.error_count() - 1
+    text = f"{err.title}: {where}: {first['msg']}"
+    return text + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
+
+
 def os_message(err: OSError) -> str:
     """``PATH: reason`` of an OSError (its own message when it has no path)."""
     if err.filename is None:
@@ -150,7 +164,7 @@ def boundary(call: Callable[[], T]) -> T:
         _print("error", str(err))
         raise typer.Exit(err.code) from None
     except ValueError as err:  # the configuration, options, results and reports raise these
-        _print("error", str(err))
+        _print("error", value_message(err))
         raise typer.Exit(EXIT_USAGE) from None
     except OSError as err:
         if err.errno == errno.EPIPE:

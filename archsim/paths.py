@@ -15,6 +15,7 @@ when a command writes, wherever it is run from.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -39,3 +40,16 @@ MODELS_DIR = ROOT / "models"
 WORKLOADS_DIR = ROOT / "workloads"
 #: Default report folder, relative to the current working directory when a command writes.
 REPORTS_DIR = Path("reports")
+
+
+def safe_name(text: str) -> str:
+    """``text`` as one folder or file name: characters other than letters, digits, ``.``, ``_``
+    and ``-`` become ``_`` and leading dots are dropped, so that a name taken from a preset
+    (``../../x``) cannot leave the folder it is put in."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", text).lstrip(".")
+    return name or "unnamed"
+
+
+def report_folder(*parts: object) -> Path:
+    """The default output folder ``reports/PART-PART-...`` of a run, its name made safe."""
+    return REPORTS_DIR / safe_name("-".join(str(p) for p in parts))

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import asdict, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -24,6 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
 
+from archsim import atomic
 from archsim.config.chip import ChipConfig
 from archsim.config.options import CosimOptions, SimulateOptions, TrainOptions
 from archsim.config.rpu import AnyRPUConfig
@@ -325,29 +324,14 @@ def _finite(value: Any, where: str) -> None:
             _finite(v, f"{where}[{n}]")
 
 
-def write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (a temporary file beside it, renamed): a file already
-    there is replaced only once the new one is whole. Permissions 0644."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def write_json(result: Any, path: str | Path) -> Path:
-    """Write ``result`` as JSON, atomically (:func:`write_text`). Non-finite numbers are an error
-    (JSON has none), naming the field."""
+    """Write ``result`` as JSON, atomically (:func:`archsim.atomic.write_text`). Non-finite numbers
+    are an error (JSON has none), naming the field."""
     data = to_dict(result)
     _finite(data, result.kind)
-    return write_text(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
+    return atomic.write_text(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
 
 
 def result_from_dict(data: Any, source: str = "result") -> ChipResult | TrainResult | CosimResult:
@@ -378,6 +362,8 @@ def load_result(path: str | Path) -> ChipResult | TrainResult | CosimResult:
         raise ResultError(f"{path}: no such file") from None
     except OSError as err:
         raise ResultError(f"{path}: cannot read: {err.strerror}") from None
+    except UnicodeDecodeError as err:
+        raise ResultError(f"{path}: not JSON text (byte {err.start} is not UTF-8)") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:

@@ -1,8 +1,26 @@
-"""The ``archsim`` command line (Typer). Each command lives in its own module and registers on ``app``."""
+"""The ``archsim`` command line (Typer). Each command lives in its own module and registers on ``app``.
+
+Every command runs inside one error boundary (:mod:`archsim.cli.errors`): an input problem is one
+line naming the argument, file or field (exit 2), a failed run exits 1, a diverged training run 3,
+Ctrl-C 130, and an internal error says so and where its traceback was written.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
+from typer.core import TyperGroup
+
+from archsim.cli.errors import boundary
+
+
+class _Group(TyperGroup):
+    """The ``archsim`` group: runs the chosen command inside the error boundary."""
+
+    def invoke(self, ctx: Any) -> Any:
+        return boundary(lambda: super(_Group, self).invoke(ctx))
+
 
 app = typer.Typer(
     name="archsim",
@@ -10,6 +28,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=_Group,
 )
 
 

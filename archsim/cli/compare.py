@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from archsim.cli import app
-from archsim.cli import options as opt
+from archsim.cli.errors import InputError
+from archsim.cli.outputs import check_file
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -26,18 +27,17 @@ def compare_command(
 ) -> None:
     """Results side by side: the configuration fields that differ, the headline figures, ratios to
     the first."""
+    from archsim.atomic import write_text
     from archsim.report import compare
-    from archsim.results import ResultError, load_result, write_text
+    from archsim.results import load_result
 
     err = Console(stderr=True)
     if len(results) < 2:
-        opt.fail(err, f"RESULTS: give at least two result files, got {len(results)}", 2)
+        raise InputError(f"RESULTS: give at least two result files, got {len(results)}")
     if len(results) > len(LETTERS):
-        opt.fail(err, f"RESULTS: at most {len(LETTERS)} result files, got {len(results)}", 2)
-    try:
-        loaded = [load_result(p) for p in results]
-    except ResultError as e:
-        opt.fail(err, str(e), 2)
+        raise InputError(f"RESULTS: at most {len(LETTERS)} result files, got {len(results)}")
+    check_file(html_file, "--html")
+    loaded = [load_result(p) for p in results]  # a ResultError names the file and field (exit 2)
     c = compare.comparison(loaded, [str(p) for p in results])
     letters = LETTERS[: len(loaded)]
     console = Console()

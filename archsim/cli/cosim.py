@@ -10,10 +10,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from archsim import atomic
 from archsim.cli import app
 from archsim.cli import options as opt
-from archsim.config import ConfigError, load_chip, load_rpu
-from archsim.paths import REPORTS_DIR
+from archsim.cli.errors import EXIT_DIVERGED
+from archsim.cli.outputs import check_file, check_folder
+from archsim.config import load_chip, load_rpu
+from archsim.paths import report_folder
 
 
 @app.command("cosim")
@@ -53,7 +56,6 @@ def cosim_command(
 
     console = Console(stderr=True)
     options = opt.build_options(
-        console,
         CosimOptions,
         chars=chars,
         seed=seed,
@@ -65,20 +67,14 @@ def cosim_command(
         dropout=dropout,
         init=init,
     )
-    try:
-        rpu_cfg = load_rpu(rpu)
-    except ConfigError as err:
-        opt.fail(console, f"--rpu: {err}")
-    try:
-        chip_cfg = load_chip(chip)
-    except ConfigError as err:
-        opt.fail(console, f"--chip: {err}")
-    try:
-        wl, corpus = load_workload_corpus(workload)
-    except ConfigError as err:
-        opt.fail(console, f"WORKLOAD: {err}")
+    rpu_cfg = opt.load("--rpu", load_rpu, rpu)
+    chip_cfg = opt.load("--chip", load_chip, chip)
+    wl, corpus = opt.load("WORKLOAD", load_workload_corpus, workload)
     rpu_name = Path(rpu).stem
-    out_dir = out if out is not None else REPORTS_DIR / f"cosim-{wl.name}-{chip_cfg.name}-{rpu_name}-s{seed}"
+    out_dir = out if out is not None else report_folder("cosim", wl.name, chip_cfg.name, rpu_name, f"s{seed}")
+    check_file(json_file, "--json")
+    check_file(trace_file, "--trace")
+    check_folder(out_dir, "--out")
     result = execute(
         console, wl, chip_cfg, rpu_cfg, corpus, options, rpu_name, out_dir, json_file, trace_file, progress
     )
@@ -104,20 +100,16 @@ def execute(
     def on_window(p) -> None:
         bar.update(p.chars_trained, p.target_chars, loss=p.loss, chip_ms=p.chip_seconds * 1e3)
 
-    try:
-        sim = Cosimulation(wl, chip_cfg, rpu_cfg, corpus, options, rpu_name=rpu_name, progress=on_window)
-        with bar:
-            result, trace = sim.run()
-    except (ValueError, ConfigError) as err:
-        opt.fail(console, str(err))
-    out_dir.mkdir(parents=True, exist_ok=True)
+    sim = Cosimulation(wl, chip_cfg, rpu_cfg, corpus, options, rpu_name=rpu_name, progress=on_window)
+    with bar:
+        result, trace = sim.run()
     result.write_json(out_dir / "result.json")
-    (out_dir / "trace.json").write_text(json.dumps(trace))
+    trace_text = json.dumps(trace)
+    atomic.write_text(out_dir / "trace.json", trace_text)
     if json_file is not None:
         result.write_json(json_file)
     if trace_file is not None:
-        trace_file.parent.mkdir(parents=True, exist_ok=True)
-        trace_file.write_text(json.dumps(trace))
+        atomic.write_text(trace_file, trace_text)
     Console().print(_table(result))
     from archsim.report import render
 
@@ -129,7 +121,7 @@ def exit_for(console, result) -> None:
     """Exit 3 when the co-simulation did not complete (training diverged)."""
     if result.status != "completed":
         console.print(f"[red]{result.status}:[/red] {result.message}", highlight=False)
-        raise typer.Exit(3)
+        raise typer.Exit(EXIT_DIVERGED)
 
 
 def _table(result) -> Table:

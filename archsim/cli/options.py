@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from archsim.cli.errors import InputError
+from archsim.config.errors import ConfigError
 from archsim.config.options import OptionsError
 
 M = TypeVar("M")
+L = TypeVar("L")
 
 #: The command-line option of a run option's field, where it is not ``--field-name``.
 FLAGS = {"learning_rate": "--lr"}
@@ -35,21 +39,31 @@ JsonFile = Annotated[Path | None, typer.Option("--json", help="Write the result 
 ShowProgress = Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")]
 
 
-def fail(console: Console, message: str, exit_code: int = 1) -> NoReturn:
-    """Print ``error: message`` (not wrapped, taken literally: it may quote a file) and exit with
-    status ``exit_code``."""
-    console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(exit_code)
+def flag(field: str) -> str:
+    """The command-line option of a run option's field."""
+    return FLAGS.get(field, "--" + field.replace("_", "-"))
 
 
-def build_options(console: Console, model: type[M], exit_code: int = 1, **values: Any) -> M:
-    """The run options ``model`` of the given values; on a value out of its limits, fail with one
-    line naming the command-line option (exit status ``exit_code``)."""
+def build_options(model: type[M], **values: Any) -> M:
+    """The run options ``model`` of the given values; a value out of its limits (NaN and infinity
+    included) is an InputError naming the command-line option, in one line (exit status 2)."""
+    for field, value in values.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InputError(f"{flag(field)}: expected a finite number, got {value}")
     try:
         return model(**values)
     except OptionsError as err:
         field, problem = err.problems[0]
-        fail(console, f"{FLAGS.get(field, '--' + field.replace('_', '-'))}: {problem}", exit_code)
+        raise InputError(f"{flag(field)}: {problem}") from None
+
+
+def load(where: str, loader: Callable[[str], L], name: str) -> L:
+    """``loader(name)`` (a preset loader); its ConfigError as an InputError that names ``where``
+    (the option or argument the name came from) first."""
+    try:
+        return loader(name)
+    except ConfigError as err:
+        raise InputError(f"{where}: {err}") from None
 
 
 class CharsProgress:

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from archsim.cli import app
+from archsim.cli.outputs import check_folder
 
 
 @app.command("report")
@@ -18,11 +19,7 @@ def report_command(
     ],
 ) -> None:
     """Write index.html, summary.md and figures.json into DIRECTORY from its result.json (+ trace.json)."""
-    from archsim.report import ReportError, render
+    from archsim.report import render
 
-    try:
-        path = render(directory)
-    except ReportError as e:
-        Console(stderr=True).print(f"[red]error:[/red] {e}", markup=True, highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
-    Console().print(f"report: {path}", highlight=False, soft_wrap=True)
+    check_folder(directory, "DIRECTORY")
+    Console().print(f"report: {render(directory)}", highlight=False, soft_wrap=True)

@@ -18,7 +18,9 @@ from rich.table import Table
 
 from archsim.cli import app
 from archsim.cli import options as opt
-from archsim.paths import REPORTS_DIR
+from archsim.cli.errors import EXIT_FAILURE, InputError
+from archsim.cli.outputs import check_file, check_folder
+from archsim.paths import report_folder
 
 
 def figures(result: Any) -> dict[str, Any]:
@@ -57,11 +59,11 @@ def figures(result: Any) -> dict[str, Any]:
     return out
 
 
-def _fresh_folder(stem: str) -> Path:
-    """``reports/STEM``, or ``STEM-2``, ``STEM-3`` ...: a folder no earlier run wrote."""
+def _fresh_folder(*parts: str) -> Path:
+    """``reports/PARTS``, or ``PARTS-2``, ``PARTS-3`` ...: a folder no earlier run wrote."""
     n = 1
     while True:
-        folder = REPORTS_DIR / (stem if n == 1 else f"{stem}-{n}")
+        folder = report_folder(*parts) if n == 1 else report_folder(*parts, n)
         if not folder.exists():
             return folder
         n += 1
@@ -83,16 +85,15 @@ def rerun_command(
 ) -> None:
     """Run RESULT_FILE again from the configuration it records; exit 1 if a figure differs."""
     from archsim.config.design import Design
-    from archsim.results import ResultError, load_result
+    from archsim.results import load_result
 
     console = Console(stderr=True)
-    try:
-        old = load_result(result_file)
-    except ResultError as err:
-        opt.fail(console, str(err), 2)
+    old = load_result(result_file)
     record = old.record
     if record is None:
-        opt.fail(console, f"{result_file}: record: none (it does not say what produced it)", 2)
+        raise InputError(f"{result_file}: record: none (it does not say what produced it)")
+    check_file(json_file, "--json")
+    check_folder(out, "--out")
     if record.command == "simulate":
         from archsim.chip import simulate
         from archsim.cli.simulate import report_run
@@ -105,20 +106,17 @@ def rerun_command(
                 o.max_windows,
             )  # fmt: skip
         except ConfigError as err:
-            opt.fail(console, f"{result_file}: record: {err}", 2)
+            raise InputError(f"{result_file}: record: {err}") from None
         new = report_run(run, json_file, None, out)
     else:
-        from archsim.config import ConfigError
         from archsim.train.data import load_corpus
 
         wl = record.workload
-        try:
-            corpus = load_corpus(wl.corpus, wl.vocab_size, source=f"{result_file}: record.workload")
-        except ConfigError as err:
-            opt.fail(console, str(err), 2)
+        corpus = load_corpus(wl.corpus, wl.vocab_size, source=f"{result_file}: record.workload")
         if out is not None and out.exists():
-            opt.fail(console, f"--out: {out} exists; a rerun writes only into a new folder", 2)
-        out_dir = out or _fresh_folder(f"rerun-{record.command}-{wl.name}-{record.rpu.name or 'rpu'}")
+            raise InputError(f"--out: {out} exists; a rerun writes only into a new folder")
+        out_dir = out or _fresh_folder("rerun", record.command, wl.name, record.rpu.name or "rpu")
+        check_folder(out_dir, "--out")
         if record.command == "train":
             from archsim.cli import train as train_cli
 
@@ -146,7 +144,7 @@ def rerun_command(
     Console().print(table)
     if differ:
         console.print(f"[red]differs:[/red] {', '.join(differ)}", highlight=False)
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILURE)
     console.print("the rerun gives the same figures", highlight=False)
 
 

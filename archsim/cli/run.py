@@ -5,6 +5,7 @@ Peace while the baseline chip runs it, floating point against the paper's analog
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -15,8 +16,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from archsim import atomic
 from archsim.cli import app
 from archsim.cli import options as opt
+from archsim.cli.errors import EXIT_DIVERGED, CommandError, InputError, RunFailure, one_line
+from archsim.cli.outputs import check_folder
 from archsim.config import ConfigError
 from archsim.paths import REPORTS_DIR
 
@@ -29,16 +33,54 @@ CHIP_RPU = "rpu-baseline"
 COSIM_WORKLOAD = "lstm2-64-wp"
 COSIM_CHIP = "baseline"
 COSIM_RPUS = ("fp", "rpu-baseline")
+#: The file that marks a report folder as written by ``archsim run`` (which may then replace it).
+MARKER = ".archsim-run"
+KEPT = "the earlier report is kept"
 #: Training characters of each co-simulated run: by default, and with --quick.
 CHARS = 20_000
 QUICK_CHARS = 1_000
 
 
+def check_out(out: Path) -> None:
+    """Refuse an ``--out`` that is not new, empty or a report folder of an earlier ``archsim run``:
+    the run replaces the folder, and nothing the user made is ever replaced."""
+    if not os.path.lexists(out):
+        check_folder(out, "--out")
+        return
+    if out.is_symlink() or not out.is_dir():
+        raise InputError(
+            f"--out {out}: exists and is not a folder; `archsim run` replaces only a report folder it "
+            "wrote: give a new path"
+        )
+    check_folder(out, "--out")
+    if (out / MARKER).is_file() or _legacy_report(out) or not any(out.iterdir()):
+        return
+    raise InputError(
+        f"--out {out}: a folder `archsim run` did not write (it has no {MARKER}); the run replaces "
+        "its --out folder, so give a new path, an empty folder or an earlier run's report"
+    )
+
+
+def _legacy_report(folder: Path) -> bool:
+    """A report folder written by an archsim run from before the marker file (its overview.json)."""
+    try:
+        overview = json.loads((folder / "overview.json").read_text())
+    except (OSError, ValueError):
+        return False
+    named = isinstance(overview, dict) and {"title", "runs"} <= overview.keys()
+    return named and (folder / "index.html").is_file()
+
+
 @app.command("run")
 def run_command(
-    out: Annotated[Path, typer.Option("--out", help="Report folder (replaced when the run succeeds).")] = (
-        REPORTS_DIR / "latest"
-    ),
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Report folder: a new one, or one an earlier `archsim run` wrote (replaced when the run "
+            "succeeds); any other existing path is refused.",
+        ),
+    ] = REPORTS_DIR / "latest",
     chars: Annotated[
         int | None,
         typer.Option(
@@ -75,7 +117,6 @@ def run_command(
         chars = QUICK_CHARS if quick else CHARS
     # Every co-simulated run trains the same way; a bad --chars or --seed fails before anything runs.
     options = opt.build_options(
-        Console(stderr=True),
         CosimOptions,
         chars=chars,
         seed=seed,
@@ -84,19 +125,15 @@ def run_command(
         timing_only=False,
     )
     t0 = time.perf_counter()
+    check_out(out)
     try:  # every preset first, so that bad input fails before anything runs
         workload = load_workload(CHIP_WORKLOAD)
         chips = {name: load_chip(name) for name in (*CHIPS, COSIM_CHIP)}
         rpus = {name: load_rpu(name) for name in {*COSIM_RPUS, CHIP_RPU}}
         cosim_workload, corpus = load_workload_corpus(COSIM_WORKLOAD)
     except ConfigError as err:
-        Console(stderr=True).print(
-            f"[red]error:[/red] {err}; the earlier report is kept", highlight=False, soft_wrap=True
-        )
-        raise typer.Exit(1) from None
-    partial = out.parent / f".{out.name}.partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
+        raise InputError(f"{one_line(str(err))}; {KEPT}") from None
+    partial = atomic.temp_folder(out)
     entries: list[Entry] = []
     headline: list[tuple[str, str, str]] = []
     bar = Progress(
@@ -117,7 +154,7 @@ def run_command(
                 folder = partial / f"{CHIP_WORKLOAD}-{name}"
                 folder.mkdir()
                 result.write_json(folder / "result.json")
-                (folder / "trace.json").write_text(json.dumps(chip_run.trace()))
+                atomic.write_text(folder / "trace.json", json.dumps(chip_run.trace()))
                 render(folder)
                 label = f"{CHIP_WORKLOAD} on {name} with {CHIP_RPU}"
                 entries.append(Entry(label, folder.name))
@@ -150,12 +187,12 @@ def run_command(
                 folder = partial / f"cosim-{COSIM_WORKLOAD}-{rpu_name}"
                 folder.mkdir()
                 result.write_json(folder / "result.json")
-                (folder / "trace.json").write_text(json.dumps(trace))
+                atomic.write_text(folder / "trace.json", json.dumps(trace))
                 render(folder)
                 label = f"{COSIM_WORKLOAD} co-simulated, {rpu_name}"
                 entries.append(Entry(label, folder.name))
                 if result.status != "completed":
-                    raise ValueError(f"{label}: {result.message}")
+                    raise CommandError(f"{label} {result.status}: {result.message}; {KEPT}", EXIT_DIVERGED)
                 headline.append(
                     (label, "test CE", f"{result.train.test_ce:.3f} nats/char after {chars} chars")
                 )
@@ -166,18 +203,13 @@ def run_command(
                 entries,
                 featured=f"{CHIP_WORKLOAD} on baseline with {CHIP_RPU}",
             )
-    except ValueError as err:
+        atomic.write_text(partial / MARKER, json.dumps({"written_by": "archsim run"}) + "\n")
+    except BaseException as err:
         shutil.rmtree(partial, ignore_errors=True)
-        Console(stderr=True).print(
-            f"[red]error:[/red] {err}; the earlier report is kept", highlight=False, soft_wrap=True
-        )
-        raise typer.Exit(1) from None
-    old = out.parent / f".{out.name}.old"
-    shutil.rmtree(old, ignore_errors=True)
-    if out.exists():
-        out.rename(old)
-    partial.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
+        if isinstance(err, ValueError) and not isinstance(err, CommandError):
+            raise RunFailure(f"{one_line(str(err))}; {KEPT}") from None
+        raise
+    atomic.replace_folder(partial, out)
     table = Table(title="archsim run", show_header=False)
     for run, figure, value in headline:
         table.add_row(run, figure, value)

@@ -10,9 +10,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from archsim import atomic
 from archsim.cli import app
 from archsim.cli import options as opt
-from archsim.config import ConfigError
+from archsim.cli.errors import EXIT_FAILURE
+from archsim.cli.outputs import check_file, check_folder
 
 
 def _table(result) -> Table:
@@ -99,20 +101,18 @@ def simulate_command(
     from archsim.config.rpu import load_rpu
     from archsim.config.workload import load_workload
 
-    err = Console(stderr=True)
     options = opt.build_options(
-        err, SimulateOptions, 2, schedule=schedule, streams=streams, windows=windows, max_windows=max_windows
+        SimulateOptions, schedule=schedule, streams=streams, windows=windows, max_windows=max_windows
     )
-    try:
-        design = Design(chip=load_chip(chip), rpu=load_rpu(rpu))
-        wl = load_workload(workload)
-        run = simulate(wl, design, options.schedule, options.streams, options.windows, options.max_windows)
-    except ConfigError as e:
-        err.print(f"[red]error:[/red] {e}", markup=True, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+    design = Design(chip=opt.load("--chip", load_chip, chip), rpu=opt.load("--rpu", load_rpu, rpu))
+    wl = opt.load("WORKLOAD", load_workload, workload)
+    check_file(json_file, "--json")
+    check_file(trace, "--trace")
+    check_folder(out, "--out")
+    run = simulate(wl, design, options.schedule, options.streams, options.windows, options.max_windows)
     result = report_run(run, json_file, trace, out)
     if any(f.level == "error" for f in result.findings):
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILURE)
 
 
 def report_run(run, json_file: Path | None, trace: Path | None, out: Path | None):
@@ -129,8 +129,7 @@ def report_run(run, json_file: Path | None, trace: Path | None, out: Path | None
     if trace_paths:
         text = json.dumps(run.trace())
         for path in trace_paths:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
+            atomic.write_text(path, text)
     if out is not None:
         from archsim.report import render
 

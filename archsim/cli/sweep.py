@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -10,9 +11,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from archsim import atomic
 from archsim.cli import app
-from archsim.config import ConfigError
-from archsim.paths import REPORTS_DIR
+from archsim.cli.errors import InputError, RunFailure
+from archsim.cli.outputs import check_file, check_folder
+from archsim.paths import REPORTS_DIR, safe_name
 
 
 @app.command("sweep")
@@ -37,19 +40,17 @@ def sweep_command(
     """Run every point of SWEEP_FILE not yet done (simulate or cosim), then write the report."""
     from archsim.sweep import dask_client, load_sweep, run_sweep
     from archsim.sweep.report import write_report
-    from archsim.sweep.store import SweepStore
+    from archsim.sweep.store import StoreError, SweepStore
 
     console = Console()
     err = Console(stderr=True)
-    try:
-        if workers < 1:
-            raise ConfigError(f"--workers: must be >= 1, got {workers}")
-        sweep = load_sweep(sweep_file)
-    except ConfigError as e:
-        err.print(f"[red]error:[/red] {e}", markup=True, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-    db = db or REPORTS_DIR / "sweeps" / f"{sweep.name}.sqlite"
-    out = out or REPORTS_DIR / "sweeps" / sweep.name
+    if workers < 1:
+        raise InputError(f"--workers: expected >= 1, got {workers}")
+    if scheduler is not None:
+        check_scheduler(scheduler)
+    sweep = load_sweep(sweep_file)
+    db = db or REPORTS_DIR / "sweeps" / f"{safe_name(sweep.name)}.sqlite"
+    out = out or REPORTS_DIR / "sweeps" / safe_name(sweep.name)
     axes = ", ".join(f"{a.name} ({len(a.options) or 'range'})" for a in sweep.axes) or "none"
     console.print(
         f"sweep [bold]{sweep.name}[/bold]: {len(sweep.points)} {sweep.command_kind} points"
@@ -61,6 +62,14 @@ def sweep_command(
         for p in sweep.points:
             console.print(f"  {p.point_id}  {p.axis_values}", highlight=False)
         return
+
+    check_file(db, "--db")
+    check_folder(out, "--out")
+    check_file(json_file, "--json")
+    try:  # a file that is not a sweep database is refused before the cluster starts
+        SweepStore(db).close()
+    except StoreError as e:
+        raise InputError(f"--db: {e}") from None
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
@@ -76,12 +85,13 @@ def sweep_command(
 
         where = scheduler or f"a local cluster of {workers} worker(s)"
         progress.console.print(f"running on {where}; results in {db}", highlight=False)
-        try:
-            with dask_client(scheduler, workers) as client:
-                summary = run_sweep(sweep, db, client, on_start=on_start, on_point=on_point)
-        except OSError as e:  # no scheduler at that address, or the cluster could not start
-            err.print(f"[red]error:[/red] Dask: {e}", markup=True, highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
+        with ExitStack() as stack:
+            try:
+                client = stack.enter_context(dask_client(scheduler, workers))
+            except OSError as e:  # no scheduler at that address (TimeoutError), or no local cluster
+                where = f"--scheduler {scheduler}: cannot connect" if scheduler else "a local Dask cluster"
+                raise RunFailure(f"{where}: {e}") from None
+            summary = run_sweep(sweep, db, client, on_start=on_start, on_point=on_point)
     console.print(
         f"{summary.points} points: {summary.skipped} already done, {summary.submitted} run "
         f"({summary.done} done, {summary.failed} failed); database {summary.db}",
@@ -96,5 +106,20 @@ def sweep_command(
     report = write_report(sweep, rows, out)
     console.print(f"report: {report}", highlight=False)
     if json_file is not None:
-        json_file.parent.mkdir(parents=True, exist_ok=True)
-        json_file.write_text(json.dumps(rows, indent=2) + "\n")
+        atomic.write_text(json_file, json.dumps(rows, indent=2) + "\n")
+    failed = sum(row["status"] == "failed" for row in rows)
+    if failed:
+        raise RunFailure(f"{failed} of {len(rows)} points failed (listed above and in {report})")
+
+
+def check_scheduler(address: str) -> None:
+    """Refuse a Dask scheduler address of an unknown scheme (before anything starts)."""
+    from distributed.comm.addressing import parse_address
+    from distributed.comm.registry import backends
+
+    scheme, location = parse_address(address, strict=False)
+    if scheme not in backends or not location:
+        raise InputError(
+            f"--scheduler {address}: not a Dask scheduler address; expected SCHEME://HOST:PORT "
+            f"with SCHEME one of {', '.join(sorted(backends))} (e.g. tcp://host:8786)"
+        )

@@ -10,12 +10,10 @@ from rich.console import Console
 
 from archsim.cli import app
 from archsim.cli import options as opt
-from archsim.config import ConfigError, load_rpu
-from archsim.paths import REPORTS_DIR
-
-#: Exit codes: 1 bad input, 3 diverged, 130 interrupted (checkpoint written).
-EXIT_DIVERGED = 3
-EXIT_INTERRUPTED = 130
+from archsim.cli.errors import EXIT_DIVERGED, EXIT_INTERRUPTED
+from archsim.cli.outputs import check_file, check_folder
+from archsim.config import load_rpu
+from archsim.paths import report_folder
 
 
 @app.command("train")
@@ -52,7 +50,6 @@ def train_command(
 
     console = Console(stderr=True)
     options = opt.build_options(
-        console,
         TrainOptions,
         chars=chars,
         epochs=epochs,
@@ -62,16 +59,12 @@ def train_command(
         learning_rate=lr,
         dropout=dropout,
     )
-    try:
-        rpu_cfg = load_rpu(rpu)
-    except ConfigError as err:
-        opt.fail(console, f"--rpu: {err}")
-    try:
-        wl, corpus = load_workload_corpus(workload)
-    except ConfigError as err:
-        opt.fail(console, f"WORKLOAD: {err}")
+    rpu_cfg = opt.load("--rpu", load_rpu, rpu)
+    wl, corpus = opt.load("WORKLOAD", load_workload_corpus, workload)
     rpu_name = Path(rpu).stem
-    out_dir = out if out is not None else REPORTS_DIR / f"train-{wl.name}-{rpu_name}-s{seed}"
+    out_dir = out if out is not None else report_folder("train", wl.name, rpu_name, f"s{seed}")
+    check_file(json_file, "--json")
+    check_folder(out_dir, "--out")
     result = execute(console, wl, rpu_cfg, corpus, options, out_dir, resume, rpu_name, json_file, progress)
     exit_for(console, result, out_dir)
 
@@ -95,11 +88,8 @@ def execute(
     def on_window(p) -> None:
         bar.update(p.chars_trained, p.target_chars, speed=p.chars_per_s, loss=p.loss)
 
-    try:
-        with bar:
-            result = train(wl, rpu_cfg, corpus, options, out_dir, resume, rpu_name, on_window)
-    except (ValueError, FileExistsError, FileNotFoundError) as err:
-        opt.fail(console, str(err))
+    with bar:
+        result = train(wl, rpu_cfg, corpus, options, out_dir, resume, rpu_name, on_window)
     out_dir.mkdir(parents=True, exist_ok=True)
     result.write_json(out_dir / "result.json")
     if json_file is not None:

@@ -7,6 +7,7 @@ or minutes; an error message never echoes more than a short prefix of an input v
 
 from __future__ import annotations
 
+import os
 import re
 import reprlib
 from pathlib import Path
@@ -288,12 +289,22 @@ def _holds(path: Path, test: Any) -> bool:
 
 
 def resolve_preset(name_or_path: str | Path, folder: Path, what: str) -> Path:
-    """A preset given by name (looked up in ``folder``) or by path to a YAML file."""
+    """A preset given by name (looked up in ``folder``) or by path to a YAML file: a path ends in
+    .yaml/.yml or is an existing file written with a folder (``./my-rpu``); a name is one plain
+    word, so that it cannot reach outside ``folder``."""
     candidate = Path(name_or_path)
-    if candidate.suffix in (".yaml", ".yml") or _holds(candidate, Path.exists):
+    text = str(name_or_path)
+    has_folder = "/" in text or os.sep in text
+    given_as_path = has_folder or isinstance(name_or_path, Path)
+    if candidate.suffix in (".yaml", ".yml") or (given_as_path and _holds(candidate, Path.exists)):
         if not _holds(candidate, Path.is_file):
             raise ConfigError(f"{clip(str(candidate), 200)}: no such {what} file")
         return candidate
+    if has_folder or text.startswith("."):
+        raise ConfigError(
+            f"{what} {echo(text)}: no such file, and not a preset name (a name has no '/' and no "
+            "leading '.'); give a preset name or the path of a YAML file"
+        )
     preset = folder / f"{name_or_path}.yaml"
     if _holds(preset, Path.is_file):
         return preset

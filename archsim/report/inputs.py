@@ -50,6 +50,8 @@ def _read_json(path: Path) -> Any:
         raise ReportError(f"{path}: no such file") from None
     except OSError as e:
         raise ReportError(f"{path}: cannot read: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise ReportError(f"{path}: not JSON text (byte {e.start} is not UTF-8)") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:

@@ -16,8 +16,9 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.ticker import EngFormatter, FuncFormatter
 
-from archsim.report import charts, figures, html
-from archsim.report.inputs import load_input
+from archsim import atomic
+from archsim.report import charts, figures, html, inconsistent
+from archsim.report.inputs import ReportError, load_input
 
 COMPARE_TPUT = "chart-compare-throughput"
 COMPARE_CE_CHARS = "chart-compare-ce-chars"
@@ -88,7 +89,14 @@ def render_overview(directory: str | Path, title: str, entries: list[Entry], fea
     comparison charts, and all charts of the ``featured`` entry (a label). Returns the path."""
     directory = Path(directory)
     inputs = {e.label: load_input(directory / e.folder) for e in entries}
-    built = {label: figures.build(inp) for label, inp in inputs.items()}
+    built = {}
+    for entry in entries:
+        try:
+            built[entry.label] = figures.build(inputs[entry.label])
+        except ReportError:
+            raise
+        except (KeyError, IndexError, ValueError, ZeroDivisionError) as err:
+            raise inconsistent(directory / entry.folder, err) from None
     chip_runs = [(e, inputs[e.label].chip) for e in entries if inputs[e.label].chip is not None]
     train_runs = [(e, inputs[e.label].train) for e in entries if inputs[e.label].train is not None]
     sections = []
@@ -124,14 +132,9 @@ def render_overview(directory: str | Path, title: str, entries: list[Entry], fea
         for e in entries
     ]
     page = _ENV.from_string(TEMPLATE).render(title=title, runs=runs, sections=sections, css=Markup(CSS))
-    path = directory / "index.html"
-    path.write_text(page)
-    (directory / "overview.json").write_text(
-        json.dumps(
-            {"title": title, "runs": [{"label": e.label, "folder": e.folder} for e in entries]}, indent=1
-        )
-        + "\n"
-    )
+    path = atomic.write_text(directory / "index.html", page)
+    listed = {"title": title, "runs": [{"label": e.label, "folder": e.folder} for e in entries]}
+    atomic.write_text(directory / "overview.json", json.dumps(listed, indent=1) + "\n")
     return path
 
 

@@ -16,6 +16,8 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from archsim import atomic
+
 #: Figures plotted against each axis: column, label, scale.
 AXIS_FIGURES = (
     ("teraops_per_s", "TeraOps/s", 1.0),
@@ -261,8 +263,5 @@ def render_report(
 
 def write_report(sweep, rows: list[dict[str, Any]], out: Path) -> Path:
     """Write ``out/index.html`` for ``sweep`` (a :class:`~archsim.sweep.points.Sweep`) and return its path."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "index.html"
-    path.write_text(render_report(sweep.name, rows, sweep.description, [a.name for a in sweep.axes]))
-    return path
+    page = render_report(sweep.name, rows, sweep.description, [a.name for a in sweep.axes])
+    return atomic.write_text(Path(out) / "index.html", page)

@@ -31,6 +31,12 @@ FIXED_COLUMNS = (
     ("result", "TEXT"),
 )
 FIGURE_TYPES = {"memory_fits": "INTEGER", "error_findings": "INTEGER", "peak_memory_bytes": "INTEGER"}
+#: SQLite's application_id of a sweep database ("arch"): another program's database is refused.
+APPLICATION_ID = 0x61726368
+
+
+class StoreError(ValueError):
+    """A file that cannot be a sweep database; the message names the file and what is wrong."""
 
 
 def _quote(name: str) -> str:
@@ -49,15 +55,49 @@ class SweepStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        if self.path.is_dir():
+            raise StoreError(f"{self.path}: is a folder, not a sweep database file")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, isolation_level=None)  # explicit transactions below
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        columns = [f"{name} {kind}" for name, kind in FIXED_COLUMNS]
-        columns += [f"{f} {FIGURE_TYPES.get(f, 'REAL')}" for f in FIGURES]
-        self.db.execute(
-            f"CREATE TABLE IF NOT EXISTS points ({', '.join(columns)}, PRIMARY KEY (sweep, point_id))"
-        )
+        try:
+            self.db = sqlite3.connect(self.path, isolation_level=None)  # explicit transactions below
+        except sqlite3.Error as err:
+            raise StoreError(f"{self.path}: cannot open as an SQLite database ({err})") from None
+        try:
+            self._check_owner()
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            columns = [f"{name} {kind}" for name, kind in FIXED_COLUMNS]
+            columns += [f"{f} {FIGURE_TYPES.get(f, 'REAL')}" for f in FIGURES]
+            self.db.execute(
+                f"CREATE TABLE IF NOT EXISTS points ({', '.join(columns)}, PRIMARY KEY (sweep, point_id))"
+            )
+            self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        except sqlite3.DatabaseError as err:
+            self.db.close()
+            raise StoreError(f"{self.path}: not a usable SQLite database ({err})") from None
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _check_owner(self) -> None:
+        """Refuse, before writing anything, a database that another program made: one marked with
+        another application id, or with tables but no sweep table of ours."""
+        app_id = self.db.execute("PRAGMA application_id").fetchone()[0]
+        if app_id not in (0, APPLICATION_ID):
+            raise StoreError(
+                f"{self.path}: the SQLite database of another program (application id {app_id:#x}); "
+                "give a new file or an archsim sweep database"
+            )
+        tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables:
+            return
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(points)")}
+        if not {name for name, _ in FIXED_COLUMNS} <= have:
+            shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+            raise StoreError(
+                f"{self.path}: an SQLite database without archsim's sweep table (it holds: {shown}); "
+                "give a new file or an archsim sweep database"
+            )
 
     def close(self) -> None:
         self.db.close()
@@ -83,7 +123,9 @@ class SweepStore:
         return {row[0] for row in rows}
 
     def record(self, sweep: str, point: Point, outcome: dict[str, Any]) -> None:
-        """Write one point's outcome (done or failed) in its own transaction."""
+        """Write one point's outcome (done or failed) in its own transaction. A finished (done) row
+        is never replaced by a failed one: another run of the same sweep on this database may have
+        finished the point while a worker of this run died on it."""
         figures = outcome.get("figures") or {}
         row: dict[str, Any] = {
             "sweep": sweep,
@@ -104,9 +146,14 @@ class SweepStore:
         row.update({name: _sql_value(value) for name, value in point.axis_values.items()})
         names = ", ".join(_quote(k) for k in row)
         marks = ", ".join("?" for _ in row)
+        updates = ", ".join(f"{_quote(k)} = excluded.{_quote(k)}" for k in row)
         with self.db:  # BEGIN ... COMMIT
             self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute(f"INSERT OR REPLACE INTO points ({names}) VALUES ({marks})", list(row.values()))
+            self.db.execute(
+                f"INSERT INTO points ({names}) VALUES ({marks}) ON CONFLICT (sweep, point_id) DO UPDATE "
+                f"SET {updates} WHERE points.status != 'done' OR excluded.status = 'done'",
+                list(row.values()),
+            )
 
     def rows(self, sweep: str) -> list[dict[str, Any]]:
         """Every row of a sweep, in point order, as dicts (JSON columns decoded)."""

@@ -67,9 +67,9 @@ def test_the_options_module_is_pure_data():
 @pytest.mark.parametrize(
     ("args", "code", "needle"),
     [
-        (["train", "lstm1-64-wp", "--rpu", "fp", "--dropout", "1"], 1, "--dropout: expected >= 0 and < 1"),
-        (["train", "lstm1-64-wp", "--rpu", "fp", "--lr", "0"], 1, "--lr: expected a positive number"),
-        (["cosim", "lstm1-64-wp", "--chip", "baseline", "--rpu", "fp", "--schedule", "eager"], 1,
+        (["train", "lstm1-64-wp", "--rpu", "fp", "--dropout", "1"], 2, "--dropout: expected >= 0 and < 1"),
+        (["train", "lstm1-64-wp", "--rpu", "fp", "--lr", "0"], 2, "--lr: expected a positive number"),
+        (["cosim", "lstm1-64-wp", "--chip", "baseline", "--rpu", "fp", "--schedule", "eager"], 2,
          "--schedule: unknown 'eager'; allowed: sequential, dataflow"),
         (["simulate", "lstm1-64-wp", "--chip", "baseline", "--streams", "0"], 2, "--streams: expected >= 1"),
         (["simulate", "lstm1-64-wp", "--chip", "baseline", "--max-windows", "0"], 2, "--max-windows:"),

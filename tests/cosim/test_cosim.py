@@ -211,7 +211,7 @@ def test_cli_writes_the_result_and_names_bad_arguments(workload_file, tmp_path):
         base.update(dict(zip(args[::2], args[1::2], strict=True)))
         flat = [item for pair in base.items() for item in pair]
         bad = runner.invoke(app, ["cosim", str(workload_file), *flat, "--no-progress"])
-        assert bad.exit_code == 1 and message in bad.output, bad.output
+        assert bad.exit_code == 2 and message in bad.output, bad.output
 
 
 def _without_bound_management(rpu):

@@ -45,11 +45,11 @@ def test_report_rerenders_from_saved_results(chip_dir, tmp_path):
 def test_report_fails_clearly_naming_the_path(tmp_path):
     missing = tmp_path / "nowhere"
     res = CliRunner().invoke(app, ["report", str(missing)])
-    assert res.exit_code == 1 and f"{missing}: no such directory" in _flat(res.output)
+    assert res.exit_code == 2 and f"{missing}: no such directory" in _flat(res.output)
     assert "Traceback" not in res.output
     res = CliRunner().invoke(app, ["report", str(tmp_path)])
-    assert res.exit_code == 1 and f"{tmp_path / 'result.json'}: no such file" in _flat(res.output)
+    assert res.exit_code == 2 and f"{tmp_path / 'result.json'}: no such file" in _flat(res.output)
     (tmp_path / "result.json").write_text('{"teraops_per_s": 1.0, "utilization": {}}')
     res = CliRunner().invoke(app, ["report", str(tmp_path)])
-    assert res.exit_code == 1 and "result.json: schema_version None, this archsim reads" in _flat(res.output)
+    assert res.exit_code == 2 and "result.json: schema_version None, this archsim reads" in _flat(res.output)
     assert not (tmp_path / "index.html").exists()

@@ -60,7 +60,20 @@ def test_a_failed_run_keeps_the_earlier_report(showcase, monkeypatch):
     before = (out / "index.html").read_text()
     monkeypatch.setattr("archsim.cli.run.COSIM_RPUS", ("fp", "no-such-preset"))
     result = CliRunner().invoke(app, ["run", "--out", str(out), "--chars", "100", "--no-progress"])
-    assert result.exit_code == 1 and "the earlier report is kept" in result.output
+    assert result.exit_code == 2 and "the earlier report is kept" in result.output
     assert "unknown RPU preset 'no-such-preset'" in result.output
     assert (out / "index.html").read_text() == before
-    assert not (out.parent / f".{out.name}.partial").exists()
+    assert not list(out.parent.glob(f".{out.name}.*"))  # no half-built folder left behind
+
+
+def test_the_report_folder_is_marked_as_archsims_and_readable(showcase):
+    import stat
+
+    from archsim.cli.run import MARKER, check_out
+
+    out, _ = showcase
+    assert (out / MARKER).is_file()
+    check_out(out)  # so the next run may replace it
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755
+    for path in out.rglob("*"):
+        assert stat.S_IMODE(path.stat().st_mode) == (0o755 if path.is_dir() else 0o644), path

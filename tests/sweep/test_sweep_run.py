@@ -113,6 +113,14 @@ def test_cli_on_a_given_scheduler(client, tmp_path):
     assert "4 points: 4 already done, 0 run" in result.output
 
 
+def test_cli_exits_1_when_points_failed(client, tmp_path):
+    path = write_sweep(tmp_path, BODY.replace("[64]", "[1]"), name="cli-failing")  # one tile: no mapping
+    args = ["sweep", str(path), "--scheduler", client.scheduler.address, "--db", str(tmp_path / "f.sqlite")]
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "rep")])
+    assert result.exit_code == 1, result.output
+    assert "error: 4 of 4 points failed" in result.stderr and (tmp_path / "rep" / "index.html").is_file()
+
+
 def test_cli_bad_sweep_file_fails_before_running(tmp_path):
     path = write_sweep(tmp_path, "command: {kind: simulate}\naxes:\n  chip.tile.adc.count_per_tile: [0]\n")
     result = CliRunner().invoke(app, ["sweep", str(path), "--db", str(tmp_path / "x.sqlite")])

@@ -41,7 +41,7 @@ from archsim.train.trainer import train
 from .tiny_runs import tiny_workload
 
 #: Exit status of `archsim train` for bad input (a refused checkpoint is one).
-EXIT_BAD_INPUT = 1
+EXIT_BAD_INPUT = 2  # the CLI boundary: bad input (a refused checkpoint) is exit status 2
 TRAINED = 200  # characters in the checkpoint; resuming to the same target trains nothing
 
 

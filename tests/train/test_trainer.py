@@ -138,7 +138,7 @@ def test_cli_trains_and_writes_json(small_corpus, tmp_path):
             "--no-progress",
         ],
     )
-    assert res.exit_code == 1 and "--resume" in res.output
+    assert res.exit_code == 2 and "--resume" in res.output
 
 
 @pytest.mark.parametrize(
@@ -152,7 +152,7 @@ def test_cli_trains_and_writes_json(small_corpus, tmp_path):
 )
 def test_cli_bad_input_names_the_argument(args, needle):
     res = CliRunner().invoke(app, ["train", *args, "--no-progress"])
-    assert res.exit_code == 1
+    assert res.exit_code == 2
     assert needle in " ".join(res.output.split())
 
 

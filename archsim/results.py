@@ -353,8 +353,8 @@ def result_from_dict(data: Any, source: str = "result") -> ChipResult | TrainRes
         raise ResultError(f"{source}: {where}: {first['msg']}{more}") from None
 
 
-def load_result(path: str | Path) -> ChipResult | TrainResult | CosimResult:
-    """Read a result JSON file written by :func:`write_json`."""
+def read_json(path: str | Path) -> Any:
+    """The JSON data of a file; ResultError names the file and what is wrong with it."""
     path = Path(path)
     try:
         text = path.read_text()
@@ -365,7 +365,11 @@ def load_result(path: str | Path) -> ChipResult | TrainResult | CosimResult:
     except UnicodeDecodeError as err:
         raise ResultError(f"{path}: not JSON text (byte {err.start} is not UTF-8)") from None
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as err:
         raise ResultError(f"{path}: not valid JSON: {err}") from None
-    return result_from_dict(data, str(path))
+
+
+def load_result(path: str | Path) -> ChipResult | TrainResult | CosimResult:
+    """Read a result JSON file written by :func:`write_json`."""
+    return result_from_dict(read_json(path), str(path))

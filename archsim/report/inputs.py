@@ -16,13 +16,12 @@ code: only the schema and the configuration models it holds.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archsim.results import ChipResult, ResultError, TrainResult, result_from_dict, to_dict
+from archsim.results import ChipResult, ResultError, TrainResult, read_json, result_from_dict, to_dict
 
 RESULT_NAME = "result.json"
 TRACE_NAME = "trace.json"
@@ -45,17 +44,9 @@ class ReportInput:
 
 def _read_json(path: Path) -> Any:
     try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise ReportError(f"{path}: no such file") from None
-    except OSError as e:
-        raise ReportError(f"{path}: cannot read: {e.strerror}") from None
-    except UnicodeDecodeError as e:
-        raise ReportError(f"{path}: not JSON text (byte {e.start} is not UTF-8)") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ReportError(f"{path}: not valid JSON: {e}") from None
+        return read_json(path)
+    except ResultError as err:
+        raise ReportError(str(err)) from None
 
 
 def split_result(

@@ -2,7 +2,7 @@
 
 Pure steps first (costs, mapping, the window graph), then the units and the schedules, then the
 pure reductions of the records to results (``reduce``) and the trace (``trace``):
-``simulate(workload, chip).result()``, ``.trace()``.
+``simulate(workload, design).result()``, ``.trace()`` (a design: a chip and its RPU preset).
 """
 
 from archsim.chip.graph import build_window_graph, critical_path, operation_counts

@@ -285,6 +285,8 @@ class CosimResult(_Result):
     update_bl: list[UpdateBLStats]
     timing_only: dict[str, float]  # the same windows without numerics (every MVM one pass)
     wall_seconds: float
+    windows: int = 0  # windows per stream the chip ran
+    trace_windows: int = 0  # of them, the first this many per stream are in trace.json
     record: CosimRecord | None = None
     kind: Literal["cosim"] = "cosim"
     schema_version: int = SCHEMA_VERSION

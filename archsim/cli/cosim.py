@@ -163,5 +163,10 @@ def _table(result) -> Table:
             "update BL",
             ", ".join(f"{s.array} mean {s.mean_bl:.2f} (max {s.max_bl})" for s in managed),
         )
+    if result.trace_windows:
+        table.add_row(
+            "trace",
+            f"the first {result.trace_windows} of {result.windows} windows per stream (trace.json)",
+        )
     table.add_row("wall", f"{result.wall_seconds:.1f} s")
     return table

@@ -179,6 +179,8 @@ class Cosimulation:
             timing_only=timing_only,
             wall_seconds=time.perf_counter() - wall0,
             record=CosimRecord(workload=workload, chip=chip, rpu=self.rpu, options=options),
+            windows=windows,
+            trace_windows=min(TRACE_WINDOWS, windows) if trace else 0,
         )
         return result, trace
 

@@ -89,6 +89,7 @@ def test_bound_management_passes_slow_the_chip_down(workload_file, tmp_path):
     assert trace and all(e["ph"] in ("X", "M") for e in trace)
     windows = {e["args"]["window"] for e in trace if e["ph"] == "X"}
     assert windows == {0, 1, 2, 3}  # the trace keeps the first TRACE_WINDOWS of 10 windows
+    assert (result.trace_windows, result.windows) == (4, 10)  # and the result says so
     result.write_json(tmp_path / "result.json")
     page = render(tmp_path).read_text()
     assert f"{extra:,} extra array cycles" in page

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import simpy
 
-from archsim.chip import costs, graph
+from archsim.chip import graph
 from archsim.chip.mapping import Mapping
 from archsim.chip.units import ActivationMemory, Link, NLFUnit, RPUTile
 from archsim.config.chip import SRAMMemoryConfig
@@ -33,7 +33,7 @@ class Chip:
         self.design = design
         self.mapping = mapping
         uc = graph.UnitCosts.of(design)
-        self.periphery = costs.Periphery.of(design.rpu)
+        self.periphery = uc.periphery
         units: list = []
         for a in mapping.arrays:
             for s in a.slices:

@@ -48,19 +48,17 @@ class Periphery:
     adc_bits: tuple[int | None, int | None]
     bl: int  # fixed BL, or the largest BL that BL management may pick
     bl_management: bool
-    name: str = ""
 
     @classmethod
-    def of(cls, rpu: RPUConfig | FloatingPointRPUConfig, name: str = "") -> Periphery:
+    def of(cls, rpu: RPUConfig | FloatingPointRPUConfig) -> Periphery:
         if isinstance(rpu, FloatingPointRPUConfig):
-            return cls((None, None), (None, None), 1, False, name or rpu.name)
+            return cls((None, None), (None, None), 1, False)
         fw, bw = rpu.forward, rpu.backward
         return cls(
             (fw.inp_bits, bw.inp_bits),
             (fw.out_bits, bw.out_bits),
             rpu.update.bl,
             rpu.update.bl_management,
-            name or rpu.name,
         )
 
     def notes(self, with_numerics: bool = False) -> list[str]:

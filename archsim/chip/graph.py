@@ -51,8 +51,9 @@ VERB_CLASS = {
 
 @dataclass(frozen=True)
 class UnitCosts:
-    """The chip's cost functions in cycles, converted once."""
+    """The chip's cost functions in cycles, converted once, and what they took of the RPU."""
 
+    periphery: costs.Periphery
     tile: costs.TileTiming
     nlf: costs.NLFTiming
     memory: costs.TransferTiming
@@ -63,8 +64,10 @@ class UnitCosts:
     def of(cls, design: Design) -> UnitCosts:
         chip = design.chip
         g = chip.clock_ghz
+        periphery = costs.Periphery.of(design.rpu)
         return cls(
-            costs.TileTiming.of(chip.tile, costs.Periphery.of(design.rpu), g),
+            periphery,
+            costs.TileTiming.of(chip.tile, periphery, g),
             costs.NLFTiming.of(chip),
             costs.TransferTiming.of(chip.memory, g),
             costs.TransferTiming.of(chip.links.tile_nlf, g),

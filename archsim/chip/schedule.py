@@ -150,6 +150,8 @@ class Scheduler:
         self._detect = False
         self._stop: simpy.Event | None = None
         self._round_vectors: list[np.ndarray] = []
+        #: Told the number of complete rounds after each one (a progress display).
+        self.on_round: Callable[[int], None] | None = None
 
     # -- running -------------------------------------------------------------------------------
 
@@ -259,6 +261,8 @@ class Scheduler:
         if w != len(self.round_end):
             raise RuntimeError(f"round {w} completed before round {len(self.round_end)}")
         self.round_end.append(self.env.now)
+        if self.on_round is not None:
+            self.on_round(len(self.round_end))
         if self._detect:
             recs = [self.records[s, w] for s in range(self.streams)]
             self._round_vectors.append(

@@ -95,19 +95,14 @@ def rerun_command(
     check_file(json_file, "--json")
     check_folder(out, "--out")
     if record.command == "simulate":
-        from archsim.chip import simulate
-        from archsim.cli.simulate import report_run
+        from archsim.cli.simulate import execute
         from archsim.config import ConfigError
 
-        o = record.options
+        design = Design(chip=record.chip, rpu=record.rpu)
         try:
-            run = simulate(
-                record.workload, Design(chip=record.chip, rpu=record.rpu), o.schedule, o.streams, o.windows,
-                o.max_windows,
-            )  # fmt: skip
+            new = execute(record.workload, design, record.options, json_file, None, out, progress)
         except ConfigError as err:
             raise InputError(f"{result_file}: record: {err}") from None
-        new = report_run(run, json_file, None, out)
     else:
         from archsim.train.data import load_corpus
 

@@ -74,26 +74,31 @@ def execute(
 ):
     """Train with a progress bar, write ``out_dir/result.json`` (and ``json_file``) and the report,
     print the outcome; returns the result. ``archsim rerun`` uses it too."""
+    from archsim.cli.progress import Phases, count
     from archsim.train.trainer import train
 
-    bar = opt.CharsProgress(
-        console,
-        f"{wl.name} on {rpu_name}",
-        "chars  {task.fields[speed]:>8.0f} chars/s  loss {task.fields[loss]:.3f}",
-        progress,
-        speed=0.0,
-        loss=float("nan"),
-    )
+    with Phases(console, progress) as phases:
+        phases.say(f"train {wl.name} on {rpu_name}; results in {out_dir}")
+        training = None
 
-    def on_window(p) -> None:
-        bar.update(p.chars_trained, p.target_chars, speed=p.chars_per_s, loss=p.loss)
+        def on_window(p) -> None:
+            nonlocal training
+            if training is None:
+                training = phases.start("train", p.target_chars, "chars")
+            note = f"loss {p.loss:.3f}, {count(p.chars_per_s)}/s"
+            training.update(p.chars_trained, p.target_chars, note)
 
-    with bar:
-        result = train(wl, rpu_cfg, corpus, options, out_dir, resume, rpu_name, on_window)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    result.write_json(out_dir / "result.json")
-    if json_file is not None:
-        result.write_json(json_file)
+        result = train(
+            wl, rpu_cfg, corpus, options, out_dir, resume, rpu_name, on_window, phases.evaluation()
+        )
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with phases.phase("write report"):
+            result.write_json(out_dir / "result.json")
+            if json_file is not None:
+                result.write_json(json_file)
+            from archsim.report import render
+
+            index = render(out_dir)
     ms = f"{result.ms_per_char:.3f} ms/char" if result.ms_per_char is not None else "n/a"
     console.print(
         f"{result.status}: {result.message}\n"
@@ -101,9 +106,7 @@ def execute(
         f"{result.chars_trained} chars ({result.epochs:.3f} epochs), {ms}; results in {out_dir}",
         highlight=False,
     )
-    from archsim.report import render
-
-    console.print(f"report: {render(out_dir)}", highlight=False, soft_wrap=True)
+    console.print(f"report: {index}", highlight=False, soft_wrap=True)
     return result
 
 

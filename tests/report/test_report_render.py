@@ -44,7 +44,7 @@ def test_chip_report_files_and_figures(chip_report):
 
 
 def test_gantt_shows_the_first_windows_of_the_trace(chip_report):
-    trace = json.loads((chip_report / "trace.json").read_text())
+    trace = json.loads((chip_report / "trace.json").read_text())["traceEvents"]
     g = json.loads((chip_report / "figures.json").read_text())["charts"][figures.GANTT]
     spans = [e for e in trace if e["ph"] == "X" and e["args"]["window"] < figures.GANTT_WINDOWS]
     assert g["operations"] == len(spans) and not g["capped"]

@@ -37,7 +37,7 @@ def check_screen(text: str, phases: list[str]) -> list[str]:
     assert not too_wide, too_wide
     for phase in phases:
         assert any(line.startswith(phase) for line in bars), (phase, bars)
-    assert not [line for line in bars if re.search(r"\bnan\b|\?", line)], bars
+    assert not [line for line in bars if re.search(r"\bnan\b|\?|-\d|day", line)], bars  # no negative time
     return bars
 
 

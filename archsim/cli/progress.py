@@ -39,8 +39,8 @@ def count(n: float) -> str:
 
 
 def clock(seconds: float) -> str:
-    """m:ss below an hour, else h:mm:ss."""
-    text = str(timedelta(seconds=int(seconds)))
+    """mm:ss below an hour, else h:mm:ss."""
+    text = str(timedelta(seconds=max(0, int(seconds))))
     return text[2:] if text.startswith("0:") else text
 
 
@@ -96,8 +96,9 @@ class Phase:
         task = bar.tasks[self._task]
         total = completed if completed is not None else task.total
         total = total if total is not None else max(task.completed, 1)
+        # Complete, the task is finished and its time frozen (not stopped: a reset would then
+        # measure from the old stop).
         bar.update(self._task, total=total, completed=total, **({} if note is None else {"note": note}))
-        bar.stop_task(self._task)
 
 
 class Phases:
@@ -161,7 +162,7 @@ class Phases:
 
         def on_evaluation(done: int, total: int, chars: int) -> None:
             if done == 0:
-                self._eval = self.start(name, total, "windows", f"test CE at {count(chars)} chars")
+                self._eval = self.start(name, total, "windows", f"at {count(chars)} chars")
             elif done >= total:
                 self._eval.finish()
             else:

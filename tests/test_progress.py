@@ -8,10 +8,11 @@ import re
 
 import pytest
 from rich.console import Console
+from rich.progress import Progress
 from typer.testing import CliRunner
 
 from archsim.cli import app
-from archsim.cli.progress import Phases, count
+from archsim.cli.progress import Phases, TimeColumn, count
 
 CORPUS = b"the quick brown fox jumps over the lazy dog. " * 200
 #: A terminal of 80 columns, as rich reads it from the environment.
@@ -127,3 +128,18 @@ def test_simulate_shows_its_phases(tiny, tmp_path):
     assert any("4/4 windows" in line for line in lines)
     quiet = _invoke([*args, "--no-progress"], TERMINAL)
     assert "━" not in quiet.stderr and "\x1b" not in quiet.stderr
+
+
+def test_time_left_is_at_the_mean_rate_so_far():
+    """Work that comes in steps (a simulated round every half minute) still gets a time left."""
+    now = [0.0]
+    bar = Progress(get_time=lambda: now[0])
+    task = bar.add_task("simulate", total=384)
+    column = TimeColumn()
+    assert column.render(bar.tasks[task]).plain == "00:00"  # nothing done: the time taken
+    now[0] = 30.0
+    bar.update(task, completed=64)
+    assert column.render(bar.tasks[task]).plain == "02:30 left"  # 320 windows at 64 per 30 s
+    now[0] = 50.0
+    bar.update(task, completed=384)
+    assert column.render(bar.tasks[task]).plain == "00:50"  # done: the time it took

@@ -56,15 +56,15 @@ class CountColumn(ProgressColumn):
 
 
 class TimeColumn(ProgressColumn):
-    """The time left of a running phase with a total (once its rate is known), else the time taken."""
+    """The time left of a running phase with a total, at its mean rate so far (its work may come in
+    steps seconds apart), once some is done; else the time taken."""
 
     def render(self, task: Task) -> Text:
-        left = task.time_remaining
-        if not task.finished and task.total is not None and left is not None and left >= 0:
+        elapsed = task.elapsed or 0.0
+        if not task.finished and task.total and 0 < task.completed < task.total and elapsed > 0:
+            left = elapsed * (task.total - task.completed) / task.completed
             return Text(f"{clock(left)} left", style="progress.remaining")
-        return Text(
-            clock(task.finished_time if task.finished else task.elapsed or 0), style="progress.elapsed"
-        )
+        return Text(clock(task.finished_time if task.finished else elapsed), style="progress.elapsed")
 
 
 class Phase:

@@ -143,3 +143,14 @@ def test_time_left_is_at_the_mean_rate_so_far():
     now[0] = 50.0
     bar.update(task, completed=384)
     assert column.render(bar.tasks[task]).plain == "00:50"  # done: the time it took
+
+
+def test_time_left_of_a_resumed_run_is_at_its_recent_rate():
+    """A resumed training run starts at 50,000 of 100,000 chars: its rate is what it trains now."""
+    now = [0.0]
+    bar = Progress(get_time=lambda: now[0])
+    task = bar.add_task("train", total=100_000)
+    for t, chars in ((1.0, 50_000), (2.0, 51_000), (3.0, 52_000)):
+        now[0] = t
+        bar.update(task, completed=chars)
+    assert TimeColumn().render(bar.tasks[task]).plain == "00:48 left"  # 48,000 chars at 1,000/s

@@ -56,13 +56,16 @@ class CountColumn(ProgressColumn):
 
 
 class TimeColumn(ProgressColumn):
-    """The time left of a running phase with a total, at its mean rate so far (its work may come in
-    steps seconds apart), once some is done; else the time taken."""
+    """The time left of a running phase with a total, once some is done: at its recent rate (rich's
+    estimate over the last 30 s, which a resumed run's head start does not skew), or, when its work
+    comes in steps too far apart for that (a simulated round every half minute), at its mean rate
+    so far. Otherwise the time taken."""
 
     def render(self, task: Task) -> Text:
         elapsed = task.elapsed or 0.0
         if not task.finished and task.total and 0 < task.completed < task.total and elapsed > 0:
-            left = elapsed * (task.total - task.completed) / task.completed
+            recent = task.time_remaining
+            left = recent if recent is not None else elapsed * (task.total - task.completed) / task.completed
             return Text(f"{clock(left)} left", style="progress.remaining")
         return Text(clock(task.finished_time if task.finished else elapsed), style="progress.elapsed")
 

@@ -49,6 +49,18 @@ def network_fingerprint(workload: WorkloadConfig, rpu: RPUConfig | FloatingPoint
     }
 
 
+def target_chars(
+    chars: int | None, epochs: float | None, train_chars: int, steps: int, streams: int = 1
+) -> int:
+    """Characters a run trains in all: ``chars``, or else ``epochs`` (default 1) epochs of whole
+    windows of the train split (``train_chars`` long), rounded up to whole windows of every stream."""
+    if chars is None:  # train by epochs
+        epoch_chars = windows_per_stream(train_chars, steps) * steps
+        chars = int(round((1.0 if epochs is None else epochs) * epoch_chars))
+    per_round = steps * streams
+    return -(-chars // per_round) * per_round
+
+
 class TrainingSession:
     """The training state of one run and the rules both drivers share.
 
@@ -87,13 +99,9 @@ class TrainingSession:
         )
         #: Characters of one epoch: whole windows of the train split (the corpus catalogue's rule).
         self.epoch_chars = windows_per_stream(len(corpus.train), steps) * steps
-        chars = options.chars
-        if chars is None:  # train by epochs
-            epochs = options.epochs if isinstance(options, TrainOptions) else None
-            chars = int(round((1.0 if epochs is None else epochs) * self.epoch_chars))
-        per_round = steps * streams
+        epochs = options.epochs if isinstance(options, TrainOptions) else None
         #: Training characters in all: whole windows of every stream.
-        self.target = -(-chars // per_round) * per_round
+        self.target = target_chars(options.chars, epochs, len(corpus.train), steps, streams)
         self.eval_text = corpus.test if options.eval_chars is None else corpus.test[: options.eval_chars]
         if len(self.eval_text) < 2:
             raise ValueError(f"eval_chars: need at least 2 test characters, got {len(self.eval_text)}")

@@ -35,7 +35,7 @@ def main() -> None:
     )
     parser.add_argument("--workload", required=True)
     parser.add_argument("--out", type=Path, required=True, help="the experiment folder")
-    parser.add_argument("--runs", required=True, help="run ids, e.g. rpu-5bit-sr-lr0.02-d0-s0,fp-lr0.02-d0-s0")
+    parser.add_argument("--runs", required=True, help="run ids, e.g. fp-lr0.02-d0-s0,rpu-7bit-lr0.02-d0-s0")
     parser.add_argument("--chars", type=int, default=20_000)
     args = parser.parse_args()
     workload = load_workload(args.workload)

@@ -33,8 +33,12 @@ def _parse(option: str, parse, text: str):
         raise InputError(f"{option}: {err}") from None
 
 
-def _out_folder(out: Path, must_exist: bool) -> None:
-    check_folder(out, "--out")
+def _out_folder(out: Path, must_exist: bool, writes: bool = True) -> None:
+    """Refuse an ``--out`` that is not a folder (or cannot be written, when the command ``writes``)."""
+    if writes:
+        check_folder(out, "--out")
+    elif out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a folder; give a folder path")
     if must_exist and not out.is_dir():
         raise InputError(f"--out {out}: no such folder")
 
@@ -184,7 +188,7 @@ def status_command(out: Out) -> None:
     """A table of the planned and found runs: state, characters trained, last test CE."""
     from archsim.experiment.report import status_table
 
-    _out_folder(out, must_exist=True)
+    _out_folder(out, must_exist=True, writes=False)  # reads only
     typer.echo(status_table(out))
 
 

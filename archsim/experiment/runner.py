@@ -109,16 +109,24 @@ class _Interrupt:
         signal.signal(signal.SIGINT, self._old)
 
 
+#: ``archsim train`` as a subprocess, with this Python.
+TRAIN_COMMAND = (sys.executable, "-c", "from archsim.cli import main; main()", "train")
+
+
 def run_subprocesses(
-    jobs: list[tuple[Job, bool]], out: Path, n: int, report: Callable[[Job, str], None]
+    jobs: list[tuple[Job, bool]],
+    out: Path,
+    n: int,
+    report: Callable[[Job, str], None],
+    command: tuple[str, ...] = TRAIN_COMMAND,
 ) -> bool:
-    """Train ``jobs`` (job, resume) ``n`` at a time as ``archsim train`` subprocesses, each logging
-    to ``RUN_DIR.log``; ``report(job, status)`` as each ends. Returns False when interrupted."""
+    """Train ``jobs`` (job, resume) ``n`` at a time as ``archsim train`` subprocesses (``command``
+    followed by :func:`train_args`), each logging to ``RUN_DIR.log``; ``report(job, status)`` as
+    each starts and ends. Returns False when interrupted."""
     from archsim.results import load_result
 
     pending = list(jobs)
     active: list[tuple[Job, subprocess.Popen, Any]] = []
-    command = [sys.executable, "-c", "from archsim.cli import main; main()", "train"]
     with _Interrupt() as stop:
         while pending or active:
             while pending and len(active) < n and not stop.set:
@@ -127,7 +135,7 @@ def run_subprocesses(
                 folder.parent.mkdir(parents=True, exist_ok=True)
                 log = open(folder.parent / f"{folder.name}.log", "ab")  # noqa: SIM115 (closed at the end)
                 child = subprocess.Popen(
-                    command + train_args(job, folder, resume),
+                    [*command, *train_args(job, folder, resume)],
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,  # Ctrl-C reaches the runner only, which passes it on once

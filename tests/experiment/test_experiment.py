@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -13,7 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from archsim.cli import app
+from archsim.config.options import TrainOptions
 from archsim.experiment import plan as P
+from archsim.experiment import runner as R
 from archsim.experiment import runs as S
 from archsim.experiment.report import status_table
 from archsim.results import CurvePoint, TrainResult, load_result
@@ -255,3 +258,46 @@ def test_out_being_a_file_is_refused(tiny, tmp_path):
         assert got.exit_code == 2 and "--out" in got.output and len(got.output.strip().splitlines()) == 1
     got = experiment("report", "--out", tmp_path / "none", "--figs", "fig3,fig7")
     assert got.exit_code == 2 and "--figs: unknown figure 'fig7'" in got.output
+
+
+def test_a_job_is_exactly_its_archsim_train_command(tiny, tmp_path, monkeypatch):
+    monkeypatch.setitem(P.FIGURES, "fig3", (("rpu-7bit", 0.0),))
+    common = ["--figs", "fig3", "--workloads", tiny, "--lrs", "0.1", "--seeds", "2", *LEN]
+    here = experiment("run", "--out", tmp_path / "a", *common)
+    assert here.exit_code == 0, here.output
+    key = P.RunKey("tiny", "rpu-7bit", 0.1, 0.0, 2)
+    options = TrainOptions(chars=400, eval_chars=100, eval_every=200, seed=2, learning_rate=0.1, dropout=0.0)
+    job = R.Job(key, str(tiny), options, 400)
+    args = R.train_args(job, tmp_path / "b", resume=False)
+    assert args[:9] == [str(tiny), "--rpu", "rpu-7bit", "--lr", "0.1", "--dropout", "0.0", "--seed", "2"]
+    by_hand = runner.invoke(app, ["train", *args])
+    assert by_hand.exit_code == 0, by_hand.output
+    a = load_result(S.run_folder(tmp_path / "a", key) / "result.json")
+    b = load_result(tmp_path / "b" / "result.json")
+    assert a.curve == b.curve and a.record.options == b.record.options
+    assert R.train_args(job, tmp_path / "b", resume=True)[-1] == "--resume"
+
+
+def test_subprocesses_run_n_at_a_time_and_log_beside_the_run(tmp_path):
+    made = _result("fp", 0, "completed", 1000, [3.0, 2.0])
+    made.write_json(tmp_path / "made.json")
+    # A stand-in for archsim train: copies a result into --out, after a moment.
+    stub = (
+        sys.executable,
+        "-c",
+        "import shutil, sys, time, pathlib; out = pathlib.Path(sys.argv[sys.argv.index('--out') + 1]);"
+        f"out.mkdir(parents=True); time.sleep(0.3); shutil.copy({str(tmp_path / 'made.json')!r}, "
+        "out / 'result.json');"
+        "print('trained', out.name)",
+    )
+    options = TrainOptions(chars=400, eval_chars=100, eval_every=200)
+    jobs = [(R.Job(P.RunKey("w", "fp", 0.1, 0.0, s), "w", options, 400), False) for s in range(3)]
+    events = []
+    assert R.run_subprocesses(
+        jobs, tmp_path, 2, lambda job, status: events.append((job.key.seed, status)), stub
+    )
+    assert events[:2] == [(0, "started"), (1, "started")]  # two at a time: the third waits
+    assert sorted(events[2:]) == [(0, "completed"), (1, "completed"), (2, "completed"), (2, "started")]
+    for s in range(3):
+        log = tmp_path / "runs" / "w" / f"fp-lr0.1-d0-s{s}.log"
+        assert log.read_text() == f"trained fp-lr0.1-d0-s{s}\n"

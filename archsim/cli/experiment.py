@@ -127,6 +127,7 @@ def run_command(
     _write_plan(out, entries, atomic)
 
     statuses: dict[str, int] = {}
+    stopped = False
     if jobs == 1:
         from archsim.cli.train import execute
 
@@ -150,6 +151,7 @@ def run_command(
             )
             statuses[result.status] = statuses.get(result.status, 0) + 1
             if result.status == "interrupted":
+                stopped = True
                 break
     else:
 
@@ -158,11 +160,10 @@ def run_command(
                 statuses[status] = statuses.get(status, 0) + 1
             console.print(f"{job.key.folder}: {status}", highlight=False, soft_wrap=True)
 
-        if not R.run_subprocesses(jobs_todo, out, jobs, report):
-            statuses["interrupted"] = statuses.get("interrupted", 0) + 1
+        stopped = not R.run_subprocesses(jobs_todo, out, jobs, report)
     done = ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())) or "nothing trained"
     console.print(f"{done}; status: archsim experiment status --out {out}", highlight=False)
-    if statuses.get("interrupted"):
+    if stopped:
         console.print("interrupted; the same command continues the runs")
         raise typer.Exit(EXIT_INTERRUPTED)
 

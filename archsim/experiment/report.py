@@ -178,7 +178,7 @@ def others_text(row: Row) -> str:
     if row.missing:
         parts.append("not started: " + ", ".join(f"s{s}" for s in row.missing))
     if not row.runs:
-        parts.append("not planned")
+        parts.append("no run")
     return "; ".join(parts)
 
 
@@ -272,8 +272,7 @@ def status_table(out: Path) -> str:
         if len(name) > widths[0]:
             name = "..." + name[-(widths[0] - 3) :]
         target = targets.get(r.key)
-        chars = f"{r.chars / 1e6:.3f}M" if r.chars else "0"
-        chars += f"/{target / 1e6:.2f}M" if target else ""
+        chars = f"{r.chars / 1e6:.3f}M" + (f"/{target / 1e6:.3f}M" if target else "")
         state = r.state if not (r.state == "completed" and target and r.chars < target) else "short"
         lines.append(
             f"{name:<{widths[0]}} {state:<{widths[1]}} {chars:>{widths[2]}} {_ce(r.test_ce):>{widths[3]}}"
@@ -301,14 +300,14 @@ def chart(g: Group) -> str:
         fig = Figure(figsize=(10.0, 4.2), layout="constrained")
         ax = fig.subplots()
         colors = [f"C{i}" for i in range(10)]
-        by_key = {r.key: r for r in g.runs}
+        by_seed = {(r.key.config, r.key.seed): r for r in g.runs}
+        trained: list[float] = []  # test CE of the points drawn after training began
         for i, row in enumerate(g.rows):
             color = colors[i % len(colors)]
             name = label(g.fig, row)
             for seed in row.seeds:
-                run = next(
-                    r for k, r in by_key.items() if k.config == (row.rpu, row.dropout) and k.seed == seed
-                )
+                run = by_seed[(row.rpu, row.dropout), seed]
+                trained += [ce for c, ce in run.curve if c > 0]
                 ax.plot(*zip(*run.curve, strict=True), color=color, alpha=0.25, linewidth=0.8)
             if row.curve_chars:
                 ax.plot(
@@ -325,9 +324,8 @@ def chart(g: Group) -> str:
                     high = [m + s for m, s in zip(row.curve_mean, row.curve_sd, strict=True)]
                     ax.fill_between(row.curve_chars, low, high, color=color, alpha=0.15, linewidth=0)
             for p in row.partial:
-                run = next(
-                    r for k, r in by_key.items() if k.config == (row.rpu, row.dropout) and k.seed == p["seed"]
-                )
+                run = by_seed[(row.rpu, row.dropout), p["seed"]]
+                trained += [ce for c, ce in run.curve if c > 0]
                 if run.curve:
                     ax.plot(
                         *zip(*run.curve, strict=True),
@@ -336,6 +334,11 @@ def chart(g: Group) -> str:
                         linewidth=1.0,
                         label=f"{name} s{p['seed']} ({p['state']})",
                     )
+        # The untrained point (about ln V) would squash the rest: the axis shows the trained points.
+        if trained:
+            low, high = min(trained), max(trained)
+            pad = 0.08 * (high - low) or 0.05
+            ax.set_ylim(low - pad, high + pad)
         ax.xaxis.set_major_formatter(EngFormatter(sep=""))
         ax.set_xlabel("training characters")
         ax.set_ylabel("test cross-entropy (nats/char)")
@@ -362,7 +365,8 @@ figure { margin: 0; } figure svg { display: block; width: 100%; height: auto; }
 <h1>archsim experiment</h1>
 <p class="note">{{ runs }} runs: {{ counts }}. Final test CE in nats per character: mean &plusmn; sample
 standard deviation over the finished seeds (n). Curves: the mean over the finished seeds (band:
-&plusmn; one sd), each seed faint; runs not finished dashed, and in no mean. Data: summary.json;
+&plusmn; one sd), each seed faint; runs not finished dashed, and in no mean; the axis shows the
+points after training began (the first, untrained one is off the top). Data: summary.json;
 tables: summary.md.</p>
 {% for g in groups %}
 <section id="{{ g.id }}">

@@ -195,8 +195,10 @@ def status_command(out: Out) -> None:
 
 @experiment_app.command("report")
 def report_command(out: Out, figs: Figs = "fig3,fig4,fig5") -> None:
-    """Write OUT/report/index.html, summary.md and summary.json: curves (mean and spread over
-    seeds) and tables of the final test CE per figure, workload and learning rate."""
+    """Write OUT/report/ (index.html, summary.md, summary.json): curves and final test CE over seeds.
+
+    Per figure, workload and learning rate: the mean over the finished seeds with a +- sd band,
+    and a table of the final test CE (mean +- sd, n); unfinished runs are shown apart."""
     from archsim.experiment import plan as P
     from archsim.experiment.report import write_report
 

@@ -46,7 +46,7 @@ def _out_folder(out: Path, must_exist: bool, writes: bool = True) -> None:
 @experiment_app.command("run")
 def run_command(
     out: Out,
-    figs: Figs = "fig3",
+    figs: Figs = "fig3,fig4,fig5",
     workloads: Annotated[
         str, typer.Option("--workloads", help="Comma-separated workload presets (or paths).")
     ] = "lstm2-64-wp",

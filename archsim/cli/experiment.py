@@ -122,6 +122,7 @@ def run_command(
         f"{len(keys)} runs planned, {len(keys) - len(jobs_todo)} skipped, {len(jobs_todo)} to train",
         highlight=False,
     )
+    jobs_todo.sort(key=lambda job: not job[1])  # runs begun first (the sort keeps the plan's order)
     if dry_run:
         return
     _write_plan(out, entries, atomic)

@@ -187,6 +187,19 @@ def _result(rpu: str, seed: int, status: str, chars: int, ces: list[float], lr: 
     )
 
 
+def test_diverged_runs_are_final_and_finished_runs_skipped(tmp_path):
+    key = P.RunKey("tiny", "fp", 0.1, 0.0, 0)
+    folder = S.run_folder(tmp_path, key)
+    assert R.decide(S.inspect(tmp_path, key), 1000) == "train"
+    _result("fp", 0, "diverged", 500, [3.0, 9.0]).write_json(folder / "result.json")
+    run = S.inspect(tmp_path, key)
+    assert run.state == "diverged" and run.chars == 500 and run.test_ce == 9.0
+    assert R.decide(run, 1000) == "skip: diverged (final)"
+    _result("fp", 0, "completed", 1000, [3.0, 2.0]).write_json(folder / "result.json")
+    assert R.decide(S.inspect(tmp_path, key), 1000) == "skip: finished"
+    assert R.decide(S.inspect(tmp_path, key), 2000) == "train"  # no checkpoint to continue from
+
+
 def test_report_mean_and_sd_over_finished_seeds_only(tmp_path):
     runs = tmp_path / "runs" / "tiny"
     made = {

@@ -326,6 +326,8 @@ def _finite(value: Any, where: str) -> None:
             _finite(v, f"{where}[{n}]")
 
 
+
+
 def write_json(result: Any, path: str | Path) -> Path:
     """Write ``result`` as JSON, atomically (:func:`archsim.atomic.write_text`). Non-finite numbers
     are an error (JSON has none), naming the field."""

@@ -51,7 +51,7 @@ def _root() -> None:
 from archsim.cli import (  # noqa: E402,F401
     compare,
     cosim,
-    experiment,  # noqa: E402,F401
+    experiment,
     presets,
     report,
     rerun,

@@ -68,7 +68,7 @@ class WorkloadConfig(_Frozen):
     )
     corpus: str = Field(
         max_length=4096,  # PATH_MAX
-        description="Built-in corpus (warpeace, linux) or a path to a text file (one symbol per byte).",
+        description="Built-in corpus (warpeace, linux) or a path to a text file (one symbol per byte)."
     )
     vocab_size: int = Field(gt=1, le=256, description="Distinct byte values V in the corpus.")
     model: LSTMModel

@@ -8,7 +8,8 @@ the git commit when run from a checkout, and the date. ``archsim rerun RESULT.js
 from the record alone. The reports and the sweep store read these fields, never names decoded
 from strings.
 
-Times are in ns unless a name says otherwise, energies in pJ, cross-entropies in nats per character.
+Times are in ns unless a name says otherwise, energies in pJ, static powers in mW, areas in mm^2,
+cross-entropies in nats per character.
 """
 
 from __future__ import annotations
@@ -133,6 +134,24 @@ class SteadyState:
     note: str
 
 
+#: A non-negative quantity (an area, a static power, an energy): a result file with a negative one
+#: is refused, naming the field.
+NonNegative = Annotated[float, Field(ge=0)]
+
+
+@dataclass(config=_STRICT)
+class RunEnergy:
+    """The energy of the run a chip result describes, dynamic (the actions) and static (the
+    leakage of the units in use times the run's simulated time), in J."""
+
+    run: Literal["one epoch", "co-simulated windows"]  # simulate: an epoch; cosim: what it trained
+    seconds: NonNegative  # simulated chip time of the run
+    chars: int  # characters trained in it, every stream's
+    dynamic_j: NonNegative
+    static_j: NonNegative
+    total_j: NonNegative
+
+
 @dataclass(config=_STRICT)
 class ChipResult(_Result):
     """Everything ``archsim simulate`` reports of a design running a workload."""
@@ -160,12 +179,22 @@ class ChipResult(_Result):
     busiest_array: str
     breakdown: dict[str, float]  # busiest array's time: busy, extra_passes, nlf, memory, link, ...
     breakdown_by_array: dict[str, dict[str, float]]
+    #: Dynamic energy by component, "leakage" (static: the static power times the time per
+    #: character) and "total".
     energy_pj_per_char: dict[str, float]
-    #: The same by array (layer) and component; "shared": the leakage of the NLF units and memory.
+    #: The same by array (layer) and component; "shared": the leakage of the NLF units, memory and
+    #: its link.
     energy_pj_per_char_by_array: dict[str, dict[str, float]]
     memory: dict[str, float | int | bool | None]
     arrays: list[MappedArraySummary]
     steady_state: SteadyState
+    #: Area of the chip by component (array, dac, adc, tile, nlf, memory, links) with "total",
+    #: every tile counted, used or not (results before this field: empty).
+    area_mm2: dict[str, NonNegative] = field(default_factory=dict)
+    #: Static power of the units in use by component (dac, adc, tile, nlf, memory, links), "total".
+    static_power_mw: dict[str, NonNegative] = field(default_factory=dict)
+    teraops_per_s_per_mm2: float | None = None  # None when the chip states no area
+    run_energy: RunEnergy | None = None
     units: list[UnitUse] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     simulated_events: int = 0

@@ -15,6 +15,7 @@ from archsim.cli import app
 from archsim.cli import options as opt
 from archsim.cli.errors import EXIT_DIVERGED
 from archsim.cli.outputs import check_file, check_folder
+from archsim.cli.simulate import area_rows
 from archsim.config import load_chip, load_rpu
 from archsim.paths import report_folder
 
@@ -146,6 +147,15 @@ def _table(result) -> Table:
             f"{chip.teraops_per_s:.2f} ({100 * chip.peak_fraction:.1f} % of "
             f"{chip.ideal_peak_teraops_per_s:.2f})",
         )
+        if chip.teraops_per_w is not None:
+            table.add_row("TeraOps/W", f"{chip.teraops_per_w:.2f}")
+        for label, value in area_rows(chip):
+            table.add_row(label, value)
+        if chip.run_energy is not None:
+            e = chip.run_energy
+            table.add_row(
+                "chip energy", f"{e.total_j:.3g} J: dynamic {e.dynamic_j:.3g}, static {e.static_j:.3g}"
+            )
         if result.timing_only:
             t = result.timing_only
             table.add_row(

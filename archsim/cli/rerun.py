@@ -28,7 +28,7 @@ def figures(result: Any) -> dict[str, Any]:
     from archsim.results import ChipResult, TrainResult
 
     def chip(c) -> dict[str, Any]:
-        return {
+        out = {
             "TeraOps/s": c.teraops_per_s,
             "peak fraction": c.peak_fraction,
             "ns per char": c.ns_per_char,
@@ -37,6 +37,10 @@ def figures(result: Any) -> dict[str, Any]:
             "energy per char (pJ)": c.energy_pj_per_char.get("total"),
             "operations simulated": c.simulated_operations,
         }
+        if c.area_mm2:  # results written before the area model have none to compare
+            out["area (mm^2)"] = c.area_mm2.get("total")
+            out["static power (mW)"] = c.static_power_mw.get("total")
+        return out
 
     if isinstance(result, ChipResult):
         return chip(result)

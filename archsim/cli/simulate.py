@@ -30,6 +30,8 @@ def _table(result) -> Table:
         f"{r.ideal_peak_teraops_per_s:.2f})",
     )
     table.add_row("TeraOps/W", f"{r.teraops_per_w:.2f}")
+    for label, value in area_rows(r):
+        table.add_row(label, value)
     table.add_row("time per char / window", f"{r.ns_per_char:.1f} ns / {r.ns_per_window / 1e3:.2f} us")
     table.add_row(
         "latency: step / window", f"{r.step_latency_ns:.0f} ns / {r.window_latency_ns / 1e3:.2f} us"
@@ -41,6 +43,11 @@ def _table(result) -> Table:
     table.add_row("utilization", ", ".join(f"{k} {100 * v:.0f} %" for k, v in top))
     energy = ", ".join(f"{k} {v / 1e3:.1f}" for k, v in r.energy_pj_per_char.items() if k != "total")
     table.add_row("energy per char", f"{r.energy_pj_per_char['total'] / 1e3:.1f} nJ ({energy})")
+    if r.run_energy is not None:
+        e = r.run_energy
+        table.add_row(
+            "energy per epoch", f"{e.total_j:.3g} J: dynamic {e.dynamic_j:.3g}, static {e.static_j:.3g}"
+        )
     layers = ", ".join(f"{a} {p['total'] / 1e3:.1f}" for a, p in r.energy_pj_per_char_by_array.items())
     table.add_row("energy by layer (nJ)", layers)
     m = r.memory
@@ -62,6 +69,29 @@ def _table(result) -> Table:
         f"{r.simulated_operations} operations, {r.simulated_events} events, {r.wall_seconds:.2f} s wall",
     )
     return table
+
+
+def _parts(parts: dict[str, float], fmt: str) -> str:
+    """The nonzero components of ``parts`` (with a "total"), largest first."""
+    top = sorted(((k, v) for k, v in parts.items() if k != "total" and v > 0), key=lambda kv: -kv[1])
+    return ", ".join(f"{k} {v:{fmt}}" for k, v in top)
+
+
+def area_rows(r) -> list[tuple[str, str]]:
+    """Table rows of a chip result's area, density and static power (none for a result written
+    before they existed); ``archsim cosim`` shows them too."""
+    rows = []
+    if r.area_mm2:
+        area = r.area_mm2["total"]
+        density = "" if r.teraops_per_s_per_mm2 is None else f"; {r.teraops_per_s_per_mm2:.3g} TeraOps/s/mm^2"
+        rows.append(("area", f"{area:.4g} mm^2{density}"))
+        if area > 0:
+            rows.append(("area by part (mm^2)", _parts(r.area_mm2, ".3g")))
+    if r.static_power_mw:
+        power = r.static_power_mw["total"]
+        parts = f" ({_parts(r.static_power_mw, '.3g')})" if power > 0 else ""
+        rows.append(("static power", f"{power:.4g} mW{parts}"))
+    return rows
 
 
 @app.command("simulate")

@@ -71,6 +71,12 @@ class SweepStore:
             self.db.execute(
                 f"CREATE TABLE IF NOT EXISTS points ({', '.join(columns)}, PRIMARY KEY (sweep, point_id))"
             )
+            # A database of an older archsim lacks the figures added since (area, static power):
+            # they are added empty, so its rows stay and its new points fill them.
+            have = {row[1] for row in self.db.execute("PRAGMA table_info(points)")}
+            for f in FIGURES:
+                if f not in have:
+                    self.db.execute(f"ALTER TABLE points ADD COLUMN {f} {FIGURE_TYPES.get(f, 'REAL')}")
             self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         except sqlite3.DatabaseError as err:
             self.db.close()

@@ -155,3 +155,15 @@ def test_presets_state_an_area_for_every_tile_component():
     for name in ("paper-ideal", "baseline"):
         tile = load_chip(name).tile
         assert tile.device_area_um2 > 0 and tile.dac.area_um2 > 0 and tile.adc.area_um2 > 0, name
+
+
+def test_rerun_compares_area_and_static_power_when_the_result_has_them():
+    from archsim.cli.rerun import figures
+
+    r = simulate(make_workload(**WORKLOAD), real_design(_chip()), windows=2).result()
+    f = figures(r)
+    assert f["area (mm^2)"] == r.area_mm2["total"] and f["static power (mW)"] == r.static_power_mw["total"]
+    data = r.to_dict()
+    for key in ("area_mm2", "static_power_mw", "teraops_per_s_per_mm2", "run_energy"):
+        del data[key]
+    assert "area (mm^2)" not in figures(result_from_dict(data))  # an older result: nothing to compare

@@ -280,21 +280,23 @@ BYTES_PER_MIB = 2**20
 
 def tile_area_mm2(tile: TileConfig) -> dict[str, float]:
     """Area of one tile by component: its crossbar (rows x cols devices), its line drivers (one per
-    row and per column), its ADCs and its other circuits."""
+    row and per column), its ADCs and its other circuits ("tile": the lines' read-out and update
+    circuits and the fixed part)."""
     return {
         "array": tile.rows * tile.cols * tile.device_area_um2 / UM2_PER_MM2,
         "dac": (tile.rows + tile.cols) * tile.dac.area_um2 / UM2_PER_MM2,
         "adc": tile.adc.count_per_tile * tile.adc.area_um2 / UM2_PER_MM2,
-        "tile": tile.area_mm2,
+        "tile": tile.area_mm2 + (tile.rows + tile.cols) * tile.line_area_um2 / UM2_PER_MM2,
     }
 
 
 def tile_leakage_mw(tile: TileConfig) -> dict[str, float]:
-    """Static power of one tile in use by component: line drivers, ADCs, the other circuits."""
+    """Static power of one tile in use by component: line drivers, ADCs, the other circuits (the
+    lines' read-out and update circuits and the fixed part)."""
     return {
         "dac": (tile.rows + tile.cols) * tile.dac.leakage_mw,
         "adc": tile.adc.count_per_tile * tile.adc.leakage_mw,
-        "tile": tile.leakage_mw,
+        "tile": tile.leakage_mw + (tile.rows + tile.cols) * tile.line_leakage_mw,
     }
 
 

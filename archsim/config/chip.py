@@ -123,13 +123,17 @@ class TileConfig(_Frozen):
     device_area_um2: Um2 = Field(
         0.0, description="Area of one cross-point device, um^2 (a tile has rows x cols of them)."
     )
-    area_mm2: Mm2 = Field(
+    line_area_um2: Um2 = Field(
         0.0,
-        description="Area of one tile's circuits besides its crossbar, DACs and ADCs (integrators, "
-        "update pulse generators, control), mm^2.",
+        description="Area of one row or column line's read-out and update circuits (integrator, "
+        "pulse generator), um^2; a tile has rows + cols lines.",
+    )
+    line_leakage_mw: Mw = Field(0.0, description="Static power of one line's circuits, mW.")
+    area_mm2: Mm2 = Field(
+        0.0, description="Area of one tile's fixed circuits (control; besides lines and converters), mm^2."
     )
     leakage_mw: Mw = Field(
-        0.0, description="Static power of one tile's circuits besides its DACs and ADCs, mW."
+        0.0, description="Static power of one tile's fixed circuits (besides its lines and converters), mW."
     )
 
 

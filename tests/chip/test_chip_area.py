@@ -17,11 +17,12 @@ MIB = 2**20
 
 
 def _chip(adcs: int = 8):
-    """real_chip (64 x 64 tiles, 64 of them; 8 ADCs per tile; one digital NLF unit of 4 lanes; a
-    1 MiB SRAM; wired links) with an area and a static power on every component."""
+    """real_chip (64 x 64 tiles, 64 of them, 128 lines each; 8 ADCs per tile; one digital NLF unit
+    of 4 lanes; a 1 MiB SRAM; wired links) with an area and a static power on every component."""
     data = real_chip().model_dump()
     tile = data["tile"]
     tile.update(device_area_um2=0.5, area_mm2=0.01, leakage_mw=1.0, energy_mvm_per_device_pj=0.01)
+    tile.update(line_area_um2=2.0, line_leakage_mw=0.002)
     tile["dac"].update(area_um2=10.0, leakage_mw=0.001)
     tile["adc"].update(count_per_tile=adcs, area_um2=1000.0, leakage_mw=0.05)
     data["nlf"].update(area_mm2=0.1, area_per_lane_um2=2500.0, leakage_mw=2.0, leakage_per_lane_mw=0.5)
@@ -43,20 +44,20 @@ def test_area_and_static_power_by_hand():
             "array": 64 * 64 * 64 * 0.5e-6,  # 64 tiles of 64 x 64 devices of 0.5 um^2
             "dac": 64 * (64 + 64) * 10e-6,  # a driver per row and per column
             "adc": 64 * 8 * 1000e-6,
-            "tile": 64 * 0.01,
+            "tile": 64 * (0.01 + 128 * 2e-6),  # the fixed part and the circuits of 128 lines
             "nlf": 0.1 + 4 * 2500e-6,
             "memory": 0.05 + 1 * 2.0,  # 1 MiB
             "links": 64 * 0.02 + 0.3,
-            "total": 0.131072 + 0.08192 + 0.512 + 0.64 + 0.11 + 2.05 + 1.58,
+            "total": 0.131072 + 0.08192 + 0.512 + 0.656384 + 0.11 + 2.05 + 1.58,
         }
     )
     # Static power: the 3 tiles in use with their drivers and ADCs, the NLF unit, the memory, the
     # 3 links in use and the memory link.
-    per_tile = 128 * 0.001 + 8 * 0.05 + 1.0
+    per_tile = 128 * 0.001 + 8 * 0.05 + 1.0 + 128 * 0.002
     power = {
         "dac": 3 * 0.128,
         "adc": 3 * 0.4,
-        "tile": 3 * 1.0,
+        "tile": 3 * (1.0 + 0.256),
         "nlf": 2.0 + 4 * 0.5,
         "memory": 3.0 + 7.0,
         "links": 3 * 0.25 + 0.5,

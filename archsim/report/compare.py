@@ -17,6 +17,9 @@ FIGURES = (
     ("TeraOps/s", "", True),
     ("of the ideal peak", "%", True),
     ("TeraOps/W", "", True),
+    ("area", "mm^2", False),
+    ("TeraOps/s/mm^2", "", True),
+    ("static power", "mW", False),
     ("time per char", "ns", False),
     ("step latency", "ns", False),
     ("epoch", "s", False),
@@ -29,7 +32,7 @@ FIGURES = (
 
 
 def _chip(c: ChipResult) -> dict[str, float | None]:
-    return {
+    out = {
         "TeraOps/s": c.teraops_per_s,
         "of the ideal peak": 100 * c.peak_fraction,
         "TeraOps/W": c.teraops_per_w,
@@ -39,6 +42,11 @@ def _chip(c: ChipResult) -> dict[str, float | None]:
         "energy per char": c.energy_pj_per_char.get("total", math.nan) / 1e3,
         "peak memory": c.memory["peak_occupancy_bytes"] / 2**20,
     }
+    if c.area_mm2:  # results written before the area model have none
+        out["area"] = c.area_mm2.get("total")
+        out["TeraOps/s/mm^2"] = c.teraops_per_s_per_mm2
+        out["static power"] = c.static_power_mw.get("total")
+    return out
 
 
 def headline(result: ChipResult | TrainResult | CosimResult) -> dict[str, float | None]:

@@ -116,6 +116,18 @@ def test_fewer_adcs_take_less_area_and_leak_less_but_run_longer():
     assert few.teraops_per_s_per_mm2 != pytest.approx(many.teraops_per_s_per_mm2)
 
 
+def test_compare_sets_area_density_and_static_power_side_by_side():
+    from archsim.report.compare import comparison
+
+    w = make_workload(**WORKLOAD)
+    many, few = (simulate(w, real_design(_chip(n)), windows=2).result() for n in (8, 2))
+    rows = {r["figure"]: r for r in comparison([many, few], ["8 ADCs", "2 ADCs"])["figures"]}
+    assert rows["area"]["values"] == [many.area_mm2["total"], few.area_mm2["total"]]
+    assert rows["area"]["ratios"][1] == pytest.approx(few.area_mm2["total"] / many.area_mm2["total"])
+    assert rows["TeraOps/s/mm^2"]["higher_is_better"] and not rows["static power"]["higher_is_better"]
+    assert rows["static power"]["values"][1] < rows["static power"]["values"][0]
+
+
 def test_the_new_figures_survive_json_and_older_results_still_load(tmp_path):
     r = simulate(make_workload(**WORKLOAD), real_design(_chip()), windows=2).result()
     back = load_result(r.write_json(tmp_path / "r.json"))

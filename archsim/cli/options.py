@@ -37,6 +37,20 @@ Dropout = Annotated[
 ]
 JsonFile = Annotated[Path | None, typer.Option("--json", help="Write the result as JSON to this file.")]
 ShowProgress = Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")]
+CsvFile = Annotated[
+    Path | None,
+    typer.Option("--csv", help="Write the figures as CSV to this file: name, value, unit, description."),
+]
+Overrides = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="PATH=VALUE",
+        help="Set a configuration field by dotted path, repeatable: chip.tile.adc.count_per_tile=64, "
+        "rpu.forward.inp_bits=7, workload.training.learning_rate=0.1 (the value is read as YAML).",
+        show_default=False,
+    ),
+]
 
 
 def flag(field: str) -> str:
@@ -64,6 +78,24 @@ def load(where: str, loader: Callable[[str], L], name: str) -> L:
         return loader(name)
     except ConfigError as err:
         raise InputError(f"{where}: {err}") from None
+
+
+def override(texts: list[str] | None, **configs: Any) -> tuple[list[Any], dict[str, Any]]:
+    """The configurations (``workload=..., chip=..., rpu=...``, in that order) with the ``--set``
+    overrides applied, and the overrides as path -> value (what the result's record keeps). A bad
+    path or value is a ConfigError naming ``--set``, the path and what is allowed (exit status 2)."""
+    from archsim.config.overrides import override_configs, parse_assignments
+
+    assignments = parse_assignments(texts or [], "--set")
+    done = override_configs(configs, assignments, "--set")
+    return [done[root] for root in configs], assignments
+
+
+def recorded(result: Any, overrides: dict[str, Any] | None) -> Any:
+    """``result`` with the ``--set`` overrides in its record (its configuration has them already)."""
+    if overrides and result.record is not None:
+        result.record = result.record.model_copy(update={"overrides": dict(overrides)})
+    return result
 
 
 class CharsProgress:

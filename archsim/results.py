@@ -230,7 +230,8 @@ class CurvePoint:
     chars: Annotated[int, _f("chars", "Training characters seen so far.")]
     test_ce: Annotated[float, _f("nats/char", "Test cross-entropy.")]
     train_ce: Annotated[
-        float | None, _f("nats/char", "Mean training cross-entropy since the previous point (dropout on).")
+        float | None,
+        _f("nats/char", "Mean training cross-entropy since the previous point (dropout applied, if any)."),
     ]
 
 
@@ -278,7 +279,8 @@ class CosimCurvePoint:
     chars: Annotated[int, _f("chars", "Training characters seen so far.")]
     test_ce: Annotated[float, _f("nats/char", "Test cross-entropy.")]
     train_ce: Annotated[
-        float | None, _f("nats/char", "Mean training cross-entropy since the previous point (dropout on).")
+        float | None,
+        _f("nats/char", "Mean training cross-entropy since the previous point (dropout applied, if any)."),
     ]
     chip_seconds: Annotated[float, _f("s", "Simulated chip time so far.")]
 

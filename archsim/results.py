@@ -451,9 +451,8 @@ def figure_rows(result: Any, prefix: str = "") -> list[tuple[str, ...]]:
         if f.name in _NOT_FIGURES:
             continue
         info = infos[f.name]
-        unit = (
-            (info.json_schema_extra or {}).get("unit", "") if isinstance(info.json_schema_extra, dict) else ""
-        )
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        unit = extra.get("unit", "")
         rows += _rows(getattr(result, f.name), prefix + f.name, unit, info.description or "", None)
     return rows
 

@@ -32,7 +32,7 @@ def cosim_command(
     schedule: Annotated[str, typer.Option("--schedule", help="sequential or dataflow.")] = "dataflow",
     seed: opt.Seed = 0,
     eval_chars: opt.EvalChars = None,
-    eval_every: opt.EvalEvery = 100_000,
+    eval_every: opt.EvalEvery = None,
     lr: opt.LearningRate = None,
     dropout: opt.Dropout = None,
     init: Annotated[
@@ -42,6 +42,8 @@ def cosim_command(
         ),
     ] = None,
     json_file: opt.JsonFile = None,
+    csv_file: opt.CsvFile = None,
+    sets: opt.Overrides = None,
     trace_file: Annotated[
         Path | None, typer.Option("--trace", help="Write a Chrome trace-event JSON (Perfetto).")
     ] = None,
@@ -71,22 +73,28 @@ def cosim_command(
     rpu_cfg = opt.load("--rpu", load_rpu, rpu)
     chip_cfg = opt.load("--chip", load_chip, chip)
     wl, corpus = opt.load("WORKLOAD", load_workload_corpus, workload)
+    (wl, chip_cfg, rpu_cfg), overrides = opt.override(sets, workload=wl, chip=chip_cfg, rpu=rpu_cfg)
+    corpus = opt.corpus_of(wl, corpus)
     rpu_name = Path(rpu).stem
     out_dir = out if out is not None else report_folder("cosim", wl.name, chip_cfg.name, rpu_name, f"s{seed}")
     check_file(json_file, "--json")
     check_file(trace_file, "--trace")
+    check_file(csv_file, "--csv")
     check_folder(out_dir, "--out")
     result = execute(
-        console, wl, chip_cfg, rpu_cfg, corpus, options, rpu_name, out_dir, json_file, trace_file, progress
-    )
+        console, wl, chip_cfg, rpu_cfg, corpus, options, rpu_name, out_dir, json_file, trace_file, progress,
+        csv_file, overrides,
+    )  # fmt: skip
     exit_for(console, result)
 
 
 def execute(
-    console, wl, chip_cfg, rpu_cfg, corpus, options, rpu_name, out_dir: Path, json_file, trace_file, progress
-):
+    console, wl, chip_cfg, rpu_cfg, corpus, options, rpu_name, out_dir: Path, json_file, trace_file, progress,
+    csv_file=None, overrides=None,
+):  # fmt: skip
     """Co-simulate with a progress bar, write ``out_dir`` (result, trace, report) and the files
-    asked for, print the figures; returns the result. ``archsim rerun`` uses it too."""
+    asked for (the ``--set`` overrides in the record), print the figures; returns the result.
+    ``archsim rerun`` uses it too."""
     from archsim.cosim import Cosimulation
 
     bar = opt.CharsProgress(
@@ -104,11 +112,14 @@ def execute(
     sim = Cosimulation(wl, chip_cfg, rpu_cfg, corpus, options, rpu_name=rpu_name, progress=on_window)
     with bar:
         result, trace = sim.run()
+    result = opt.recorded(result, overrides)
     result.write_json(out_dir / "result.json")
     trace_text = json.dumps(trace)
     atomic.write_text(out_dir / "trace.json", trace_text)
     if json_file is not None:
         result.write_json(json_file)
+    if csv_file is not None:
+        result.write_csv(csv_file)
     if trace_file is not None:
         atomic.write_text(trace_file, trace_text)
     Console().print(_table(result))

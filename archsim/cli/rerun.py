@@ -77,6 +77,7 @@ def _fresh_folder(*parts: str) -> Path:
 def rerun_command(
     result_file: Annotated[Path, typer.Argument(help="A result.json written by simulate, train or cosim.")],
     json_file: opt.JsonFile = None,
+    csv_file: opt.CsvFile = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -97,6 +98,7 @@ def rerun_command(
     if record is None:
         raise InputError(f"{result_file}: record: none (it does not say what produced it)")
     check_file(json_file, "--json")
+    check_file(csv_file, "--csv")
     check_folder(out, "--out")
     if record.command == "simulate":
         from archsim.chip import simulate
@@ -111,7 +113,7 @@ def rerun_command(
             )  # fmt: skip
         except ConfigError as err:
             raise InputError(f"{result_file}: record: {err}") from None
-        new = report_run(run, json_file, None, out)
+        new = report_run(run, json_file, None, out, csv_file, record.overrides)
     else:
         from archsim.train.data import load_corpus
 
@@ -125,14 +127,15 @@ def rerun_command(
             from archsim.cli import train as train_cli
 
             new = train_cli.execute(
-                console, wl, record.rpu, corpus, record.options, out_dir, False, old.rpu, json_file, progress
-            )
+                console, wl, record.rpu, corpus, record.options, out_dir, False, old.rpu, json_file, progress,
+                csv_file, record.overrides,
+            )  # fmt: skip
         else:
             from archsim.cli import cosim as cosim_cli
 
             new = cosim_cli.execute(
                 console, wl, record.chip, record.rpu, corpus, record.options, old.rpu, out_dir, json_file,
-                None, progress,
+                None, progress, csv_file, record.overrides,
             )  # fmt: skip
     before, after = figures(old), figures(new)
     table = Table(title=f"rerun of {result_file}", show_header=True)

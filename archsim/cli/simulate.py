@@ -116,6 +116,8 @@ def simulate_command(
         typer.Option(help="Look for a periodic schedule over at most N windows per stream (default: ~32)."),
     ] = None,
     json_file: Annotated[Path | None, typer.Option("--json", help="Write the results as JSON.")] = None,
+    csv_file: opt.CsvFile = None,
+    sets: opt.Overrides = None,
     trace: Annotated[Path | None, typer.Option(help="Write a Chrome trace-event JSON (Perfetto).")] = None,
     out: Annotated[
         Path | None,
@@ -136,25 +138,34 @@ def simulate_command(
     )
     design = Design(chip=opt.load("--chip", load_chip, chip), rpu=opt.load("--rpu", load_rpu, rpu))
     wl = opt.load("WORKLOAD", load_workload, workload)
+    (wl, chip_cfg, rpu_cfg), overrides = opt.override(sets, workload=wl, chip=design.chip, rpu=design.rpu)
+    design = Design(chip=chip_cfg, rpu=rpu_cfg)
     check_file(json_file, "--json")
+    check_file(csv_file, "--csv")
     check_file(trace, "--trace")
     check_folder(out, "--out")
     run = simulate(wl, design, options.schedule, options.streams, options.windows, options.max_windows)
-    result = report_run(run, json_file, trace, out)
+    result = report_run(run, json_file, trace, out, csv_file, overrides)
     if any(f.level == "error" for f in result.findings):
         raise typer.Exit(EXIT_FAILURE)
 
 
-def report_run(run, json_file: Path | None, trace: Path | None, out: Path | None):
-    """Print the figures of a finished chip run, write what was asked for (result JSON, trace, the
-    report in ``out``) and print the findings; returns the result. ``archsim rerun`` uses it too."""
+def report_run(
+    run, json_file: Path | None, trace: Path | None, out: Path | None, csv_file: Path | None = None,
+    overrides: dict | None = None,
+):  # fmt: skip
+    """Print the figures of a finished chip run, write what was asked for (result JSON and CSV,
+    trace, the report in ``out``; the ``--set`` overrides in the record) and print the findings;
+    returns the result. ``archsim rerun`` uses it too."""
     console = Console()
     err = Console(stderr=True)
-    result = run.result()
+    result = opt.recorded(run.result(), overrides)
     console.print(_table(result))
     for path in (json_file, out / "result.json" if out else None):
         if path is not None:
             result.write_json(path)
+    if csv_file is not None:
+        result.write_csv(csv_file)
     trace_paths = [p for p in (trace, out / "trace.json" if out else None) if p is not None]
     if trace_paths:
         text = json.dumps(run.trace())

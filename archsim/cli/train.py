@@ -27,7 +27,7 @@ def train_command(
         float | None, typer.Option("--epochs", help="Epochs over the train split (default 1).")
     ] = None,
     eval_chars: opt.EvalChars = None,
-    eval_every: opt.EvalEvery = 100_000,
+    eval_every: opt.EvalEvery = None,
     seed: opt.Seed = 0,
     lr: opt.LearningRate = None,
     dropout: opt.Dropout = None,
@@ -35,6 +35,8 @@ def train_command(
         bool, typer.Option("--resume", help="Continue bit for bit from the checkpoint in --out.")
     ] = False,
     json_file: opt.JsonFile = None,
+    csv_file: opt.CsvFile = None,
+    sets: opt.Overrides = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -61,19 +63,27 @@ def train_command(
     )
     rpu_cfg = opt.load("--rpu", load_rpu, rpu)
     wl, corpus = opt.load("WORKLOAD", load_workload_corpus, workload)
+    (wl, rpu_cfg), overrides = opt.override(sets, workload=wl, rpu=rpu_cfg)
+    corpus = opt.corpus_of(wl, corpus)
     rpu_name = Path(rpu).stem
     out_dir = out if out is not None else report_folder("train", wl.name, rpu_name, f"s{seed}")
     check_file(json_file, "--json")
+    check_file(csv_file, "--csv")
     check_folder(out_dir, "--out")
-    result = execute(console, wl, rpu_cfg, corpus, options, out_dir, resume, rpu_name, json_file, progress)
+    result = execute(
+        console, wl, rpu_cfg, corpus, options, out_dir, resume, rpu_name, json_file, progress,
+        csv_file, overrides,
+    )  # fmt: skip
     exit_for(console, result, out_dir)
 
 
 def execute(
-    console, wl, rpu_cfg, corpus, options, out_dir: Path, resume: bool, rpu_name: str, json_file, progress
-):
-    """Train with a progress bar, write ``out_dir/result.json`` (and ``json_file``) and the report,
-    print the outcome; returns the result. ``archsim rerun`` uses it too."""
+    console, wl, rpu_cfg, corpus, options, out_dir: Path, resume: bool, rpu_name: str, json_file, progress,
+    csv_file=None, overrides=None,
+):  # fmt: skip
+    """Train with a progress bar, write ``out_dir/result.json`` (and ``json_file``, ``csv_file``;
+    the ``--set`` overrides in the record) and the report, print the outcome; returns the result.
+    ``archsim rerun`` uses it too."""
     from archsim.train.trainer import train
 
     bar = opt.CharsProgress(
@@ -90,10 +100,13 @@ def execute(
 
     with bar:
         result = train(wl, rpu_cfg, corpus, options, out_dir, resume, rpu_name, on_window)
+    result = opt.recorded(result, overrides)
     out_dir.mkdir(parents=True, exist_ok=True)
     result.write_json(out_dir / "result.json")
     if json_file is not None:
         result.write_json(json_file)
+    if csv_file is not None:
+        result.write_csv(csv_file)
     ms = f"{result.ms_per_char:.3f} ms/char" if result.ms_per_char is not None else "n/a"
     console.print(
         f"{result.status}: {result.message}\n"

@@ -8,6 +8,7 @@ from archsim.config.chip import ChipConfig, chip_presets, load_chip
 from archsim.config.design import DEFAULT_RPU, Design, load_design
 from archsim.config.errors import ConfigError
 from archsim.config.options import CosimOptions, OptionsError, SimulateOptions, TrainOptions
+from archsim.config.overrides import with_overrides
 from archsim.config.rpu import (
     ConstantStepDevice,
     FloatingPointRPUConfig,
@@ -50,5 +51,6 @@ __all__ = [
     "load_rpu",
     "load_workload",
     "rpu_presets",
+    "with_overrides",
     "workload_presets",
 ]

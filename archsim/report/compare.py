@@ -5,6 +5,8 @@ it reads the results schema, the records' configuration included, and nothing of
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from typing import Any
 
@@ -125,6 +127,19 @@ def comparison(results: list[Any], labels: list[str]) -> dict[str, Any]:
         for r, label in zip(results, labels, strict=True)
     ]
     return {"runs": runs, "differences": differences(results), "figures": rows}
+
+
+def csv_text(c: dict[str, Any], letters: str) -> str:
+    """The headline figures of a comparison as CSV: figure, unit, each result's value (A, B, ...),
+    then each ratio to A (B/A, ...); an empty cell where a result has no such figure."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["figure", "unit", *letters, *(f"{x}/{letters[0]}" for x in letters[1:])])
+    for row in c["figures"]:
+        cells = ["" if v is None else repr(v) if isinstance(v, float) else v for v in row["values"]]
+        cells += ["" if r is None else repr(float(r)) for r in row["ratios"][1:]]
+        writer.writerow([row["figure"], row["unit"], *cells])
+    return buffer.getvalue()
 
 
 def fmt(value: Any) -> str:

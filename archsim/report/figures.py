@@ -403,6 +403,7 @@ def ce_curve(t: dict[str, Any]) -> dict[str, Any] | None:
         "chars": [p["chars"] for p in pts],
         "test_ce": [number(p.get("test_ce")) for p in pts],
         "train_ce": [number(p.get("train_ce")) for p in pts],
+        "dropout": number(t.get("dropout")) or 0.0,
     }
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from archsim.config import FloatingPointRPUConfig, RPUConfig, WorkloadConfig
 from archsim.config.corpus import windows_per_stream
-from archsim.config.options import CosimOptions, TrainOptions
+from archsim.config.options import AUTO_EVAL_POINTS, CosimOptions, TrainOptions
 from archsim.numerics import NonFiniteError
 from archsim.results import CurvePoint
 from archsim.train.data import Corpus
@@ -106,7 +106,10 @@ class TrainingSession:
         if len(self.eval_text) < 2:
             raise ValueError(f"eval_chars: need at least 2 test characters, got {len(self.eval_text)}")
         self.eval_streams = max(1, min(options.eval_streams, len(self.eval_text) - 1))
-        self.eval_every = None if options.eval_every is None else max(steps, options.eval_every)
+        every = options.eval_every
+        if every == "auto":  # about AUTO_EVAL_POINTS evaluations, at whole rounds of windows
+            every = max(1, round(self.target / per_round / AUTO_EVAL_POINTS)) * per_round
+        self.eval_every = None if every is None else max(steps, every)
         diverge_ce = options.diverge_ce
         self.diverge_ce = 2 * math.log(workload.vocab_size) if diverge_ce is None else diverge_ce
         #: Cross-entropy of guessing uniformly among the V symbols (nats/char): a run that ends
@@ -145,7 +148,7 @@ class TrainingSession:
             "dropout": self.dropout,
             "init": self.workload.training.init,
             "eval_chars": len(self.eval_text),
-            "eval_every": self.eval_every,
+            "eval_every": "auto" if self.options.eval_every == "auto" else self.eval_every,
             "eval_streams": self.eval_streams,
             "diverge_ce": self.diverge_ce,
         }

@@ -108,6 +108,7 @@ class TrainingSession:
         self.eval_streams = max(1, min(options.eval_streams, len(self.eval_text) - 1))
         every = options.eval_every
         if every == "auto":  # about AUTO_EVAL_POINTS evaluations, at whole rounds of windows
+            per_round = steps * streams
             every = max(1, round(self.target / per_round / AUTO_EVAL_POINTS)) * per_round
         self.eval_every = None if every is None else max(steps, every)
         diverge_ce = options.diverge_ce

@@ -216,10 +216,11 @@ def _apply_pulses(w_row, cols, table, d_negative, c2c, factor, base, draw0):
 @jit
 def step_factor(model, down, w, lo, hi, e_up, e_down, shape):
     """The step of one coincidence at weight ``w`` in units of the device's step at w = 0 (its
-    up or down step; the power step's is at the bound it leaves), for device models whose
-    step depends on the weight (NUMERICS.md 3.6). ``down``: 1 for a down step; ``lo``, ``hi``:
-    the device's bounds; ``e_up``, ``e_down``: its two per-device parameters (the linear family's
-    slopes, the power step's exponents); ``shape``: the exponential step's tile-wide parameters."""
+    up or down step; the power step's is at the bound it leaves), for device models whose step
+    depends on the weight (docs/numerics.md, "Device models"). ``down``: 1 for a down step;
+    ``lo``, ``hi``: the device's bounds; ``e_up``, ``e_down``: its two per-device parameters (the
+    linear family's slopes, the power step's exponents); ``shape``: the exponential step's
+    tile-wide parameters."""
     if model == MODEL_LINEAR:
         return 1.0 - (e_down if down else e_up) * w
     span = hi - lo

@@ -1,6 +1,6 @@
-"""Device models beyond the constant step (NUMERICS.md 3.6): the mean and spread of one step as a
-function of the weight against each model's closed form, the per-device draws, twin agreement,
-and the constant step left as it was."""
+"""Device models beyond the constant step (docs/numerics.md, "Device models"): the mean and spread
+of one step as a function of the weight against each model's closed form, the per-device draws,
+twin agreement, and the constant step left as it was."""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
-"""Stochastic pulsed update on constant-step devices (NUMERICS.md 3).
+"""Stochastic pulsed update (NUMERICS.md 3) on constant-step devices and on the device models
+whose step depends on the weight (docs/numerics.md, "Device models").
 
-``pulsed_update`` is the Numba kernel, ``pulsed_update_reference`` its NumPy twin (same draws).
-For each row b of ``xs`` (B, N) and ``ds`` (B, M), in order, the kernel
+``pulsed_update_shaped`` is the Numba kernel, ``pulsed_update_shaped_reference`` its NumPy twin
+(same draws); ``pulsed_update`` and ``pulsed_update_reference`` are the same on constant-step
+devices. For each row b of ``xs`` (B, N) and ``ds`` (B, M), in order, the kernel
 
 1. sets the pulse amplitudes (fixed BL, or update / bit-length management),
 2. draws one Bernoulli train of BL slots per column j (probability min(B|x_j|, 1)) and per row i
@@ -9,7 +11,8 @@ For each row b of ``xs`` (B, N) and ``ds`` (B, M), in order, the kernel
    row/column correlation of the hardware,
 3. applies every coincidence (a slot where both trains of a device fire) as one device step,
    in slot order, with fresh cycle-to-cycle noise and clipping to the device's bounds after each
-   step (NUMERICS.md 3.2 exactly; no summed-step approximation is needed): the weight moves
+   step (NUMERICS.md 3.2 exactly; no summed-step approximation is needed), times the device
+   model's factor f(w) of the current weight (1 on a constant-step device): the weight moves
    down when sign(x_j) * sign(d_i) > 0. Within one update a device's weight is carried in
    float64 and stored (float32) once, so float32 rounding does not accumulate over its pulses.
 

@@ -1,4 +1,5 @@
-"""Every RPU preset, whatever its device model, trains a few windows of a tiny workload."""
+"""Every RPU preset, whatever its device model, trains a few windows of a tiny workload and its
+result records the device."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 from archsim.config import load_rpu, rpu_presets
 from archsim.config.options import TrainOptions
+from archsim.results import result_from_dict, to_dict
 from archsim.train.data import load_corpus
 from archsim.train.trainer import train
 
@@ -24,3 +26,4 @@ def test_every_rpu_preset_trains_a_few_windows(small_corpus, tmp_path, name):
     assert [p.chars for p in result.curve] == [0, 400]
     assert all(math.isfinite(p.test_ce) for p in result.curve)
     assert result.curve[1].test_ce != result.curve[0].test_ce  # the weights moved
+    assert result_from_dict(to_dict(result)).record.rpu == load_rpu(name)  # the record keeps the device

@@ -17,6 +17,19 @@ from typing import Any
 
 import numpy as np
 
+from archsim.numerics.update import (
+    EXP_A,
+    EXP_A_DOWN,
+    EXP_A_UP,
+    EXP_B,
+    EXP_GAMMA_DOWN,
+    EXP_GAMMA_UP,
+    MODEL_CONSTANT,
+    MODEL_EXP,
+    MODEL_LINEAR,
+    MODEL_POW,
+)
+
 UP, DOWN, BMIN, BMAX = 0, 1, 2, 3
 
 
@@ -89,12 +102,6 @@ def sample_devices(
             # Each parameter is a magnitude with the sign of its mean: keep 1 + scale * q > 0.
             packed[..., k] = np.maximum(q, np.ceil(-1.0 / scales[k]) + 1.0)
     return DeviceArrays(packed=packed, means=means, scales=scales)
-
-
-#: Kernel codes of the device models (``pulsed_update_shaped``'s ``model``).
-MODEL_CONSTANT, MODEL_LINEAR, MODEL_EXP, MODEL_POW = 0, 1, 2, 3
-#: Entries of the tile-wide ``shape`` array of the exponential step.
-EXP_A, EXP_B, EXP_A_UP, EXP_A_DOWN, EXP_GAMMA_UP, EXP_GAMMA_DOWN = range(6)
 
 
 @dataclass

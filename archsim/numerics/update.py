@@ -41,18 +41,6 @@ import math
 
 import numpy as np
 
-from archsim.numerics.devices import (
-    EXP_A,
-    EXP_A_DOWN,
-    EXP_A_UP,
-    EXP_B,
-    EXP_GAMMA_DOWN,
-    EXP_GAMMA_UP,
-    MODEL_CONSTANT,
-    MODEL_EXP,
-    MODEL_LINEAR,
-    MODEL_POW,
-)
 from archsim.numerics.jit import jit
 from archsim.numerics.rng import (
     TAG_C2C,
@@ -73,6 +61,11 @@ _TWO32 = 4294967296.0
 MAX_SLOTS = 64
 #: A column-list entry is ``(j << ENTRY_SHIFT) | (x_j > 0)``.
 ENTRY_SHIFT = np.uint32(1)
+#: Kernel codes of the device models (``pulsed_update_shaped``'s ``model``; devices.device_model).
+#: They live here, in the kernels' module, so that changing one invalidates the cached kernels.
+MODEL_CONSTANT, MODEL_LINEAR, MODEL_EXP, MODEL_POW = 0, 1, 2, 3
+#: Entries of the tile-wide ``shape`` array of the exponential step.
+EXP_A, EXP_B, EXP_A_UP, EXP_A_DOWN, EXP_GAMMA_UP, EXP_GAMMA_DOWN = range(6)
 
 
 @jit

@@ -190,3 +190,29 @@ def test_shaped_update_kernel_matches_its_twin(name, bl_management):
     assert total == ref_total > 0
     np.testing.assert_allclose(w_kernel, w_twin, rtol=0, atol=1e-7)
     assert not np.array_equal(w_kernel, w0)
+
+
+@pytest.mark.parametrize("direction", ["up", "down"])
+def test_pulsed_update_on_soft_bounds_has_the_expected_mean_at_each_weight(direction):
+    # The whole stochastic update (BL 10, shared trains, probabilities 1/2): E[dw] = -lr x d f(w)
+    # with f the soft-bounds factor, to first order in dw_min (the drift of f within one update,
+    # about 1e-3 of the mean here, is far below the margin).
+    device = SoftBoundsDevice(dw_min=0.001, dw_min_c2c=0.3, w_max=1.0, w_min=-1.0, **NO_SPREAD)
+    tile = AnalogTile(100, 5, analog(device=device), seed=8)
+    weights = np.linspace(-0.8, 0.8, 5)
+    start = np.tile(weights, (100, 1)).astype(np.float32)
+    x = np.full((1, 5), 0.5, dtype=np.float32)
+    d = np.full((1, 100), 0.5 if direction == "down" else -0.5, dtype=np.float32)
+    lr = 0.01  # A = B = sqrt(lr / (dw_min BL)) = 1: p = q = 1/2
+    means = []
+    for _ in range(300):  # a fresh x train per update: the rows are independent given it
+        tile.set_weights(start)
+        tile.update(x, d, lr)
+        means.append((tile.get_weights().astype(np.float64) - start).mean(axis=0))
+    means = np.array(means)
+    sign = 1.0 if direction == "up" else -1.0
+    w = start[0].astype(np.float64)
+    expected = sign * lr * 0.25 * (1.0 - w / (1.0 if direction == "up" else -1.0))
+    standard_error = means.std(axis=0, ddof=1) / math.sqrt(len(means))
+    assert np.all(np.abs(means.mean(axis=0) - expected) <= 5 * standard_error)
+    assert np.all(np.abs(expected) > 20 * standard_error)  # the test resolves f(w)

@@ -190,7 +190,8 @@ def test_with_overrides_is_the_sweeps_dotted_path_for_scripts():
     assert changed.chip.tile.rows == design.chip.tile.rows and design.chip.tile.adc.count_per_tile == 512
     assert with_overrides(design, {}) is design
     with pytest.raises(
-        ConfigError, match=r"^script: chip\.tile\.adc\.bits: unknown key 'bits'; allowed keys: area_um2, count_per_tile"
+        ConfigError,
+        match=r"^script: chip\.tile\.adc\.bits: unknown key 'bits'; allowed keys: area_um2, count_per_tile",
     ):
         with_overrides(design, {"chip.tile.adc.bits": 4}, "script")
     with pytest.raises(ConfigError, match="must start with one of chip, rpu"):

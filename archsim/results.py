@@ -186,6 +186,7 @@ class CurvePoint:
     chars: int  # training characters seen so far
     test_ce: float  # test cross-entropy
     train_ce: float | None  # mean training cross-entropy since the previous point (dropout on)
+    test_error: float | None = None  # test error rate (image networks; None for LSTMs)
 
 
 @dataclass(config=_STRICT)
@@ -212,6 +213,9 @@ class TrainResult(_Result):
     ms_per_char: float | None = None  # training ms per character, evaluation and JIT excluded
     checkpoint: str | None = None
     record: TrainRecord | None = None
+    # Image networks (docs/cnn.md): chars_trained, eval_chars and ms_per_char count images.
+    test_error: float | None = None  # test error rate at the last evaluation; None for LSTMs
+    notes: list[str] = field(default_factory=list)  # how the network was run (skipped MVMs)
     kind: Literal["train"] = "train"
     schema_version: int = SCHEMA_VERSION
 
@@ -324,8 +328,6 @@ def _finite(value: Any, where: str) -> None:
     elif isinstance(value, list):
         for n, v in enumerate(value):
             _finite(v, f"{where}[{n}]")
-
-
 
 
 def write_json(result: Any, path: str | Path) -> Path:

@@ -11,6 +11,7 @@ import numpy as np
 
 from archsim.config import FloatingPointRPUConfig, RPUConfig, WorkloadConfig
 from archsim.numerics import make_tile
+from archsim.train.cnn import ImageNetwork
 from archsim.train.lstm import LSTMNetwork
 
 
@@ -22,12 +23,22 @@ def seeds(seed: int) -> tuple[np.random.SeedSequence, np.random.SeedSequence, np
 
 def build_network(
     workload: WorkloadConfig, rpu: RPUConfig | FloatingPointRPUConfig, seed: int
-) -> LSTMNetwork:
+) -> LSTMNetwork | ImageNetwork:
     """The workload's network on tiles of ``rpu``, initialised from ``seed``."""
     init_ss, _, tiles_ss = seeds(seed)
     shapes = workload.arrays()
+    several = [a for a in shapes if a.devices_per_weight > 1]
+    if several:
+        raise ValueError(
+            f"model: layer {several[0].layer}: devices_per_weight: {several[0].devices_per_weight}; training "
+            "supports 1 device per weight so far (docs/cnn.md)"
+        )
     tile_seeds = tiles_ss.generate_state(len(shapes), dtype=np.uint32)
     tiles = [make_tile(a.rows, a.cols, rpu, int(s)) for a, s in zip(shapes, tile_seeds, strict=True)]
+    if workload.is_image:
+        image_net = ImageNetwork(workload.model, tiles)
+        image_net.init_weights(np.random.default_rng(init_ss))
+        return image_net
     net = LSTMNetwork(workload.vocab_size, workload.model.hidden_size, workload.model.num_layers, tiles)
     net.init_weights(np.random.default_rng(init_ss), workload.training.init)
     return net

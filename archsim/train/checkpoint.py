@@ -396,8 +396,9 @@ def restore_tiles(
 
     if len(states) != len(tiles):
         fail(f"{len(states)} tiles, the network has {len(tiles)}")
-    for k, (tile, state, name) in enumerate(zip(tiles, states, names, strict=True)):
+    for k, (logical, state, name) in enumerate(zip(tiles, states, names, strict=True)):
         where = f"tile {k} ({name})"
+        tile = getattr(logical, "array", logical)  # several devices per weight: the physical array
         kind = "analog" if isinstance(tile, AnalogTile) else "fp"
         if state["kind"] != kind:
             fail(f"{where}: a tile of kind {state['kind']}, the run's RPU has {kind} tiles")

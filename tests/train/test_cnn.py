@@ -77,13 +77,13 @@ def _tiny_workload(corpus: str = "fashion-mnist", lr: float = 0.05) -> WorkloadC
     return WorkloadConfig(name="tiny-cnn", corpus=corpus, model=_tiny_model(), training={"learning_rate": lr})
 
 
-def _learning_workload(corpus: str) -> WorkloadConfig:
+def _learning_workload(corpus: str, devices: int = 1) -> WorkloadConfig:
     """A tiny CNN that learns the _dataset task in a few dozen images, on FP and rpu-baseline."""
     model = {
         "kind": "layers",
         "input": {"height": 6, "width": 6, "channels": 1},
         "layers": [
-            {"kind": "conv", "kernels": 4, "size": 3},
+            {"kind": "conv", "kernels": 4, "size": 3, "devices_per_weight": devices},
             {"kind": "pool", "size": 2},
             {"kind": "fc", "size": 8},
             {"kind": "softmax", "size": 3},
@@ -216,8 +216,9 @@ def _weights(out_dir: Path) -> list[np.ndarray]:
     return [t["weights"] for t in load_checkpoint(out_dir / CHECKPOINT_NAME, "--resume")["tiles"]]
 
 
-def test_short_train_and_resume_equal_the_uninterrupted_run(tmp_path):
-    wl = _learning_workload(str(_dataset(tmp_path / "data")))
+@pytest.mark.parametrize("devices", [1, 3])
+def test_short_train_and_resume_equal_the_uninterrupted_run(tmp_path, devices):
+    wl = _learning_workload(str(_dataset(tmp_path / "data")), devices)
     data = load_workload_data(wl, "tiny")
     rpu = load_rpu("rpu-baseline")
     options = dict(eval_every=10, eval_chars=12)
@@ -228,7 +229,9 @@ def test_short_train_and_resume_equal_the_uninterrupted_run(tmp_path):
     assert [(c.chars, c.test_ce, c.test_error) for c in resumed.curve] == [
         (c.chars, c.test_ce, c.test_error) for c in whole.curve
     ]
-    for a, b in zip(_weights(tmp_path / "whole"), _weights(tmp_path / "parts"), strict=True):
+    weights = _weights(tmp_path / "whole")
+    assert weights[0].shape == (4, 10 * devices)  # the physical array of the conv layer
+    for a, b in zip(weights, _weights(tmp_path / "parts"), strict=True):
         np.testing.assert_array_equal(a, b)
     assert (
         whole.test_error < whole.curve[0].test_error and whole.test_ce < whole.curve[0].test_ce

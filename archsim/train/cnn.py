@@ -149,7 +149,9 @@ class ImageNetwork:
                 cols[:, -1] = 1.0
             z = tile.forward(cols)
             inputs.append(cols)
-            clipped.append(None if tile.clip_level is None else np.abs(z) >= tile.clip_level)
+            # The first array's mask would only gate its skipped backward MVMs.
+            masked = tile.clip_level is not None and s.index != self.first_tile_layer
+            clipped.append(np.abs(z) >= tile.clip_level if masked else None)
             if isinstance(layer, SoftmaxLayer):
                 z64 = z.astype(np.float64)
                 z64 -= z64.max(axis=1, keepdims=True)

@@ -31,6 +31,7 @@ import numpy as np
 
 from archsim.config import FloatingPointRPUConfig, RPUConfig, WorkloadConfig
 from archsim.config.corpus import windows_per_stream
+from archsim.config.errors import ConfigError
 from archsim.config.options import CosimOptions, TrainOptions
 from archsim.numerics import NonFiniteError
 from archsim.results import CurvePoint
@@ -129,6 +130,11 @@ class TrainingSession:
         """The image network's session: one image per window, images counted as ``chars``."""
         data = self.images
         assert data is not None
+        if not isinstance(options, TrainOptions):
+            raise ConfigError(
+                f"workload '{workload.name}': the co-simulation runs LSTM workloads only so far; train an "
+                "image network with `archsim train` (docs/cnn.md)"
+            )
         if streams != 1:
             raise ValueError(f"streams: image networks train one image at a time, got {streams}")
         if self.dropout != 0.0:

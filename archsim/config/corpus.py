@@ -217,10 +217,10 @@ def read_corpus(
     else:
         path = Path(corpus)
         try:
-            is_file, is_dir = path.is_file(), path.is_dir()
+            is_file = path.is_file()
         except (OSError, ValueError):  # a name too long for a file, or with a NUL byte
-            is_file = is_dir = False
-        if corpus in BUILTIN_DATASETS or is_dir:
+            is_file = False
+        if corpus in BUILTIN_DATASETS:
             raise ConfigError(
                 f"{source}: corpus: {echo(corpus, 200)} is an image dataset, which only `archsim train` "
                 "reads so far (image networks, docs/cnn.md)"

@@ -277,12 +277,17 @@ class WorkloadConfig(_Frozen):
                     f"model: layer {len(model.layers) - 1} (softmax): size: {softmax}, but vocab_size is "
                     f"{config.vocab_size}; the softmax predicts the corpus's symbols"
                 )
-            lstm = LSTMModel(hidden_size=model.layers[0].size, num_layers=len(model.layers) - 1)
-            config = config.model_copy(update={"model": lstm, "vocab_size": softmax})
+            shorthand = config.model_dump()
+            shorthand["model"] = {"kind": "lstm", "hidden_size": model.layers[0].size}
+            shorthand["model"]["num_layers"] = len(model.layers) - 1
+            shorthand["vocab_size"] = softmax
+            config = handler(shorthand)  # every check again, on the network it is
         return config
 
     @model_validator(mode="after")
     def _kind_fits(self) -> WorkloadConfig:
+        if isinstance(self.model, LayersModel) and isinstance(self.model.layers[0], LSTMLayer):
+            return self  # an LSTM layer list: checked as the shorthand it is read as
         if self.is_image:
             for field in ("vocab_size",):
                 if getattr(self, field) is not None:

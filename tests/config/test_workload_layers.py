@@ -87,7 +87,18 @@ def test_an_lstm_layer_list_is_the_lstm_shorthand(tmp_path):
     )
     listed = load_workload(path)
     assert listed.model == shorthand.model and listed.vocab_size == 87
-    assert listed.arrays() == shorthand.arrays()
+    assert listed.arrays() == shorthand.arrays() and not listed.is_image
+    # The LSTM fields stay valid (dropout, nBPTT, vocab_size), and the softmax must predict V.
+    text = path.read_text().replace("corpus: warpeace\n", "corpus: warpeace\nvocab_size: 87\n")
+    path.write_text(
+        text.replace('"dropout":0.0', '"dropout":0.25').replace('"bptt_steps":100', '"bptt_steps":50')
+    )
+    listed = load_workload(path)
+    assert (listed.training.dropout, listed.training.bptt_steps, listed.model.num_layers) == (0.25, 50, 2)
+    path.write_text(path.read_text().replace("vocab_size: 87", "vocab_size: 86"))
+    with pytest.raises(ConfigError, match=r"layer 2 \(softmax\): size: 87, but vocab_size is 86"):
+        load_workload(path)
+    path.write_text(path.read_text().replace("vocab_size: 86", "vocab_size: 87"))
     path.write_text(
         path.read_text().replace(
             "{kind: lstm, size: 64}, {kind: softmax", "{kind: lstm, size: 32}, {kind: softmax"

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from archsim.cli import app
 from archsim.config import WorkloadConfig, load_rpu, load_workload
 from archsim.config.corpus import BUILTIN_DATASETS, DATA_DIR
 from archsim.config.options import TrainOptions
@@ -262,3 +265,22 @@ def test_conv_kernels_equal_their_numpy_twins_bit_for_bit():
     np.testing.assert_array_equal(
         ck.max_unpool(g, where[0], 2, up.copy()), ck.max_unpool_reference(g, where[0], 2, up.copy())
     )
+
+
+def test_the_cli_trains_an_image_network_by_samples(tmp_path):
+    folder = _dataset(tmp_path / "data")
+    wl = tmp_path / "tiny.yaml"
+    wl.write_text(
+        f"name: tiny-cnn\ncorpus: {folder}\nmodel:\n  kind: layers\n  input: {{height: 6, width: 6}}\n"
+        "  layers: [{kind: conv, kernels: 4, size: 3}, {kind: pool, size: 2}, {kind: fc, size: 8},\n"
+        "           {kind: softmax, size: 3}]\n"
+        "training: {learning_rate: 0.2}\n"
+    )
+    args = ["train", str(wl), "--rpu", "rpu-baseline", "--no-progress", "--out", str(tmp_path / "run")]
+    res = CliRunner().invoke(app, [*args, "--samples", "30", "--eval-samples", "12"])
+    assert res.exit_code == 0, res.output
+    result = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert result["chars_trained"] == 30 and result["eval_chars"] == 12 and 0 <= result["test_error"] <= 1
+    assert "images" in " ".join(res.output.split())
+    res = CliRunner().invoke(app, [*args, "--samples", "12", "--chars", "12"])
+    assert res.exit_code == 2 and "give one of each pair" in " ".join(res.output.split())

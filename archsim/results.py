@@ -278,6 +278,9 @@ class CurvePoint:
         float | None,
         _f("nats/char", "Mean training cross-entropy since the previous point (dropout applied, if any)."),
     ]
+    test_error: Annotated[
+        float | None, _f("fraction", "Test error rate (image networks; empty for LSTMs).")
+    ] = None
 
 
 @dataclass(config=_STRICT)
@@ -310,6 +313,14 @@ class TrainResult(_Result):
     ] = None
     checkpoint: Annotated[str | None, _f("", "The checkpoint file.")] = None
     record: TrainRecord | None = None
+    # Image networks (docs/cnn.md): chars_trained, eval_chars and ms_per_char count images.
+    test_error: Annotated[
+        float | None,
+        _f("fraction", "Test error rate at the last evaluation (image networks; empty for LSTMs)."),
+    ] = None
+    notes: Annotated[list[str], _f("", "How the network was run (e.g. skipped MVMs).")] = field(
+        default_factory=list
+    )
     kind: Literal["train"] = "train"
     schema_version: int = SCHEMA_VERSION
 

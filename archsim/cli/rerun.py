@@ -115,10 +115,10 @@ def rerun_command(
             raise InputError(f"{result_file}: record: {err}") from None
         new = report_run(run, json_file, None, out, csv_file, record.overrides)
     else:
-        from archsim.train.data import load_corpus
+        from archsim.train.data import load_workload_data
 
         wl = record.workload
-        corpus = load_corpus(wl.corpus, wl.vocab_size, source=f"{result_file}: record.workload")
+        corpus = load_workload_data(wl, source=f"{result_file}: record.workload")
         if out is not None and out.exists():
             raise InputError(f"--out: {out} exists; a rerun writes only into a new folder")
         out_dir = out or _fresh_folder("rerun", record.command, wl.name, record.rpu.name or "rpu")

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from archsim.cli import app
 from archsim.cli import options as opt
-from archsim.cli.errors import EXIT_DIVERGED, EXIT_INTERRUPTED
+from archsim.cli.errors import EXIT_DIVERGED, EXIT_INTERRUPTED, InputError
 from archsim.cli.outputs import check_file, check_folder
 from archsim.config import load_rpu
 from archsim.paths import report_folder
@@ -22,6 +22,16 @@ def train_command(
     rpu: opt.Rpu,
     chars: Annotated[
         int | None, typer.Option("--chars", help="Training characters in total (whole windows).")
+    ] = None,
+    samples: Annotated[
+        int | None,
+        typer.Option("--samples", help="Training samples in total: images (image networks) or characters."),
+    ] = None,
+    eval_samples: Annotated[
+        int | None,
+        typer.Option(
+            "--eval-samples", help="Evaluate on this prefix of the test split, in samples (default: all)."
+        ),
     ] = None,
     epochs: Annotated[
         float | None, typer.Option("--epochs", help="Epochs over the train split (default 1).")
@@ -51,6 +61,15 @@ def train_command(
     from archsim.train.data import load_workload_corpus
 
     console = Console(stderr=True)
+    # A sample is an image of an image network and a character of an LSTM: --samples and --chars,
+    # --eval-samples and --eval-chars, are one option each under two names.
+    for given, other in ((samples, chars), (eval_samples, eval_chars)):
+        if given is not None and other is not None:
+            raise InputError(
+                "--samples/--chars, --eval-samples/--eval-chars: give one of each pair, not both"
+            )
+    chars = samples if samples is not None else chars
+    eval_chars = eval_samples if eval_samples is not None else eval_chars
     options = opt.build_options(
         TrainOptions,
         chars=chars,
@@ -107,11 +126,13 @@ def execute(
         result.write_json(json_file)
     if csv_file is not None:
         result.write_csv(csv_file)
-    ms = f"{result.ms_per_char:.3f} ms/char" if result.ms_per_char is not None else "n/a"
+    unit = "image" if wl.is_image else "char"
+    ms = f"{result.ms_per_char:.3f} ms/{unit}" if result.ms_per_char is not None else "n/a"
+    error = f"test error {result.test_error:.2%}, " if result.test_error is not None else ""
     console.print(
         f"{result.status}: {result.message}\n"
-        f"test CE {result.test_ce:.4f} nats/char, train CE {result.train_ce or float('nan'):.4f}, "
-        f"{result.chars_trained} chars ({result.epochs:.3f} epochs), {ms}; results in {out_dir}",
+        f"{error}test CE {result.test_ce:.4f} nats/{unit}, train CE {result.train_ce or float('nan'):.4f}, "
+        f"{result.chars_trained} {unit}s ({result.epochs:.3f} epochs), {ms}; results in {out_dir}",
         highlight=False,
     )
     from archsim.report import render

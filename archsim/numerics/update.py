@@ -59,6 +59,7 @@ _LOW32 = np.uint64(0xFFFFFFFF)
 _S32 = np.uint64(32)
 _TWO32 = 4294967296.0
 MAX_SLOTS = 64
+_ALL_SLOTS = ~np.uint64(0)
 #: A column-list entry is ``(j << ENTRY_SHIFT) | (x_j > 0)``.
 ENTRY_SHIFT = np.uint32(1)
 #: Kernel codes of the device models (``pulsed_update_shaped``'s ``model``; devices.device_model).
@@ -98,18 +99,22 @@ def train_length(xmax, dmax, lr, dw_min, bl, update_management, bl_management) -
 
 
 @jit
-def _trains(base, values, amp, n_slots, out):
+def _trains(base, values, amp, n_slots, out, needed):
     """``out[i]``: the Bernoulli train of n_slots slots (slot k is bit k of a uint64) with
     probability min(amp |values[i]|, 1), for every i. Slots 2k and 2k + 1 of train i are the low
     and high 32 bits of draw ``i * 32 + k`` of the stream ``base``, each below
     ``threshold = prob * 2**32`` (so a zero probability never fires and a probability of 1
-    always does). Branch-free and vectorised over i."""
+    always does). Branch-free and vectorised over i. Only the slot pairs with a bit in
+    ``needed`` are drawn (the others stay 0): every draw is addressed by (i, k), so skipping
+    some changes none of the others."""
     n = values.size
     threshold = np.empty(n, dtype=np.uint64)
     for i in range(n):
         threshold[i] = np.uint64(min(amp * abs(np.float64(values[i])), 1.0) * _TWO32)
         out[i] = 0
     for k in range((n_slots + 1) // 2):
+        if not (needed >> np.uint64(2 * k)) & np.uint64(3):
+            continue
         low, high = np.uint64(2 * k), np.uint64(2 * k + 1)
         for i in range(n):
             r = draw(base, i * 32 + k)
@@ -314,16 +319,26 @@ def pulsed_update_shaped(
     col_mask = np.zeros((n_batch, n_cols), dtype=np.uint64)
     row_masks = np.zeros((n_batch, n_rows), dtype=np.uint64)
     start = np.zeros((n_batch, bl + 1), dtype=np.int64)
+    fired = np.zeros(n_batch, dtype=np.uint64)  # the slots in which some row of update b fires
     for b in range(n_batch):
         if xmax[b] == 0.0 or dmax[b] == 0.0 or lr == 0.0:
             continue  # n_slots[b] = 0: no pulse
         amp_d[b], amp_x, n_slots[b] = pulse_amplitudes(
             xmax[b], dmax[b], lr, dw_min, bl, update_management, bl_management
         )
-        _trains(call_base(key, counter + np.uint64(b), TAG_TRAIN_X), xs[b], amp_x, n_slots[b], col_mask[b])
-        _trains(base_d[b], ds[b], amp_d[b], n_slots[b], row_masks[b])
+        # The row trains first: the column trains (and column lists) are needed only in the slots
+        # where some row fires, usually a few (errors are small), so only those are drawn.
+        _trains(base_d[b], ds[b], amp_d[b], n_slots[b], row_masks[b], _ALL_SLOTS)
+        fired[b] = 0
+        for i in range(n_rows):
+            fired[b] |= row_masks[b, i]
+        if not fired[b]:
+            continue
+        base_x = call_base(key, counter + np.uint64(b), TAG_TRAIN_X)
+        _trains(base_x, xs[b], amp_x, n_slots[b], col_mask[b], fired[b])
         for slot in range(n_slots[b]):
-            start[b, slot + 1] = _count_slot(col_mask[b], np.uint64(slot))
+            if (fired[b] >> np.uint64(slot)) & np.uint64(1):
+                start[b, slot + 1] = _count_slot(col_mask[b], np.uint64(slot))
     offset = 0
     for b in range(n_batch):
         for slot in range(bl + 1):
@@ -335,9 +350,13 @@ def pulsed_update_shaped(
     cols = np.empty(offset + 1, dtype=np.uint32)
     entry = np.empty(n_cols, dtype=np.uint32)
     for b in range(n_batch):
+        if not fired[b]:
+            continue
         for j in range(n_cols):
             entry[j] = (np.uint32(j) << ENTRY_SHIFT) | np.uint32(xs[b, j] > 0)
         for slot in range(n_slots[b]):
+            if not (fired[b] >> np.uint64(slot)) & np.uint64(1):
+                continue  # no row fires in this slot: its column list stays empty
             position = start[b, slot]
             shift = np.uint64(slot)
             masks = col_mask[b]

@@ -609,14 +609,20 @@ def design(record: dict[str, Any] | None) -> list[dict[str, str]]:
     rows: list[tuple[str, str]] = []
     w = record["workload"]
     model, training = w["model"], w["training"]
-    rows.append(
-        (
-            "workload",
+    if model.get("kind") == "layers":  # an image network (docs/cnn.md)
+        layers = ", ".join(
+            f"{layer['kind']} {layer.get('kernels', layer['size'])}"
+            + (f"x{layer['size']}" if "kernels" in layer else "")
+            for layer in model["layers"]
+        )
+        text = f"{w['name']}: {layers}; images from {w['corpus']}; lr {training['learning_rate']:g}"
+    else:
+        text = (
             f"{w['name']}: {model['num_layers']} LSTM layer(s) of {model['hidden_size']}, V = "
             f"{w['vocab_size']}, corpus {w['corpus']}; lr {training['learning_rate']:g}, dropout "
-            f"{training['dropout']:g}, nBPTT {training['bptt_steps']}",
+            f"{training['dropout']:g}, nBPTT {training['bptt_steps']}"
         )
-    )
+    rows.append(("workload", text))
     chip = record.get("chip")
     if chip:
         t = chip["tile"]

@@ -17,9 +17,10 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
-#: The checkout's preset folders and the files of them that ship (presets, sweeps, corpora).
+#: The checkout's preset folders and the files of them that ship (presets, sweeps, corpora and
+#: image datasets, with the README that carries a dataset's licence note).
 PRESET_FOLDERS = ("models", "workloads")
-PRESET_PATTERNS = ("*.yaml", "*.yml", "*.gz")
+PRESET_PATTERNS = ("*.yaml", "*.yml", "*.gz", "README.md")
 #: Where they go inside the built package.
 BUNDLE = Path("archsim", "_presets")
 

@@ -36,5 +36,9 @@ def limit_blas(threads: int | None = None) -> int:
     """Limit the BLAS libraries loaded in this process to ``threads`` (default :func:`blas_threads`)
     from now on; returns the limit."""
     n = blas_threads() if threads is None else threads
+    # threadpoolctl limits the libraries loaded now: load scipy's own OpenBLAS (the FP tile's update
+    # calls it) first, or it would run unlimited (2 threads here: 7x slower FP CNN training).
+    import scipy.linalg.blas  # noqa: F401
+
     threadpool_limits(limits=n, user_api="blas")
     return n

@@ -5,7 +5,8 @@ LSTM-like vectors (inputs: a one-hot part for the first layer, a dense part in (
 bias 1; errors ~ N(0, 0.02)), lr = 0.01, beside the plain float32 NumPy GEMV of the same matrices
 timed in the same run. The update is timed two ways: one rank-1 update per call (latency), and
 per rank-1 update when a window of 100 is applied in one call, as training does.
-Run:  .venv/bin/python benchmarks/bench_tile.py [--repeat N] [--json FILE]
+Run:  .venv/bin/python benchmarks/bench_tile.py [--repeat N] [--json FILE] [--rpu PRESET]
+(``--rpu``: another preset, e.g. a device model: reram-sb, ecram-ls; its pulses differ too.)
 """
 
 from __future__ import annotations
@@ -50,9 +51,11 @@ def median_ms(fn, vectors: np.ndarray) -> float:
     return 1e3 * float(np.median(times))
 
 
-def bench_array(name: str, rows: int, cols: int, one_hot: int, repeat: int, seed: int) -> dict:
+def bench_array(
+    name: str, rows: int, cols: int, one_hot: int, repeat: int, seed: int, rpu: str = "rpu-baseline"
+) -> dict:
     rng = np.random.default_rng(seed)
-    tile = AnalogTile(rows, cols, load_rpu("rpu-baseline"), seed=seed)
+    tile = AnalogTile(rows, cols, load_rpu(rpu), seed=seed)
     weights = rng.uniform(-0.2, 0.2, (rows, cols)).astype(np.float32)
     tile.set_weights(weights)
     xs = lstm_like_inputs(rng, repeat, cols, one_hot)
@@ -104,9 +107,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=200, help="timed calls per operation")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="write the figures to this file")
+    parser.add_argument("--rpu", default="rpu-baseline", help="RPU preset (its device model) to time")
     args = parser.parse_args()
-    results = [bench_array(*spec, repeat=args.repeat, seed=args.seed) for spec in ARRAYS]
-    print(f"archsim tile benchmark: rpu-baseline, lr 0.01, one thread, median of {args.repeat} calls")
+    results = [bench_array(*spec, repeat=args.repeat, seed=args.seed, rpu=args.rpu) for spec in ARRAYS]
+    print(f"archsim tile benchmark: {args.rpu}, lr 0.01, one thread, median of {args.repeat} calls")
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, NumPy {np.__version__}")  # fmt: skip
     header = (
@@ -126,7 +130,7 @@ def main() -> None:
         )
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"results": results, "repeat": args.repeat}, f, indent=2)
+            json.dump({"results": results, "repeat": args.repeat, "rpu": args.rpu}, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """Do the trained softmax weights themselves drive the outputs past the ADC bound?
 
-    .venv/bin/python experiments/softmax_saturation.py --workload lstm2-64-wp \
-        --runs fp-d0,rpu-baseline-d0,rpu-7bit-d0,rpu-5bit-sr-d0 [--chars 20000]
+    .venv/bin/python experiments/softmax_saturation.py --out DIR --workload lstm2-64-wp \
+        --runs fp-lr0.02-d0-s0,rpu-5bit-sr-lr0.02-d0-s0 [--chars 20000]
 
-For each finished run of experiments/figures.py (runs/experiments/WORKLOAD-RUN/checkpoint.npz),
+For each finished run of `archsim experiment run --out DIR` (DIR/runs/WORKLOAD/RUN/checkpoint.npz),
 the trained weights are loaded into floating-point tiles and the network is run over the first
 CHARS test characters with exact arithmetic. The softmax layer's outputs are taken in the
 tile's normalised domain (its input divided by max |input|, as noise management does) and
@@ -26,7 +26,6 @@ from archsim.train.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from archsim.train.data import load_corpus
 from archsim.train.network import build_network
 
-RUNS_DIR = Path("runs/experiments")
 OUT_BOUND = 12.0
 
 
@@ -35,7 +34,8 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--workload", required=True)
-    parser.add_argument("--runs", required=True, help="comma-separated run names, e.g. rpu-5bit-sr-d0")
+    parser.add_argument("--out", type=Path, required=True, help="the experiment folder")
+    parser.add_argument("--runs", required=True, help="run ids, e.g. fp-lr0.02-d0-s0,rpu-7bit-lr0.02-d0-s0")
     parser.add_argument("--chars", type=int, default=20_000)
     args = parser.parse_args()
     workload = load_workload(args.workload)
@@ -44,9 +44,9 @@ def main() -> None:
     text = corpus.test[: args.chars + 1]
     print(f"# {workload.name}, first {args.chars} test characters, one stream, bound {OUT_BOUND:g}")
     for run in args.runs.split(","):
-        run_dir = RUNS_DIR / f"{workload.name}-{run}"
+        run_dir = args.out / "runs" / workload.name / run
         if not (run_dir / CHECKPOINT_NAME).exists():
-            raise SystemExit(f"--runs: no checkpoint in {run_dir} (run experiments/figures.py first)")
+            raise SystemExit(f"--runs: no checkpoint in {run_dir} (run archsim experiment run first)")
         tiles = load_checkpoint(run_dir / CHECKPOINT_NAME, "--runs")["tiles"]
         # The trained weights read out exactly.
         exact = build_network(workload, load_rpu("fp"), seed=0)
@@ -69,7 +69,7 @@ def main() -> None:
         peak = np.concatenate(largest)
         rms = float(np.sqrt((exact.softmax_tile.get_weights() ** 2).mean()))
         print(
-            f"{run:22s} CE exact {exact_ce:.3f}, through its tiles {tile_ce:.3f}  softmax W rms {rms:.3f}"
+            f"{run:30s} CE exact {exact_ce:.3f}, through its tiles {tile_ce:.3f}  softmax W rms {rms:.3f}"
             f"  max|output| median {np.median(peak):.2f}, 90th pct {np.percentile(peak, 90):.2f}"
             f"  over the bound: {(peak > OUT_BOUND).mean():.1%}"
         )

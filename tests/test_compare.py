@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 from typer.testing import CliRunner
 
@@ -74,3 +76,15 @@ def test_bad_input_is_one_line(two_designs, tmp_path):
     bad.write_text("[]")
     res = runner.invoke(app, ["compare", str(two_designs[0]), str(bad)])
     assert res.exit_code == 2 and f"{bad}: expected a JSON object" in " ".join(res.output.split())
+
+
+def test_the_command_writes_the_figures_as_csv(two_designs, tmp_path):
+    path = tmp_path / "c.csv"
+    res = CliRunner().invoke(app, ["compare", *map(str, two_designs), "--csv", str(path)])
+    assert res.exit_code == 0, res.output
+    rows = {r[0]: r for r in csv.reader(path.open(newline=""))}
+    assert rows["figure"] == ["figure", "unit", "A", "B", "B/A"]
+    a, b = (load_result(p) for p in two_designs)
+    assert rows["time per char"] == [
+        "time per char", "ns", repr(a.ns_per_char), repr(b.ns_per_char), repr(b.ns_per_char / a.ns_per_char)
+    ]  # fmt: skip

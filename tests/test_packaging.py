@@ -61,8 +61,10 @@ def test_the_wheel_carries_every_preset_and_corpus(wheel):
     assert {"models/chips/paper-ideal.yaml", "models/chips/baseline.yaml"} <= set(chips)
     assert {"workloads/lstm2-512-wp.yaml", "workloads/lstm1-64-lk.yaml"} <= set(workloads)
     assert corpora == ["workloads/data/linux_input.txt.gz", "workloads/data/warpeace_input.txt.gz"]
+    images = _checkout_files("workloads/data/fashion-mnist", "*")  # the idx files and the licence note
+    assert len(images) == 5 and "workloads/data/fashion-mnist/README.md" in images
     assert sweeps
-    expected = {f"{BUNDLE}/{rel}" for rel in (*chips, *rpus, *workloads, *sweeps, *corpora)}
+    expected = {f"{BUNDLE}/{rel}" for rel in (*chips, *rpus, *workloads, *sweeps, *corpora, *images)}
     assert expected <= names, sorted(expected - names)
     bundled = {n for n in names if n.startswith(f"{BUNDLE}/")}
     assert bundled == expected, sorted(bundled - expected)

@@ -75,7 +75,7 @@ def test_phases_fit_80_columns_and_name_each_phase():
     lines = check_screen(out.getvalue(), ["train", "evaluate", "write report", "simulate"])
     final = lines[-4:]  # the lines as the display ends, in the order the phases started
     assert [line.split("  ")[0] for line in final] == ["train", "evaluate", "write report", "simulate"]
-    assert "2M/2M chars" in final[0] and "3/3 windows" in final[1]
+    assert "2M/2M chars" in final[0] and "3/3 batches" in final[1]
     assert "60/60 windows" in final[3] and "periodic" in final[3]  # stopped early: the count it took
 
 

@@ -40,3 +40,16 @@ def test_every_command_limits_blas(monkeypatch):
     env.pop("ARCHSIM_BLAS_THREADS", None)
     assert _blas_threads_seen_by_a_command(env) == "[1]"
     assert _blas_threads_seen_by_a_command(env | {"ARCHSIM_BLAS_THREADS": "2"}) == "[2]"
+
+
+def test_the_limit_reaches_scipys_blas_loaded_after_it():
+    """Commands import the numerics (and scipy's own OpenBLAS, which the FP tile's update calls)
+    after the start-up has set the limit: the limit must reach that library too."""
+    code = (
+        "import os; os.environ.pop('ARCHSIM_BLAS_THREADS', None); "
+        "from archsim.threads import limit_blas; limit_blas(); "
+        "import archsim.numerics.tile; from threadpoolctl import threadpool_info; "
+        "print(sorted({i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[1]"

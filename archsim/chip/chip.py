@@ -49,12 +49,3 @@ class Chip:
         self.units = units
         self.index = {u.name: i for i, u in enumerate(units)}
         self.tiles = [u for u in units if isinstance(u, RPUTile)]
-
-    def leakage_mw(self) -> dict[str, float]:
-        """Static power by component; unused tiles are assumed power-gated."""
-        c = self.config
-        return {
-            "tiles": len(self.tiles) * c.tile.leakage_mw,
-            "nlf": c.nlf.count * c.nlf.leakage_mw,
-            "memory": c.memory.leakage_mw,
-        }

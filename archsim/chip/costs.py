@@ -1,8 +1,9 @@
 """Costs of every hardware action as pure functions: (configuration, action) -> cycles or energy.
 
 Times are integer clock cycles; ns are converted once, rounding up (a unit cannot finish early).
-Energies are in pJ. The counting rule (TIMING.md section 1): one logical array cycle on a region
-of r used rows x c used columns performs 2*r*c operations; a repeated pass adds time, not operations.
+Energies are in pJ, static powers in mW, areas in mm^2. The counting rule (TIMING.md section 1):
+one logical array cycle on a region of r used rows x c used columns performs 2*r*c operations; a
+repeated pass adds time, not operations.
 """
 
 from __future__ import annotations
@@ -264,3 +265,87 @@ def bptt_bytes(kind: str, rows: int, cols: int, bytes_per_value: int) -> BPTTByt
         m = rows // 4
         return BPTTBytes(cols * bytes_per_value, 5 * m * bytes_per_value, rows * bytes_per_value)
     return BPTTBytes(cols * bytes_per_value, rows * bytes_per_value, 0)
+
+
+# -- area and static power ---------------------------------------------------------------------
+
+#: Components of the chip's area and static power, in the order results list them. The crossbar
+#: ("array") is passive: it has an area but no static power in this model.
+AREA_COMPONENTS = ("array", "dac", "adc", "tile", "nlf", "memory", "links")
+LEAKAGE_COMPONENTS = ("dac", "adc", "tile", "nlf", "memory", "links")
+
+UM2_PER_MM2 = 1e6
+BYTES_PER_MIB = 2**20
+
+
+def tile_area_mm2(tile: TileConfig) -> dict[str, float]:
+    """Area of one tile by component: its crossbar (rows x cols devices), its line drivers (one per
+    row and per column), its ADCs and its other circuits ("tile": the lines' read-out and update
+    circuits and the fixed part)."""
+    return {
+        "array": tile.rows * tile.cols * tile.device_area_um2 / UM2_PER_MM2,
+        "dac": (tile.rows + tile.cols) * tile.dac.area_um2 / UM2_PER_MM2,
+        "adc": tile.adc.count_per_tile * tile.adc.area_um2 / UM2_PER_MM2,
+        "tile": tile.area_mm2 + (tile.rows + tile.cols) * tile.line_area_um2 / UM2_PER_MM2,
+    }
+
+
+def tile_leakage_mw(tile: TileConfig) -> dict[str, float]:
+    """Static power of one tile in use by component: line drivers, ADCs, the other circuits (the
+    lines' read-out and update circuits and the fixed part)."""
+    return {
+        "dac": (tile.rows + tile.cols) * tile.dac.leakage_mw,
+        "adc": tile.adc.count_per_tile * tile.adc.leakage_mw,
+        "tile": tile.leakage_mw + (tile.rows + tile.cols) * tile.line_leakage_mw,
+    }
+
+
+def nlf_unit_area_mm2(chip: ChipConfig) -> float:
+    nlf = chip.nlf
+    lanes = nlf.lanes * nlf.area_per_lane_um2 / UM2_PER_MM2 if isinstance(nlf, DigitalNLFConfig) else 0.0
+    return nlf.area_mm2 + lanes
+
+
+def nlf_unit_leakage_mw(chip: ChipConfig) -> float:
+    nlf = chip.nlf
+    lanes = nlf.lanes * nlf.leakage_per_lane_mw if isinstance(nlf, DigitalNLFConfig) else 0.0
+    return nlf.leakage_mw + lanes
+
+
+def memory_area_mm2(chip: ChipConfig) -> float:
+    mem = chip.memory
+    if isinstance(mem, SRAMMemoryConfig):
+        return mem.area_mm2 + mem.capacity_bytes / BYTES_PER_MIB * mem.area_per_mib_mm2
+    return mem.area_mm2
+
+
+def memory_leakage_mw(chip: ChipConfig) -> float:
+    mem = chip.memory
+    if isinstance(mem, SRAMMemoryConfig):
+        return mem.leakage_mw + mem.capacity_bytes / BYTES_PER_MIB * mem.leakage_per_mib_mw
+    return mem.leakage_mw
+
+
+def area_mm2(chip: ChipConfig) -> dict[str, float]:
+    """Area of the whole chip by component, with ``total``: every tile (used or not) with its
+    DACs and ADCs, every NLF unit, the memory, one tile<->NLF link per tile and the NLF<->memory
+    link."""
+    n = chip.tile.count
+    area = {k: n * v for k, v in tile_area_mm2(chip.tile).items()}
+    area["nlf"] = chip.nlf.count * nlf_unit_area_mm2(chip)
+    area["memory"] = memory_area_mm2(chip)
+    area["links"] = n * chip.links.tile_nlf.area_mm2 + chip.links.nlf_memory.area_mm2
+    area["total"] = sum(area.values())
+    return area
+
+
+def leakage_mw(chip: ChipConfig, tiles_used: int, arrays: int) -> dict[str, float]:
+    """Static power of the chip by component, with ``total``: the ``tiles_used`` tiles in use with
+    their DACs and ADCs (unused tiles are power-gated), every NLF unit, the memory, the tile<->NLF
+    links in use (one per mapped array, of ``arrays``) and the NLF<->memory link."""
+    power = {k: tiles_used * v for k, v in tile_leakage_mw(chip.tile).items()}
+    power["nlf"] = chip.nlf.count * nlf_unit_leakage_mw(chip)
+    power["memory"] = memory_leakage_mw(chip)
+    power["links"] = arrays * chip.links.tile_nlf.leakage_mw + chip.links.nlf_memory.leakage_mw
+    power["total"] = sum(power.values())
+    return power

@@ -25,7 +25,7 @@ from archsim.chip import costs
 from archsim.chip.graph import MEMORY_LINK, critical_path
 from archsim.chip.schedule import WindowRecord
 from archsim.config.chip import ChipConfig
-from archsim.results import ChipResult, Finding, MappedArraySummary, SteadyState, UnitUse
+from archsim.results import ChipResult, Finding, MappedArraySummary, RunEnergy, SteadyState, UnitUse
 
 if TYPE_CHECKING:
     from archsim.chip.simulation import ChipRun
@@ -422,6 +422,16 @@ def _steady_state(run: ChipRun, m: Measured, exact: bool) -> SteadyState:
     return SteadyState(False, 0, 0.0, 0, n, f"{what}; {epoch}")
 
 
+def _run_energy(
+    what: str, seconds: float, chars: int, dynamic_pj_per_char: float, static_mw: dict[str, float]
+) -> RunEnergy:
+    """Energy of a run of ``seconds`` of chip time that trains ``chars`` characters: the dynamic
+    energy per character times the characters, the static power times the time (mW x s = mJ)."""
+    dynamic = dynamic_pj_per_char * chars * 1e-12
+    static = static_mw["total"] * seconds * 1e-3
+    return RunEnergy(what, seconds, chars, dynamic, static, dynamic + static)
+
+
 def chip_result(run: ChipRun, epoch_cycles: int | None) -> ChipResult:
     """The figures of a finished run. ``epoch_cycles``: the completion cycle of a whole epoch when
     the run could extrapolate it exactly (see ``ChipRun.rounds_completion``), else None (the epoch
@@ -455,16 +465,22 @@ def chip_result(run: ChipRun, epoch_cycles: int | None) -> ChipResult:
     ns_per_char = ns_per_window / steps
     dynamic = energy_per_window_pj(cfg, run.chip.periphery, counts, n_measured)
     energy = {key: v / steps for key, v in sorted(dynamic.items())}
-    leakage_mw = sum(run.chip.leakage_mw().values())
-    energy["leakage"] = leakage_mw * ns_per_char  # mW x ns = pJ
+    arrays = run.mapping.arrays
+    static_mw = costs.leakage_mw(cfg, len(run.chip.tiles), len(arrays))
+    dynamic_pj_per_char = sum(energy.values())
+    energy["leakage"] = static_mw["total"] * ns_per_char  # mW x ns = pJ
     per_array = energy_by_array_per_window_pj(cfg, run.chip.periphery, counts, n_measured)
     energy_by_array = {
         array: {key: v / steps for key, v in sorted(parts.items())} for array, parts in per_array.items()
     }
-    for a in run.mapping.arrays:  # each array's tiles leak for it; NLF units and memory are shared
-        energy_by_array[a.name]["leakage"] = len(a.slices) * cfg.tile.leakage_mw * ns_per_char
-    shared = (cfg.nlf.count * cfg.nlf.leakage_mw + cfg.memory.leakage_mw) * ns_per_char
-    energy_by_array["shared"] = {"leakage": shared}
+    # Each array's tiles (with their DACs and ADCs) and its link leak for it; the NLF units, the
+    # memory and its link are shared.
+    tile_mw = sum(costs.tile_leakage_mw(cfg.tile).values())
+    for a in arrays:
+        own_mw = len(a.slices) * tile_mw + cfg.links.tile_nlf.leakage_mw
+        energy_by_array[a.name]["leakage"] = own_mw * ns_per_char
+    shared_mw = static_mw["nlf"] + static_mw["memory"] + cfg.links.nlf_memory.leakage_mw
+    energy_by_array["shared"] = {"leakage": shared_mw * ns_per_char}
     for parts in energy_by_array.values():
         parts["total"] = sum(parts.values())
     energy["total"] = sum(energy.values())
@@ -472,6 +488,15 @@ def chip_result(run: ChipRun, epoch_cycles: int | None) -> ChipResult:
     chars = windows_epoch * steps * k
     exact = epoch_cycles is not None
     epoch_seconds = (epoch_cycles * ns if exact else windows_epoch * k * ns_per_window) * 1e-9
+    if run.hook is None:  # the run a simulation describes: one epoch
+        run_energy = _run_energy("one epoch", epoch_seconds, chars, dynamic_pj_per_char, static_mw)
+    else:  # a co-simulation: the windows it ran, every stream's
+        run_seconds = s.round_end[-1] * ns * 1e-9
+        run_chars = len(s.round_end) * k * steps
+        run_energy = _run_energy(
+            "co-simulated windows", run_seconds, run_chars, dynamic_pj_per_char, static_mw
+        )
+    area = costs.area_mm2(cfg)
     written, read = memory_traffic_per_window(counts, n_measured)
     mem = run.chip.memory
     findings = [Finding("warning", "rpu", note) for note in run.chip.periphery.notes(run.hook is not None)]
@@ -498,6 +523,7 @@ def chip_result(run: ChipRun, epoch_cycles: int | None) -> ChipResult:
         ideal_peak_teraops_per_s=peak,
         peak_fraction=peak_fraction,
         teraops_per_w=ops_window / (energy["total"] * steps) if energy["total"] > 0 else None,
+        teraops_per_s_per_mm2=teraops / area["total"] if area["total"] > 0 else None,
         ns_per_char=ns_per_char,
         ns_per_window=ns_per_window,
         window_latency_ns=(max(rec.end) - min(rec.start)) * ns,
@@ -528,6 +554,9 @@ def chip_result(run: ChipRun, epoch_cycles: int | None) -> ChipResult:
             for a in run.mapping.arrays
         ],
         steady_state=_steady_state(run, m, exact),
+        area_mm2=area,
+        static_power_mw=static_mw,
+        run_energy=run_energy,
         units=unit_uses(run, busy),
         findings=findings,
         simulated_events=run.env.scheduled_events + run.extra_events,

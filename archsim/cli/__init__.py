@@ -48,7 +48,18 @@ def _root() -> None:
 
 
 # Command modules register themselves on import.
-from archsim.cli import compare, cosim, presets, report, rerun, run, simulate, sweep, train  # noqa: E402,F401
+from archsim.cli import (  # noqa: E402,F401
+    compare,
+    cosim,
+    experiment,
+    presets,
+    report,
+    rerun,
+    run,
+    simulate,
+    sweep,
+    train,
+)
 
 
 def main() -> None:

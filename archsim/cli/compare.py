@@ -24,6 +24,10 @@ def compare_command(
     html_file: Annotated[
         Path | None, typer.Option("--html", help="Also write the comparison as a self-contained HTML page.")
     ] = None,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option("--csv", help="Also write the headline figures as CSV: figure, unit, values, ratios."),
+    ] = None,
 ) -> None:
     """Results side by side: the configuration fields that differ, the headline figures, ratios to
     the first."""
@@ -37,6 +41,7 @@ def compare_command(
     if len(results) > len(LETTERS):
         raise InputError(f"RESULTS: at most {len(LETTERS)} result files, got {len(results)}")
     check_file(html_file, "--html")
+    check_file(csv_file, "--csv")
     loaded = [load_result(p) for p in results]  # a ResultError names the file and field (exit 2)
     c = compare.comparison(loaded, [str(p) for p in results])
     letters = LETTERS[: len(loaded)]
@@ -71,3 +76,6 @@ def compare_command(
     if html_file is not None:
         write_text(html_file, compare.html(c))
         err.print(f"comparison: {html_file}", highlight=False, soft_wrap=True)
+    if csv_file is not None:
+        write_text(csv_file, compare.csv_text(c, letters))
+        err.print(f"figures: {csv_file}", highlight=False, soft_wrap=True)

@@ -15,6 +15,7 @@ from archsim.cli import app
 from archsim.cli import options as opt
 from archsim.cli.errors import EXIT_DIVERGED
 from archsim.cli.outputs import check_file, check_folder
+from archsim.cli.simulate import area_rows
 from archsim.config import load_chip, load_rpu
 from archsim.paths import report_folder
 
@@ -31,7 +32,7 @@ def cosim_command(
     schedule: Annotated[str, typer.Option("--schedule", help="sequential or dataflow.")] = "dataflow",
     seed: opt.Seed = 0,
     eval_chars: opt.EvalChars = None,
-    eval_every: opt.EvalEvery = 100_000,
+    eval_every: opt.EvalEvery = None,
     lr: opt.LearningRate = None,
     dropout: opt.Dropout = None,
     init: Annotated[
@@ -41,6 +42,8 @@ def cosim_command(
         ),
     ] = None,
     json_file: opt.JsonFile = None,
+    csv_file: opt.CsvFile = None,
+    sets: opt.Overrides = None,
     trace_file: Annotated[
         Path | None, typer.Option("--trace", help="Write a Chrome trace-event JSON (Perfetto).")
     ] = None,
@@ -70,22 +73,28 @@ def cosim_command(
     rpu_cfg = opt.load("--rpu", load_rpu, rpu)
     chip_cfg = opt.load("--chip", load_chip, chip)
     wl, corpus = opt.load("WORKLOAD", load_workload_corpus, workload)
+    (wl, chip_cfg, rpu_cfg), overrides = opt.override(sets, workload=wl, chip=chip_cfg, rpu=rpu_cfg)
+    corpus = opt.corpus_of(wl, corpus)
     rpu_name = Path(rpu).stem
     out_dir = out if out is not None else report_folder("cosim", wl.name, chip_cfg.name, rpu_name, f"s{seed}")
     check_file(json_file, "--json")
     check_file(trace_file, "--trace")
+    check_file(csv_file, "--csv")
     check_folder(out_dir, "--out")
     result = execute(
-        console, wl, chip_cfg, rpu_cfg, corpus, options, rpu_name, out_dir, json_file, trace_file, progress
-    )
+        console, wl, chip_cfg, rpu_cfg, corpus, options, rpu_name, out_dir, json_file, trace_file, progress,
+        csv_file, overrides,
+    )  # fmt: skip
     exit_for(console, result)
 
 
 def execute(
-    console, wl, chip_cfg, rpu_cfg, corpus, options, rpu_name, out_dir: Path, json_file, trace_file, progress
-):
-    """Co-simulate with a progress bar, write ``out_dir`` (result, trace, report) and the files
-    asked for, print the figures; returns the result. ``archsim rerun`` uses it too."""
+    console, wl, chip_cfg, rpu_cfg, corpus, options, rpu_name, out_dir: Path, json_file, trace_file, progress,
+    csv_file=None, overrides=None,
+):  # fmt: skip
+    """Co-simulate with a progress display, write ``out_dir`` (result, trace, report) and the files
+    asked for (the ``--set`` overrides in the record), print the figures; returns the result.
+    ``archsim rerun`` uses it too."""
     from archsim.cli.progress import Phases
     from archsim.cosim import Cosimulation
     from archsim.report import render
@@ -107,12 +116,15 @@ def execute(
         sim.session.on_evaluation = phases.evaluation()
         result, trace = sim.run()
         phases.start("chip figures").finish()
+        result = opt.recorded(result, overrides)
         with phases.phase("write results"):
             result.write_json(out_dir / "result.json")
             trace_text = json.dumps(trace)
             atomic.write_text(out_dir / "trace.json", trace_text)
             if json_file is not None:
                 result.write_json(json_file)
+            if csv_file is not None:
+                result.write_csv(csv_file)
             if trace_file is not None:
                 atomic.write_text(trace_file, trace_text)
         with phases.phase("write report"):
@@ -151,6 +163,15 @@ def _table(result) -> Table:
             f"{chip.teraops_per_s:.2f} ({100 * chip.peak_fraction:.1f} % of "
             f"{chip.ideal_peak_teraops_per_s:.2f})",
         )
+        if chip.teraops_per_w is not None:
+            table.add_row("TeraOps/W", f"{chip.teraops_per_w:.2f}")
+        for label, value in area_rows(chip):
+            table.add_row(label, value)
+        if chip.run_energy is not None:
+            e = chip.run_energy
+            table.add_row(
+                "chip energy", f"{e.total_j:.3g} J: dynamic {e.dynamic_j:.3g}, static {e.static_j:.3g}"
+            )
         if result.timing_only:
             t = result.timing_only
             table.add_row(

@@ -10,8 +10,9 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from archsim.cli.errors import InputError
+from archsim.config.corpus import BUILTIN_CORPORA
 from archsim.config.errors import ConfigError
-from archsim.config.options import OptionsError
+from archsim.config.options import AUTO_EVAL_POINTS, OptionsError
 
 M = TypeVar("M")
 L = TypeVar("L")
@@ -22,9 +23,24 @@ FLAGS = {"learning_rate": "--lr"}
 Workload = Annotated[str, typer.Argument(help="Workload preset name (workloads/NAME.yaml) or path.")]
 Rpu = Annotated[str, typer.Option("--rpu", help="RPU preset name (models/rpu/NAME.yaml, e.g. fp) or path.")]
 EvalChars = Annotated[
-    int | None, typer.Option("--eval-chars", help="Evaluate on this prefix of the test split (default: all).")
+    int | None,
+    typer.Option(
+        "--eval-chars",
+        help="Evaluate on this prefix of the test split (default: the whole test split, "
+        + ", ".join(f"{c.test_chars:,} characters of {name}" for name, c in BUILTIN_CORPORA.items())
+        + ").",
+        show_default=False,
+    ),
 ]
-EvalEvery = Annotated[int, typer.Option("--eval-every", help="Training characters between evaluations.")]
+EvalEvery = Annotated[
+    int | None,
+    typer.Option(
+        "--eval-every",
+        help=f"Training characters between evaluations (default: about {AUTO_EVAL_POINTS} evaluations "
+        "over the run, at whole windows).",
+        show_default=False,
+    ),
+]
 Seed = Annotated[int, typer.Option("--seed", help="Seed of weight init, dropout masks and tiles.")]
 LearningRate = Annotated[
     float | None, typer.Option("--lr", help="Override training.learning_rate of the workload.")
@@ -36,6 +52,20 @@ JsonFile = Annotated[Path | None, typer.Option("--json", help="Write the result 
 ShowProgress = Annotated[
     bool, typer.Option("--progress/--no-progress", help="Show the progress of each phase (on a terminal).")
 ]
+CsvFile = Annotated[
+    Path | None,
+    typer.Option("--csv", help="Write the figures as CSV to this file: name, value, unit, description."),
+]
+Overrides = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="PATH=VALUE",
+        help="Set a configuration field by dotted path, repeatable: chip.tile.adc.count_per_tile=64, "
+        "rpu.forward.inp_bits=7, workload.training.learning_rate=0.1 (the value is read as YAML).",
+        show_default=False,
+    ),
+]
 
 
 def flag(field: str) -> str:
@@ -45,7 +75,10 @@ def flag(field: str) -> str:
 
 def build_options(model: type[M], **values: Any) -> M:
     """The run options ``model`` of the given values; a value out of its limits (NaN and infinity
-    included) is an InputError naming the command-line option, in one line (exit status 2)."""
+    included) is an InputError naming the command-line option, in one line (exit status 2). An
+    ``eval_every`` of None (the option not given) is "auto"."""
+    if "eval_every" in values and values["eval_every"] is None:
+        values["eval_every"] = "auto"
     for field, value in values.items():
         if isinstance(value, float) and not math.isfinite(value):
             raise InputError(f"{flag(field)}: expected a finite number, got {value}")
@@ -63,3 +96,31 @@ def load(where: str, loader: Callable[[str], L], name: str) -> L:
         return loader(name)
     except ConfigError as err:
         raise InputError(f"{where}: {err}") from None
+
+
+def override(texts: list[str] | None, **configs: Any) -> tuple[list[Any], dict[str, Any]]:
+    """The configurations (``workload=..., chip=..., rpu=...``, in that order) with the ``--set``
+    overrides applied, and the overrides as path -> value (what the result's record keeps). A bad
+    path or value is a ConfigError naming ``--set``, the path and what is allowed (exit status 2)."""
+    from archsim.config.overrides import override_configs, parse_assignments
+
+    assignments = parse_assignments(texts or [], "--set")
+    done = override_configs(configs, assignments, "--set")
+    return [done[root] for root in configs], assignments
+
+
+def corpus_of(workload: Any, corpus: Any) -> Any:
+    """The corpus of ``workload``: ``corpus`` unless ``--set`` changed the workload's corpus or
+    vocabulary, then that corpus, read and checked anew."""
+    from archsim.train.data import load_corpus
+
+    if workload.corpus == corpus.name and workload.vocab_size == len(corpus.symbols):
+        return corpus
+    return load_corpus(workload.corpus, workload.vocab_size, source="--set workload")
+
+
+def recorded(result: Any, overrides: dict[str, Any] | None) -> Any:
+    """``result`` with the ``--set`` overrides in its record (its configuration has them already)."""
+    if overrides and result.record is not None:
+        result.record = result.record.model_copy(update={"overrides": dict(overrides)})
+    return result

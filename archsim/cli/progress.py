@@ -159,13 +159,13 @@ class Phases:
         yield p
         p.finish()
 
-    def evaluation(self, name: str = "evaluate"):
-        """A callback ``(windows done, windows in all, chars trained)`` for the evaluations of a
-        training run: each one redraws the same line."""
+    def evaluation(self, name: str = "evaluate", trained: str = "chars"):
+        """A callback ``(batches done, batches in all, chars trained)`` for the evaluations of a
+        training run (``trained``: what it counts, chars or images): each one redraws the same line."""
 
         def on_evaluation(done: int, total: int, chars: int) -> None:
             if done == 0:
-                self._eval = self.start(name, total, "windows", f"at {count(chars)} chars")
+                self._eval = self.start(name, total, "batches", f"at {count(chars)} {trained}")
             elif done >= total:
                 self._eval.finish()
             else:

@@ -28,7 +28,7 @@ def figures(result: Any) -> dict[str, Any]:
     from archsim.results import ChipResult, TrainResult
 
     def chip(c) -> dict[str, Any]:
-        return {
+        out = {
             "TeraOps/s": c.teraops_per_s,
             "peak fraction": c.peak_fraction,
             "ns per char": c.ns_per_char,
@@ -37,6 +37,10 @@ def figures(result: Any) -> dict[str, Any]:
             "energy per char (pJ)": c.energy_pj_per_char.get("total"),
             "operations simulated": c.simulated_operations,
         }
+        if c.area_mm2:  # results written before the area model have none to compare
+            out["area (mm^2)"] = c.area_mm2.get("total")
+            out["static power (mW)"] = c.static_power_mw.get("total")
+        return out
 
     if isinstance(result, ChipResult):
         return chip(result)
@@ -73,6 +77,7 @@ def _fresh_folder(*parts: str) -> Path:
 def rerun_command(
     result_file: Annotated[Path, typer.Argument(help="A result.json written by simulate, train or cosim.")],
     json_file: opt.JsonFile = None,
+    csv_file: opt.CsvFile = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -93,6 +98,7 @@ def rerun_command(
     if record is None:
         raise InputError(f"{result_file}: record: none (it does not say what produced it)")
     check_file(json_file, "--json")
+    check_file(csv_file, "--csv")
     check_folder(out, "--out")
     if record.command == "simulate":
         from archsim.cli.simulate import execute
@@ -100,14 +106,17 @@ def rerun_command(
 
         design = Design(chip=record.chip, rpu=record.rpu)
         try:
-            new = execute(record.workload, design, record.options, json_file, None, out, progress)
+            new = execute(
+                record.workload, design, record.options, json_file, None, out, progress, csv_file,
+                record.overrides,
+            )  # fmt: skip
         except ConfigError as err:
             raise InputError(f"{result_file}: record: {err}") from None
     else:
-        from archsim.train.data import load_corpus
+        from archsim.train.data import load_workload_data
 
         wl = record.workload
-        corpus = load_corpus(wl.corpus, wl.vocab_size, source=f"{result_file}: record.workload")
+        corpus = load_workload_data(wl, source=f"{result_file}: record.workload")
         if out is not None and out.exists():
             raise InputError(f"--out: {out} exists; a rerun writes only into a new folder")
         out_dir = out or _fresh_folder("rerun", record.command, wl.name, record.rpu.name or "rpu")
@@ -116,14 +125,15 @@ def rerun_command(
             from archsim.cli import train as train_cli
 
             new = train_cli.execute(
-                console, wl, record.rpu, corpus, record.options, out_dir, False, old.rpu, json_file, progress
-            )
+                console, wl, record.rpu, corpus, record.options, out_dir, False, old.rpu, json_file, progress,
+                csv_file, record.overrides,
+            )  # fmt: skip
         else:
             from archsim.cli import cosim as cosim_cli
 
             new = cosim_cli.execute(
                 console, wl, record.chip, record.rpu, corpus, record.options, old.rpu, out_dir, json_file,
-                None, progress,
+                None, progress, csv_file, record.overrides,
             )  # fmt: skip
     before, after = figures(old), figures(new)
     table = Table(title=f"rerun of {result_file}", show_header=True)

@@ -19,7 +19,7 @@ from archsim import atomic
 from archsim.cli import app
 from archsim.cli import options as opt
 from archsim.cli.errors import EXIT_DIVERGED, CommandError, InputError, RunFailure, one_line
-from archsim.cli.outputs import check_folder
+from archsim.cli.outputs import check_file, check_folder
 from archsim.cli.progress import Phases
 from archsim.config import ConfigError
 from archsim.paths import REPORTS_DIR
@@ -99,6 +99,14 @@ def run_command(
         ),
     ] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the co-simulated runs.")] = 0,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv",
+            help="Write every run's figures as CSV to this file: name (the run's folder, then the "
+            "figure), value, unit, description.",
+        ),
+    ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
 ) -> None:
     """The showcase: LSTM2-512-WP on the paper-ideal and baseline chips, and a small LSTM co-simulated
@@ -110,6 +118,7 @@ def run_command(
     from archsim.cosim import Cosimulation
     from archsim.report import render
     from archsim.report.overview import Entry, render_overview
+    from archsim.results import csv_text, figure_rows
     from archsim.train.data import load_workload_corpus
 
     console = Console()
@@ -126,6 +135,7 @@ def run_command(
     )
     t0 = time.perf_counter()
     check_out(out)
+    check_file(csv_file, "--csv")
     try:  # every preset first, so that bad input fails before anything runs
         workload = load_workload(CHIP_WORKLOAD)
         chips = {name: load_chip(name) for name in (*CHIPS, COSIM_CHIP)}
@@ -135,6 +145,7 @@ def run_command(
         raise InputError(f"{one_line(str(err))}; {KEPT}") from None
     partial = atomic.temp_folder(out)
     entries: list[Entry] = []
+    rows: list[tuple[str, ...]] = []
     headline: list[tuple[str, str, str]] = []
     try:
         with Phases(console, progress) as phases:
@@ -153,6 +164,7 @@ def run_command(
                 folder = partial / f"{CHIP_WORKLOAD}-{name}"
                 folder.mkdir()
                 result.write_json(folder / "result.json")
+                rows += figure_rows(result, folder.name + ".")
                 atomic.write_text(folder / "trace.json", json.dumps(chip_run.trace()))
                 render(folder)
                 label = f"{CHIP_WORKLOAD} on {name} with {CHIP_RPU}"
@@ -186,6 +198,7 @@ def run_command(
                 folder = partial / f"cosim-{COSIM_WORKLOAD}-{rpu_name}"
                 folder.mkdir()
                 result.write_json(folder / "result.json")
+                rows += figure_rows(result, folder.name + ".")
                 atomic.write_text(folder / "trace.json", json.dumps(trace))
                 render(folder)
                 label = f"{COSIM_WORKLOAD} co-simulated, {rpu_name}"
@@ -209,6 +222,8 @@ def run_command(
             raise RunFailure(f"{one_line(str(err))}; {KEPT}") from None
         raise
     atomic.replace_folder(partial, out)
+    if csv_file is not None:
+        atomic.write_text(csv_file, csv_text(rows))
     table = Table(title="archsim run", show_header=False)
     for run, figure, value in headline:
         table.add_row(run, figure, value)

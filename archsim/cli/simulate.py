@@ -30,6 +30,8 @@ def _table(result) -> Table:
         f"{r.ideal_peak_teraops_per_s:.2f})",
     )
     table.add_row("TeraOps/W", f"{r.teraops_per_w:.2f}")
+    for label, value in area_rows(r):
+        table.add_row(label, value)
     table.add_row("time per char / window", f"{r.ns_per_char:.1f} ns / {r.ns_per_window / 1e3:.2f} us")
     table.add_row(
         "latency: step / window", f"{r.step_latency_ns:.0f} ns / {r.window_latency_ns / 1e3:.2f} us"
@@ -41,6 +43,11 @@ def _table(result) -> Table:
     table.add_row("utilization", ", ".join(f"{k} {100 * v:.0f} %" for k, v in top))
     energy = ", ".join(f"{k} {v / 1e3:.1f}" for k, v in r.energy_pj_per_char.items() if k != "total")
     table.add_row("energy per char", f"{r.energy_pj_per_char['total'] / 1e3:.1f} nJ ({energy})")
+    if r.run_energy is not None:
+        e = r.run_energy
+        table.add_row(
+            "energy per epoch", f"{e.total_j:.3g} J: dynamic {e.dynamic_j:.3g}, static {e.static_j:.3g}"
+        )
     layers = ", ".join(f"{a} {p['total'] / 1e3:.1f}" for a, p in r.energy_pj_per_char_by_array.items())
     table.add_row("energy by layer (nJ)", layers)
     m = r.memory
@@ -62,6 +69,29 @@ def _table(result) -> Table:
         f"{r.simulated_operations} operations, {r.simulated_events} events, {r.wall_seconds:.2f} s wall",
     )
     return table
+
+
+def _parts(parts: dict[str, float], fmt: str) -> str:
+    """The nonzero components of ``parts`` (with a "total"), largest first."""
+    top = sorted(((k, v) for k, v in parts.items() if k != "total" and v > 0), key=lambda kv: -kv[1])
+    return ", ".join(f"{k} {v:{fmt}}" for k, v in top)
+
+
+def area_rows(r) -> list[tuple[str, str]]:
+    """Table rows of a chip result's area, density and static power (none for a result written
+    before they existed); ``archsim cosim`` shows them too."""
+    rows = []
+    if r.area_mm2:
+        area = r.area_mm2["total"]
+        density = "" if r.teraops_per_s_per_mm2 is None else f"; {r.teraops_per_s_per_mm2:.3g} TeraOps/s/mm^2"
+        rows.append(("area", f"{area:.4g} mm^2{density}"))
+        if area > 0:
+            rows.append(("area by part (mm^2)", _parts(r.area_mm2, ".3g")))
+    if r.static_power_mw:
+        power = r.static_power_mw["total"]
+        parts = f" ({_parts(r.static_power_mw, '.3g')})" if power > 0 else ""
+        rows.append(("static power", f"{power:.4g} mW{parts}"))
+    return rows
 
 
 @app.command("simulate")
@@ -86,6 +116,8 @@ def simulate_command(
         typer.Option(help="Look for a periodic schedule over at most N windows per stream (default: ~32)."),
     ] = None,
     json_file: Annotated[Path | None, typer.Option("--json", help="Write the results as JSON.")] = None,
+    csv_file: opt.CsvFile = None,
+    sets: opt.Overrides = None,
     trace: Annotated[Path | None, typer.Option(help="Write a Chrome trace-event JSON (Perfetto).")] = None,
     out: Annotated[
         Path | None,
@@ -106,20 +138,25 @@ def simulate_command(
     )
     design = Design(chip=opt.load("--chip", load_chip, chip), rpu=opt.load("--rpu", load_rpu, rpu))
     wl = opt.load("WORKLOAD", load_workload, workload)
+    (wl, chip_cfg, rpu_cfg), overrides = opt.override(sets, workload=wl, chip=design.chip, rpu=design.rpu)
+    design = Design(chip=chip_cfg, rpu=rpu_cfg)
     check_file(json_file, "--json")
+    check_file(csv_file, "--csv")
     check_file(trace, "--trace")
     check_folder(out, "--out")
-    result = execute(wl, design, options, json_file, trace, out, progress)
+    result = execute(wl, design, options, json_file, trace, out, progress, csv_file, overrides)
     if any(f.level == "error" for f in result.findings):
         raise typer.Exit(EXIT_FAILURE)
 
 
 def execute(
-    wl, design, options, json_file: Path | None, trace: Path | None, out: Path | None, progress: bool
-):
+    wl, design, options, json_file: Path | None, trace: Path | None, out: Path | None, progress: bool,
+    csv_file: Path | None = None, overrides: dict | None = None,
+):  # fmt: skip
     """Simulate with a progress display (building the model, the windows, the figures, the files),
-    print the figures, write what was asked for (result JSON, trace, the report in ``out``) and
-    print the findings; returns the result. ``archsim rerun`` uses it too."""
+    print the figures, write what was asked for (result JSON and CSV, trace, the report in ``out``;
+    the ``--set`` overrides in the record) and print the findings; returns the result. ``archsim
+    rerun`` uses it too."""
     from archsim.chip.simulation import ChipRun
     from archsim.cli.progress import Phases
 
@@ -140,13 +177,15 @@ def execute(
         note = "" if options.windows is not None else "periodic" if period else "no period found"
         windows.finish(note, len(run.scheduler.round_end) * k)
         with phases.phase("figures"):
-            result = run.result()
+            result = opt.recorded(run.result(), overrides)
         trace_paths = [p for p in (trace, out / "trace.json" if out else None) if p is not None]
-        if json_file or out or trace_paths:
+        if json_file or csv_file or out or trace_paths:
             with phases.phase("write results"):
                 for path in (json_file, out / "result.json" if out else None):
                     if path is not None:
                         result.write_json(path)
+                if csv_file is not None:
+                    result.write_csv(csv_file)
                 if trace_paths:
                     text = json.dumps(run.trace())
                     for path in trace_paths:

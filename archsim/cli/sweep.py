@@ -17,6 +17,8 @@ from archsim.cli.outputs import check_file, check_folder
 from archsim.cli.progress import Phases
 from archsim.paths import REPORTS_DIR, safe_name
 
+CSV_HELP = "Write the sweep's points as CSV: one line per point, its axes and its headline figures."
+
 
 @app.command("sweep")
 def sweep_command(
@@ -33,6 +35,7 @@ def sweep_command(
     workers: Annotated[int, typer.Option(help="Worker processes of the local cluster.")] = 2,
     out: Annotated[Path | None, typer.Option(help="Report folder (default: reports/sweeps/NAME/).")] = None,
     json_file: Annotated[Path | None, typer.Option("--json", help="Write the sweep's rows as JSON.")] = None,
+    csv_file: Annotated[Path | None, typer.Option("--csv", help=CSV_HELP)] = None,
     check: Annotated[
         bool, typer.Option("--check", help="Validate the sweep file and list its points only.")
     ] = False,
@@ -40,7 +43,7 @@ def sweep_command(
     """Run every point of SWEEP_FILE not yet done (simulate or cosim), then write the report."""
     from archsim.sweep import dask_client, load_sweep, run_sweep
     from archsim.sweep.report import write_report
-    from archsim.sweep.store import StoreError, SweepStore
+    from archsim.sweep.store import StoreError, SweepStore, rows_csv
 
     console = Console()
     err = Console(stderr=True)
@@ -66,6 +69,7 @@ def sweep_command(
     check_file(db, "--db")
     check_folder(out, "--out")
     check_file(json_file, "--json")
+    check_file(csv_file, "--csv")
     try:  # a file that is not a sweep database is refused before the cluster starts
         SweepStore(db).close()
     except StoreError as e:
@@ -107,9 +111,43 @@ def sweep_command(
     console.print(f"report: {report}", highlight=False)
     if json_file is not None:
         atomic.write_text(json_file, json.dumps(rows, indent=2) + "\n")
+    if csv_file is not None:
+        atomic.write_text(csv_file, rows_csv(rows))
     failed = sum(row["status"] == "failed" for row in rows)
     if failed:
         raise RunFailure(f"{failed} of {len(rows)} points failed (listed above and in {report})")
+
+
+@app.command("sweep-export")
+def sweep_export_command(
+    db: Annotated[Path, typer.Argument(help="A sweep database (SQLite) written by `archsim sweep`.")],
+    csv_file: Annotated[Path, typer.Option("--csv", help=CSV_HELP)],
+    name: Annotated[
+        str | None, typer.Option("--sweep", help="The sweep to export (default: the database's only one).")
+    ] = None,
+) -> None:
+    """Export the points of a sweep database as CSV, without running anything."""
+    from archsim.sweep.store import StoreError, SweepStore, rows_csv
+
+    if not db.is_file():
+        raise InputError(f"DB {db}: " + ("is a folder" if db.is_dir() else "no such file"))
+    if db.stat().st_size == 0:
+        raise InputError(f"DB {db}: an empty file, not a sweep database")
+    check_file(csv_file, "--csv")
+    try:
+        store = SweepStore(db)
+    except StoreError as e:
+        raise InputError(f"DB: {e}") from None
+    with store:
+        names = store.sweeps()
+        if name is None and len(names) != 1:
+            held = ", ".join(names) or "none"
+            raise InputError(f"--sweep: {db} holds {len(names)} sweeps ({held}); name one")
+        if name is not None and name not in names:
+            raise InputError(f"--sweep {name}: not in {db}; it holds: {', '.join(names) or 'none'}")
+        rows = store.rows(name or names[0])
+    atomic.write_text(csv_file, rows_csv(rows))
+    Console(stderr=True).print(f"{len(rows)} points: {csv_file}", highlight=False, soft_wrap=True)
 
 
 def check_scheduler(address: str) -> None:

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from archsim.cli import app
 from archsim.cli import options as opt
-from archsim.cli.errors import EXIT_DIVERGED, EXIT_INTERRUPTED
+from archsim.cli.errors import EXIT_DIVERGED, EXIT_INTERRUPTED, InputError
 from archsim.cli.outputs import check_file, check_folder
 from archsim.config import load_rpu
 from archsim.paths import report_folder
@@ -23,11 +23,21 @@ def train_command(
     chars: Annotated[
         int | None, typer.Option("--chars", help="Training characters in total (whole windows).")
     ] = None,
+    samples: Annotated[
+        int | None,
+        typer.Option("--samples", help="Training samples in total: images (image networks) or characters."),
+    ] = None,
+    eval_samples: Annotated[
+        int | None,
+        typer.Option(
+            "--eval-samples", help="Evaluate on this prefix of the test split, in samples (default: all)."
+        ),
+    ] = None,
     epochs: Annotated[
         float | None, typer.Option("--epochs", help="Epochs over the train split (default 1).")
     ] = None,
     eval_chars: opt.EvalChars = None,
-    eval_every: opt.EvalEvery = 100_000,
+    eval_every: opt.EvalEvery = None,
     seed: opt.Seed = 0,
     lr: opt.LearningRate = None,
     dropout: opt.Dropout = None,
@@ -35,6 +45,8 @@ def train_command(
         bool, typer.Option("--resume", help="Continue bit for bit from the checkpoint in --out.")
     ] = False,
     json_file: opt.JsonFile = None,
+    csv_file: opt.CsvFile = None,
+    sets: opt.Overrides = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -49,6 +61,15 @@ def train_command(
     from archsim.train.data import load_workload_corpus
 
     console = Console(stderr=True)
+    # A sample is an image of an image network and a character of an LSTM: --samples and --chars,
+    # --eval-samples and --eval-chars, are one option each under two names.
+    for given, other in ((samples, chars), (eval_samples, eval_chars)):
+        if given is not None and other is not None:
+            raise InputError(
+                "--samples/--chars, --eval-samples/--eval-chars: give one of each pair, not both"
+            )
+    chars = samples if samples is not None else chars
+    eval_chars = eval_samples if eval_samples is not None else eval_chars
     options = opt.build_options(
         TrainOptions,
         chars=chars,
@@ -61,22 +82,31 @@ def train_command(
     )
     rpu_cfg = opt.load("--rpu", load_rpu, rpu)
     wl, corpus = opt.load("WORKLOAD", load_workload_corpus, workload)
+    (wl, rpu_cfg), overrides = opt.override(sets, workload=wl, rpu=rpu_cfg)
+    corpus = opt.corpus_of(wl, corpus)
     rpu_name = Path(rpu).stem
     out_dir = out if out is not None else report_folder("train", wl.name, rpu_name, f"s{seed}")
     check_file(json_file, "--json")
+    check_file(csv_file, "--csv")
     check_folder(out_dir, "--out")
-    result = execute(console, wl, rpu_cfg, corpus, options, out_dir, resume, rpu_name, json_file, progress)
+    result = execute(
+        console, wl, rpu_cfg, corpus, options, out_dir, resume, rpu_name, json_file, progress,
+        csv_file, overrides,
+    )  # fmt: skip
     exit_for(console, result, out_dir)
 
 
 def execute(
-    console, wl, rpu_cfg, corpus, options, out_dir: Path, resume: bool, rpu_name: str, json_file, progress
-):
-    """Train with a progress bar, write ``out_dir/result.json`` (and ``json_file``) and the report,
-    print the outcome; returns the result. ``archsim rerun`` uses it too."""
+    console, wl, rpu_cfg, corpus, options, out_dir: Path, resume: bool, rpu_name: str, json_file, progress,
+    csv_file=None, overrides=None,
+):  # fmt: skip
+    """Train with a progress display, write ``out_dir/result.json`` (and ``json_file``, ``csv_file``;
+    the ``--set`` overrides in the record) and the report, print the outcome; returns the result.
+    ``archsim rerun`` uses it too."""
     from archsim.cli.progress import Phases, count
     from archsim.train.trainer import train
 
+    unit = "image" if wl.is_image else "char"
     with Phases(console, progress) as phases:
         phases.say(f"train {wl.name} on {rpu_name}; results in {out_dir}")
         training = None
@@ -84,26 +114,29 @@ def execute(
         def on_window(p) -> None:
             nonlocal training
             if training is None:
-                training = phases.start("train", p.target_chars, "chars")
+                training = phases.start("train", p.target_chars, unit + "s")
             note = f"loss {p.loss:.3f}, {count(p.chars_per_s)}/s"
             training.update(p.chars_trained, p.target_chars, note)
 
-        result = train(
-            wl, rpu_cfg, corpus, options, out_dir, resume, rpu_name, on_window, phases.evaluation()
-        )
+        evaluation = phases.evaluation(trained=unit + "s")
+        result = train(wl, rpu_cfg, corpus, options, out_dir, resume, rpu_name, on_window, evaluation)
+        result = opt.recorded(result, overrides)
         out_dir.mkdir(parents=True, exist_ok=True)
         with phases.phase("write report"):
             result.write_json(out_dir / "result.json")
             if json_file is not None:
                 result.write_json(json_file)
+            if csv_file is not None:
+                result.write_csv(csv_file)
             from archsim.report import render
 
             index = render(out_dir)
-    ms = f"{result.ms_per_char:.3f} ms/char" if result.ms_per_char is not None else "n/a"
+    ms = f"{result.ms_per_char:.3f} ms/{unit}" if result.ms_per_char is not None else "n/a"
+    error = f"test error {result.test_error:.2%}, " if result.test_error is not None else ""
     console.print(
         f"{result.status}: {result.message}\n"
-        f"test CE {result.test_ce:.4f} nats/char, train CE {result.train_ce or float('nan'):.4f}, "
-        f"{result.chars_trained} chars ({result.epochs:.3f} epochs), {ms}; results in {out_dir}",
+        f"{error}test CE {result.test_ce:.4f} nats/{unit}, train CE {result.train_ce or float('nan'):.4f}, "
+        f"{result.chars_trained} {unit}s ({result.epochs:.3f} epochs), {ms}; results in {out_dir}",
         highlight=False,
     )
     console.print(f"report: {index}", highlight=False, soft_wrap=True)

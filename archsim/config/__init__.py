@@ -8,12 +8,17 @@ from archsim.config.chip import ChipConfig, chip_presets, load_chip
 from archsim.config.design import DEFAULT_RPU, Design, load_design
 from archsim.config.errors import ConfigError
 from archsim.config.options import CosimOptions, OptionsError, SimulateOptions, TrainOptions
+from archsim.config.overrides import with_overrides
 from archsim.config.rpu import (
     ConstantStepDevice,
+    ExpStepDevice,
     FloatingPointRPUConfig,
     IOConfig,
+    LinearStepDevice,
+    PowStepDevice,
     PulseUpdateConfig,
     RPUConfig,
+    SoftBoundsDevice,
     load_rpu,
     rpu_presets,
 )
@@ -32,15 +37,19 @@ __all__ = [
     "ConfigError",
     "ConstantStepDevice",
     "CosimOptions",
+    "ExpStepDevice",
     "DEFAULT_RPU",
     "Design",
     "FloatingPointRPUConfig",
     "IOConfig",
     "LSTMModel",
+    "LinearStepDevice",
     "OptionsError",
+    "PowStepDevice",
     "PulseUpdateConfig",
     "RPUConfig",
     "SimulateOptions",
+    "SoftBoundsDevice",
     "TrainOptions",
     "TrainingConfig",
     "WorkloadConfig",
@@ -50,5 +59,6 @@ __all__ = [
     "load_rpu",
     "load_workload",
     "rpu_presets",
+    "with_overrides",
     "workload_presets",
 ]

@@ -2,7 +2,12 @@
 links, the clock and the energy of every action, and its YAML presets in ``models/chips``.
 
 Pure data: no SimPy, no Numba. Times are in ns, energies in pJ, powers in mW, sizes in bytes,
-bandwidths in GB/s (1 GB/s = 1 byte/ns); the chip model converts ns to clock cycles once.
+bandwidths in GB/s (1 GB/s = 1 byte/ns), areas in mm^2 for a block and um^2 for a part repeated
+per line, converter, lane or device; the chip model converts ns to clock cycles once.
+
+Area and static power (leakage): every unit states its fixed part (``area_mm2``, ``leakage_mw``);
+a unit that scales states the part per element too (a tile per device, DAC and ADC; an NLF unit
+per lane; an SRAM per MiB). ``archsim.chip.costs.area_mm2`` and ``leakage_mw`` add them up.
 
 Every number is finite and bounded (the ``MAX_*`` limits below), so that every duration converts
 to a modest whole number of cycles and every energy sum stays finite; counts are strict integers.
@@ -38,12 +43,18 @@ MAX_NLF_UNITS = 256
 MAX_LANES = 65_536
 #: Largest activation memory, bytes (1 TiB).
 MAX_MEMORY_BYTES = 2**40
+#: Largest area of one block, mm^2 (1 m^2), and of one repeated part, um^2 (1 mm^2).
+MAX_MM2 = 1e6
+MAX_UM2 = 1e6
 
 #: The units as types: a time in ns, an energy in pJ, a power in mW, a bandwidth in GB/s.
 Ns = Annotated[float, Field(ge=0, le=MAX_NS)]
 Pj = Annotated[float, Field(ge=0, le=MAX_PJ)]
 Mw = Annotated[float, Field(ge=0, le=MAX_MW)]
 Gbps = Annotated[float, Field(ge=MIN_GBPS, le=MAX_GBPS)]
+#: An area in mm^2 (a block) or um^2 (a part repeated per line, converter, lane or device).
+Mm2 = Annotated[float, Field(ge=0, le=MAX_MM2)]
+Um2 = Annotated[float, Field(ge=0, le=MAX_UM2)]
 
 
 class _Frozen(BaseModel):
@@ -57,6 +68,12 @@ class DACConfig(_Frozen):
 
     t_slot_ns: Ns = Field(1.0, description="Duration of one input pulse slot, ns.")
     energy_per_conversion_pj: Pj = Field(0.0, description="Energy to drive one input line for one pass, pJ.")
+    area_um2: Um2 = Field(
+        0.0,
+        description="Area of one line's driver, um^2; a tile has one per row and per column "
+        "(forward drives the columns, backward the rows).",
+    )
+    leakage_mw: Mw = Field(0.0, description="Static power of one line's driver, mW.")
 
 
 class ADCConfig(_Frozen):
@@ -76,6 +93,8 @@ class ADCConfig(_Frozen):
     energy_per_step_pj: Pj = Field(
         0.0, description="Energy per conversion step, pJ (one conversion costs 2^bits x this)."
     )
+    area_um2: Um2 = Field(0.0, description="Area of one converter, um^2.")
+    leakage_mw: Mw = Field(0.0, description="Static power of one converter, mW.")
 
 
 class TileConfig(_Frozen):
@@ -101,7 +120,21 @@ class TileConfig(_Frozen):
     energy_update_pulse_pj: Pj = Field(
         0.0, description="Energy of one update pulse on one row or column line, pJ."
     )
-    leakage_mw: Mw = Field(0.0, description="Static power of one tile and its periphery, mW.")
+    device_area_um2: Um2 = Field(
+        0.0, description="Area of one cross-point device, um^2 (a tile has rows x cols of them)."
+    )
+    line_area_um2: Um2 = Field(
+        0.0,
+        description="Area of one row or column line's read-out and update circuits (integrator, "
+        "pulse generator), um^2; a tile has rows + cols lines.",
+    )
+    line_leakage_mw: Mw = Field(0.0, description="Static power of one line's circuits, mW.")
+    area_mm2: Mm2 = Field(
+        0.0, description="Area of one tile's fixed circuits (control; besides lines and converters), mm^2."
+    )
+    leakage_mw: Mw = Field(
+        0.0, description="Static power of one tile's fixed circuits (besides its lines and converters), mW."
+    )
 
 
 class IdealNLFConfig(_Frozen):
@@ -110,6 +143,7 @@ class IdealNLFConfig(_Frozen):
     kind: Literal["ideal"] = "ideal"
     count: int = Field(1, ge=1, le=MAX_NLF_UNITS, description="NLF units (arrays are assigned round robin).")
     energy_per_element_op_pj: Pj = Field(0.0, description="Energy of one element-op, pJ.")
+    area_mm2: Mm2 = Field(0.0, description="Area of one NLF unit, mm^2.")
     leakage_mw: Mw = Field(0.0, description="Static power of one NLF unit, mW.")
 
 
@@ -131,7 +165,10 @@ class DigitalNLFConfig(_Frozen):
     lanes: int = Field(ge=1, le=MAX_LANES, description="Elements per clock cycle of one unit.")
     latency: NLFLatencyConfig = NLFLatencyConfig()
     energy_per_element_op_pj: Pj = Field(0.0, description="Energy of one element-op, pJ.")
-    leakage_mw: Mw = Field(0.0, description="Static power of one NLF unit, mW.")
+    area_mm2: Mm2 = Field(0.0, description="Area of one NLF unit besides its lanes (control, tables), mm^2.")
+    area_per_lane_um2: Um2 = Field(0.0, description="Area of one lane of one unit, um^2.")
+    leakage_mw: Mw = Field(0.0, description="Static power of one NLF unit besides its lanes, mW.")
+    leakage_per_lane_mw: Mw = Field(0.0, description="Static power of one lane of one unit, mW.")
 
 
 class IdealMemoryConfig(_Frozen):
@@ -139,6 +176,7 @@ class IdealMemoryConfig(_Frozen):
 
     kind: Literal["ideal"] = "ideal"
     energy_per_byte_pj: Pj = Field(0.0, description="Energy per byte read or written, pJ.")
+    area_mm2: Mm2 = Field(0.0, description="Area, mm^2.")
     leakage_mw: Mw = Field(0.0, description="Static power, mW.")
 
 
@@ -150,7 +188,10 @@ class SRAMMemoryConfig(_Frozen):
     bandwidth_gbps: Gbps = Field(description="Port bandwidth, GB/s (bytes per ns).")
     latency_ns: Ns = Field(0.0, description="Access latency added to every transfer, ns.")
     energy_per_byte_pj: Pj = Field(0.0, description="Energy per byte read or written, pJ.")
-    leakage_mw: Mw = Field(0.0, description="Static power, mW.")
+    area_mm2: Mm2 = Field(0.0, description="Area besides the bit cells (ports, control), mm^2.")
+    area_per_mib_mm2: Mm2 = Field(0.0, description="Area per MiB of capacity (bit cells, arrays), mm^2.")
+    leakage_mw: Mw = Field(0.0, description="Static power besides the bit cells, mW.")
+    leakage_per_mib_mw: Mw = Field(0.0, description="Static power per MiB of capacity, mW.")
 
 
 class IdealLinkConfig(_Frozen):
@@ -158,6 +199,8 @@ class IdealLinkConfig(_Frozen):
 
     kind: Literal["ideal"] = "ideal"
     energy_per_byte_pj: Pj = Field(0.0, description="Energy per byte moved, pJ.")
+    area_mm2: Mm2 = Field(0.0, description="Area of one link, mm^2.")
+    leakage_mw: Mw = Field(0.0, description="Static power of one link, mW.")
 
 
 class WiredLinkConfig(_Frozen):
@@ -167,6 +210,8 @@ class WiredLinkConfig(_Frozen):
     bandwidth_gbps: Gbps = Field(description="Bandwidth, GB/s (bytes per ns).")
     latency_ns: Ns = Field(0.0, description="Latency added to every transfer, ns.")
     energy_per_byte_pj: Pj = Field(0.0, description="Energy per byte moved, pJ.")
+    area_mm2: Mm2 = Field(0.0, description="Area of one link (wires, repeaters, ports), mm^2.")
+    leakage_mw: Mw = Field(0.0, description="Static power of one link, mW.")
 
 
 AnyNLFConfig = Annotated[IdealNLFConfig | DigitalNLFConfig, Field(discriminator="kind")]
@@ -175,7 +220,9 @@ AnyLinkConfig = Annotated[IdealLinkConfig | WiredLinkConfig, Field(discriminator
 
 
 class LinksConfig(_Frozen):
-    """The chip's interconnect: one tile<->NLF link per mapped array, one shared NLF<->memory link."""
+    """The chip's interconnect: one tile<->NLF link per mapped array, one shared NLF<->memory link.
+    Area counts one tile<->NLF link per tile (any tile may hold an array); static power the links
+    in use."""
 
     tile_nlf: AnyLinkConfig = IdealLinkConfig()
     nlf_memory: AnyLinkConfig = IdealLinkConfig()

@@ -1,4 +1,5 @@
-"""The corpus catalogue: where each corpus lives, how large it is and how it is split.
+"""The corpus catalogue: where each corpus (text) and image dataset lives, how large it is and
+how it is split.
 
 One place for every command: ``train`` and ``cosim`` take their train and test splits from it,
 ``simulate`` the length of an epoch. A workload whose corpus is missing, corrupt or of another
@@ -51,6 +52,48 @@ BUILTIN_CORPORA = {
         6_448_461,
         6_111_421,
         337_040,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class BuiltinImages:
+    """An image dataset committed under ``workloads/data/FOLDER`` as the four idx files, gzipped
+    (the MNIST format), with the SHA-256 of each gzip file and its split sizes."""
+
+    folder: str
+    sha256: dict[str, str]  # file name -> SHA-256 of the gzip file as committed
+    train_images: int
+    test_images: int
+    height: int
+    width: int
+    classes: int
+    licence: str
+
+
+#: The idx files of an image dataset, by role: the MNIST names (gzipped or not).
+IDX_FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+
+BUILTIN_DATASETS = {
+    "fashion-mnist": BuiltinImages(
+        "fashion-mnist",
+        {
+            "train-images-idx3-ubyte.gz": "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7",
+            "train-labels-idx1-ubyte.gz": "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056",
+            "t10k-images-idx3-ubyte.gz": "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",
+            "t10k-labels-idx1-ubyte.gz": "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",
+        },
+        train_images=60_000,
+        test_images=10_000,
+        height=28,
+        width=28,
+        classes=10,
+        licence="MIT (Zalando Research, 2017); see workloads/data/fashion-mnist/README.md",
     ),
 }
 
@@ -177,6 +220,11 @@ def read_corpus(
             is_file = path.is_file()
         except (OSError, ValueError):  # a name too long for a file, or with a NUL byte
             is_file = False
+        if corpus in BUILTIN_DATASETS:
+            raise ConfigError(
+                f"{source}: corpus: {echo(corpus, 200)} is an image dataset, which only `archsim train` "
+                "reads so far (image networks, docs/cnn.md)"
+            )
         if not is_file:
             raise ConfigError(
                 f"{source}: corpus: {echo(corpus, 200)} is neither a built-in corpus "

@@ -87,8 +87,8 @@ def _resolve_location(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[lis
             shown.append(str(part))
             continue
         tagged = [m for m in candidates if len(candidates) > 1 and _tag_of(m) == part]
-        if tagged and not last:
-            candidates = tagged  # a union member's tag, which the user did not write
+        if tagged:  # a union member's tag, which the user did not write (last: a cross-field check)
+            candidates = tagged
             continue
         shown.append(str(part))
         if last:

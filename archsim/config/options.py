@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
@@ -49,13 +49,27 @@ EvalChars = Annotated[
         ge=2, le=MAX_CHARS, description="Test characters evaluated (a prefix of the test split); None: all."
     ),
 ]
+#: Evaluations over a run whose ``eval_every`` is "auto" (besides the one before training).
+AUTO_EVAL_POINTS = 16
+
+
+def _eval_every(value: Any) -> int | str | None:
+    if value is None or value == "auto":
+        return value
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("expected a number of characters, 'auto' or None")
+    if not 1 <= value <= MAX_CHARS:
+        raise ValueError(f"expected >= 1 and <= {MAX_CHARS} characters, 'auto' or None")
+    return value
+
+
 #: Training characters between evaluations.
 EvalEvery = Annotated[
-    int | None,
+    int | Literal["auto"] | None,
+    PlainValidator(_eval_every, json_schema_input_type=int | Literal["auto"] | None),
     Field(
-        ge=1,
-        le=MAX_CHARS,
-        description="Training characters between evaluations; None: before training and at the end.",
+        description="Training characters between evaluations; auto: about AUTO_EVAL_POINTS evaluations "
+        "over the run, at whole rounds of windows; None: before training and at the end.",
     ),
 ]
 #: Whether a co-simulation also times its windows without numerics.
@@ -171,7 +185,7 @@ class _LearningOptions(_Options):
         None, ge=0, lt=1, description="Dropout probability (non-recurrent connections); None: the workload's."
     )
     eval_chars: EvalChars = None
-    eval_every: EvalEvery = 100_000
+    eval_every: EvalEvery = "auto"
     eval_streams: int = Field(
         16,
         ge=1,

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from archsim.config.errors import (
@@ -39,6 +40,13 @@ MAX_STATES = 1_000_000
 MAX_SPREAD = 1.0
 #: Longest pulse train: the update kernel packs a train into one uint64 (numerics MAX_SLOTS).
 MAX_BL = 64
+#: Largest cycle-to-cycle spread with additive noise (measured fits use up to 375 %).
+MAX_C2C_ADDITIVE = 10.0
+#: Largest |a|, |b|, |A| of the exponential step and largest exponents of the exponential and
+#: power steps.
+MAX_EXP_SHAPE = 100.0
+MAX_EXP_GAMMA = 50.0
+MAX_POW_GAMMA = 10.0
 #: Largest output bound and output noise, normalised domain (the paper's: 12 and 0.06).
 MAX_OUT_BOUND = 1000.0
 MAX_OUT_NOISE = 100.0
@@ -55,14 +63,17 @@ def dac_levels(bits: int) -> int:
     return 2 ** (bits - 1) - 1
 
 
-class ConstantStepDevice(_Frozen):
-    """Constant-step device with hard bounds (NUMERICS.md 3.2-3.4)."""
+class _PulsedDevice(_Frozen):
+    """What every pulsed device model shares (NUMERICS.md 3.2-3.4, the reference simulator's
+    ``PulsedDevice``): a step ``dw_min`` per coincidence with its device-to-device and
+    cycle-to-cycle spreads, an up/down imbalance, and hard bounds with their spreads. The
+    subclasses say how the step depends on the weight."""
 
-    kind: Literal["constant_step"] = "constant_step"
     dw_min: float = Field(
         0.001,
         gt=0,
-        description="Mean weight change of one coincidence; 2 to MAX_STATES steps span the bounds.",
+        description="Mean weight change of one coincidence (at w = 0 unless the model says otherwise); "
+        "2 to MAX_STATES steps span the bounds.",
     )
     dw_min_d2d: float = Field(
         0.3, ge=0, le=MAX_SPREAD, description="Device-to-device spread of the step (rel.)."
@@ -80,7 +91,7 @@ class ConstantStepDevice(_Frozen):
     w_min_d2d: float = Field(0.3, ge=0, le=MAX_SPREAD, description="Device-to-device spread of w_min (rel.).")
 
     @model_validator(mode="after")
-    def _step_within_the_range(self) -> ConstantStepDevice:
+    def _step_within_the_range(self) -> _PulsedDevice:
         # A step as large as the range trains nothing; a million states is beyond any device.
         span = self.w_max - self.w_min
         if not span / MAX_STATES <= self.dw_min <= span / 2:
@@ -90,6 +101,138 @@ class ConstantStepDevice(_Frozen):
                 f"{MAX_STATES} steps between the bounds"
             )
         return self
+
+
+class ConstantStepDevice(_PulsedDevice):
+    """Constant-step device with hard bounds (NUMERICS.md 3.2-3.4): every step is the device's
+    up or down step, whatever the weight."""
+
+    kind: Literal["constant_step"] = "constant_step"
+
+
+class _LinearFamily(_PulsedDevice):
+    """Models whose step shrinks linearly with the weight: the cycle-to-cycle noise may be
+    additive (the reference simulator's ``mult_noise: false``), which measured fits use with
+    spreads above 100 %."""
+
+    c2c_noise: Literal["multiplicative", "additive"] = Field(
+        "multiplicative",
+        description="multiplicative: step(w) * (1 + dw_min_c2c xi); additive: step(w) + dw_min_c2c "
+        "dw_ij xi, with dw_ij the device's step at w = 0.",
+    )
+    dw_min_c2c: float = Field(
+        0.3,
+        ge=0,
+        le=MAX_C2C_ADDITIVE,
+        description="Cycle-to-cycle spread of each step (rel.); above 1 only with additive noise.",
+    )
+
+    @model_validator(mode="after")
+    def _multiplicative_noise_below_one(self) -> _LinearFamily:
+        if self.c2c_noise == "multiplicative" and self.dw_min_c2c > MAX_SPREAD:
+            raise ValueError(
+                f"dw_min_c2c ({self.dw_min_c2c:g}) must be at most {MAX_SPREAD:g} with multiplicative "
+                "noise (c2c_noise: additive allows up to "
+                f"{MAX_C2C_ADDITIVE:g})"
+            )
+        return self
+
+
+class SoftBoundsDevice(_LinearFamily):
+    """Soft bounds (reference simulator: ``SoftBoundsDevice``): the step shrinks linearly to
+    zero at the bound it approaches, each device at its own bounds:
+    up: dw_up_ij (1 - w / bmax_ij), down: dw_down_ij (1 - w / bmin_ij)."""
+
+    kind: Literal["soft_bounds"] = "soft_bounds"
+
+
+class LinearStepDevice(_LinearFamily):
+    """Linear step (reference simulator: ``LinearStepDevice``, slopes relative to the mean
+    bounds): up: dw_up_ij (1 - gamma_up_ij w / w_max), down: dw_down_ij (1 - gamma_down_ij w /
+    w_min), with gamma_ij = |gamma + gamma_d2d xi| drawn once per device. gamma = 1 shrinks the
+    step to zero at the mean bound; gamma = 0 is the constant step."""
+
+    kind: Literal["linear_step"] = "linear_step"
+    gamma_up: float = Field(
+        0.0, ge=0, le=1, description="Relative decrease of the up step from w = 0 to w = w_max."
+    )
+    gamma_down: float = Field(
+        0.0, ge=0, le=1, description="Relative decrease of the down step from w = 0 to w = w_min."
+    )
+    gamma_up_d2d: float = Field(
+        0.05, ge=0, le=MAX_SPREAD, description="Device-to-device spread of gamma_up (absolute)."
+    )
+    gamma_down_d2d: float = Field(
+        0.05, ge=0, le=MAX_SPREAD, description="Device-to-device spread of gamma_down (absolute)."
+    )
+
+
+class ExpStepDevice(_PulsedDevice):
+    """Exponential step (reference simulator: ``ExpStepDevice``; tile-wide shape parameters):
+    with z = 2 a w / (bmax_ij - bmin_ij) + b, the up step is dw_up_ij max(1 - A_up exp(gamma_up z),
+    0) and the down step dw_down_ij max(1 - A_down exp(-gamma_down z), 0)."""
+
+    kind: Literal["exp_step"] = "exp_step"
+    a: float = Field(0.244, ge=-MAX_EXP_SHAPE, le=MAX_EXP_SHAPE, description="Slope of z in the weight.")
+    b: float = Field(0.2425, ge=-MAX_EXP_SHAPE, le=MAX_EXP_SHAPE, description="Offset of z.")
+    A_up: float = Field(
+        0.00081, ge=-MAX_EXP_SHAPE, le=MAX_EXP_SHAPE, description="Factor A of the up direction."
+    )
+    A_down: float = Field(
+        0.36833, ge=-MAX_EXP_SHAPE, le=MAX_EXP_SHAPE, description="Factor A of the down direction."
+    )
+    gamma_up: float = Field(12.44625, ge=0, le=MAX_EXP_GAMMA, description="Exponent of the up direction.")
+    gamma_down: float = Field(12.78785, ge=0, le=MAX_EXP_GAMMA, description="Exponent of the down direction.")
+
+    def step_factors(self, w: Any) -> tuple[Any, Any]:
+        """(up, down) step of a device with the mean bounds at weight(s) ``w``, in units of dw_min."""
+        z = 2.0 * self.a * np.asarray(w, dtype=float) / (self.w_max - self.w_min) + self.b
+        with np.errstate(over="ignore"):
+            up = np.maximum(1.0 - self.A_up * np.exp(self.gamma_up * z), 0.0)
+            down = np.maximum(1.0 - self.A_down * np.exp(-self.gamma_down * z), 0.0)
+        return up, down
+
+    @model_validator(mode="after")
+    def _steps_move_and_stay_within_the_range(self) -> ExpStepDevice:
+        up, down = self.step_factors(np.linspace(self.w_min, self.w_max, 201))
+        span = self.w_max - self.w_min
+        for name, factor in (("up", up), ("down", down)):
+            if factor[100] <= 0.0:
+                raise ValueError(
+                    f"A_{name}, gamma_{name}, a, b: the mean {name} step at w = 0 is zero; the device "
+                    "could not move from zero"
+                )
+            if not np.all(np.isfinite(factor)) or self.dw_min * factor.max() > span / 2:
+                raise ValueError(
+                    f"A_{name}, gamma_{name}, a, b: the {name} step reaches {self.dw_min * factor.max():g} "
+                    f"within the bounds; at most (w_max - w_min) / 2 = {span / 2:g}"
+                )
+        return self
+
+
+class PowStepDevice(_PulsedDevice):
+    """Power step (reference simulator: ``PowStepDevice``, after Fusi & Abbott 2007): with
+    omega = (bmax_ij - w) / (bmax_ij - bmin_ij), the up step is dw_up_ij omega^gamma_up_ij and
+    the down step dw_down_ij (1 - omega)^gamma_down_ij; the exponents are drawn once per device
+    like the steps: gamma_up/down_ij = |pow_gamma (g +- r + imbalance)|."""
+
+    kind: Literal["pow_step"] = "pow_step"
+    pow_gamma: float = Field(1.0, gt=0, le=MAX_POW_GAMMA, description="Mean exponent gamma.")
+    pow_gamma_d2d: float = Field(
+        0.1, ge=0, le=MAX_SPREAD, description="Device-to-device spread of the exponent (rel.)."
+    )
+    pow_up_down: float = Field(
+        0.0, gt=-1, lt=1, description="Mean up/down imbalance of the exponent (rel.; > 0 lowers gamma_down)."
+    )
+    pow_up_down_d2d: float = Field(
+        0.0, ge=0, le=MAX_SPREAD, description="Device-to-device spread of the exponent's up/down difference."
+    )
+
+
+AnyDevice = Annotated[
+    ConstantStepDevice | SoftBoundsDevice | LinearStepDevice | ExpStepDevice | PowStepDevice,
+    Field(discriminator="kind"),
+]
 
 
 class IOConfig(_Frozen):
@@ -153,7 +296,9 @@ class RPUConfig(_Frozen):
         "", max_length=MAX_NAME_CHARS, description="Short name; a preset file's name when not given."
     )
     description: str = Field("", max_length=MAX_DESCRIPTION_CHARS, description="Where the numbers come from.")
-    device: ConstantStepDevice = ConstantStepDevice()
+    device: AnyDevice = Field(
+        ConstantStepDevice(), description="The device model (its kind: constant_step when not given)."
+    )
     forward: IOConfig = IOConfig()
     backward: IOConfig = IOConfig()
     update: PulseUpdateConfig = PulseUpdateConfig()
@@ -169,6 +314,15 @@ class RPUConfig(_Frozen):
         description="Bound management in backward too: True is the paper's mode, False the "
         "reference simulator's. Sets backward.bound_management.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _constant_step_by_default(cls, data: Any) -> Any:
+        # A device without a kind is the constant-step device every preset had before the others.
+        device = data.get("device") if isinstance(data, dict) else None
+        if isinstance(device, dict) and "kind" not in device:
+            return {**data, "device": {"kind": "constant_step", **device}}
+        return data
 
     @model_validator(mode="before")
     @classmethod

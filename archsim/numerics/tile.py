@@ -19,9 +19,9 @@ from scipy.linalg.blas import sgemm
 
 from archsim.config.rpu import FloatingPointRPUConfig, IOConfig, RPUConfig
 from archsim.numerics.checks import as_matrix, as_vectors, check_lr, non_finite_error
-from archsim.numerics.devices import BMAX, BMIN, DeviceArrays, sample_devices
+from archsim.numerics.devices import BMAX, BMIN, DeviceArrays, DeviceModel, device_model, sample_devices
 from archsim.numerics.mvm import exact_mvm, io_array, mvm
-from archsim.numerics.update import pulsed_update, train_length
+from archsim.numerics.update import pulsed_update_shaped, train_length
 
 
 class FloatingPointTile:
@@ -125,9 +125,10 @@ class AnalogTile:
         seq = np.random.SeedSequence(self.seed)
         device_seed, key_seed = seq.spawn(2)
         dev = rpu.device
+        device_rng = np.random.default_rng(device_seed)
         self.devices: DeviceArrays = sample_devices(
             (self.out_size, self.in_size),
-            np.random.default_rng(device_seed),
+            device_rng,
             dw_min=dev.dw_min,
             dw_min_d2d=dev.dw_min_d2d,
             up_down=dev.up_down,
@@ -137,6 +138,8 @@ class AnalogTile:
             w_max_d2d=dev.w_max_d2d,
             w_min_d2d=dev.w_min_d2d,
         )
+        #: How each device's step depends on its weight (the device model's kernel parameters).
+        self.model: DeviceModel = device_model(dev, self.devices, device_rng)
         self.key = int(key_seed.generate_state(1, dtype=np.uint64)[0])
         self.counter = 0
         self._stream = np.array([self.key, 0], dtype=np.uint64)  # [key, first counter] of a call
@@ -206,11 +209,16 @@ class AnalogTile:
         lr = check_lr(lr)
         up = self.rpu.update
         dev = self.devices
-        pulses = pulsed_update(
+        model = self.model
+        pulses = pulsed_update_shaped(
             self._weights,
             dev.packed,
             dev.means,
             dev.scales,
+            model.extra,
+            model.model,
+            model.shape,
+            model.additive,
             xb,
             db,
             lr,

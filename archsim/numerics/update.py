@@ -1,7 +1,9 @@
-"""Stochastic pulsed update on constant-step devices (NUMERICS.md 3).
+"""Stochastic pulsed update (NUMERICS.md 3) on constant-step devices and on the device models
+whose step depends on the weight (docs/numerics.md, "Device models").
 
-``pulsed_update`` is the Numba kernel, ``pulsed_update_reference`` its NumPy twin (same draws).
-For each row b of ``xs`` (B, N) and ``ds`` (B, M), in order, the kernel
+``pulsed_update_shaped`` is the Numba kernel, ``pulsed_update_shaped_reference`` its NumPy twin
+(same draws); ``pulsed_update`` and ``pulsed_update_reference`` are the same on constant-step
+devices. For each row b of ``xs`` (B, N) and ``ds`` (B, M), in order, the kernel
 
 1. sets the pulse amplitudes (fixed BL, or update / bit-length management),
 2. draws one Bernoulli train of BL slots per column j (probability min(B|x_j|, 1)) and per row i
@@ -9,7 +11,8 @@ For each row b of ``xs`` (B, N) and ``ds`` (B, M), in order, the kernel
    row/column correlation of the hardware,
 3. applies every coincidence (a slot where both trains of a device fire) as one device step,
    in slot order, with fresh cycle-to-cycle noise and clipping to the device's bounds after each
-   step (NUMERICS.md 3.2 exactly; no summed-step approximation is needed): the weight moves
+   step (NUMERICS.md 3.2 exactly; no summed-step approximation is needed), times the device
+   model's factor f(w) of the current weight (1 on a constant-step device): the weight moves
    down when sign(x_j) * sign(d_i) > 0. Within one update a device's weight is carried in
    float64 and stored (float32) once, so float32 rounding does not accumulate over its pulses.
 
@@ -56,8 +59,14 @@ _LOW32 = np.uint64(0xFFFFFFFF)
 _S32 = np.uint64(32)
 _TWO32 = 4294967296.0
 MAX_SLOTS = 64
+_ALL_SLOTS = ~np.uint64(0)
 #: A column-list entry is ``(j << ENTRY_SHIFT) | (x_j > 0)``.
 ENTRY_SHIFT = np.uint32(1)
+#: Kernel codes of the device models (``pulsed_update_shaped``'s ``model``; devices.device_model).
+#: They live here, in the kernels' module, so that changing one invalidates the cached kernels.
+MODEL_CONSTANT, MODEL_LINEAR, MODEL_EXP, MODEL_POW = 0, 1, 2, 3
+#: Entries of the tile-wide ``shape`` array of the exponential step.
+EXP_A, EXP_B, EXP_A_UP, EXP_A_DOWN, EXP_GAMMA_UP, EXP_GAMMA_DOWN = range(6)
 
 
 @jit
@@ -90,18 +99,22 @@ def train_length(xmax, dmax, lr, dw_min, bl, update_management, bl_management) -
 
 
 @jit
-def _trains(base, values, amp, n_slots, out):
+def _trains(base, values, amp, n_slots, out, needed):
     """``out[i]``: the Bernoulli train of n_slots slots (slot k is bit k of a uint64) with
     probability min(amp |values[i]|, 1), for every i. Slots 2k and 2k + 1 of train i are the low
     and high 32 bits of draw ``i * 32 + k`` of the stream ``base``, each below
     ``threshold = prob * 2**32`` (so a zero probability never fires and a probability of 1
-    always does). Branch-free and vectorised over i."""
+    always does). Branch-free and vectorised over i. Only the slot pairs with a bit in
+    ``needed`` are drawn (the others stay 0): every draw is addressed by (i, k), so skipping
+    some changes none of the others."""
     n = values.size
     threshold = np.empty(n, dtype=np.uint64)
     for i in range(n):
         threshold[i] = np.uint64(min(amp * abs(np.float64(values[i])), 1.0) * _TWO32)
         out[i] = 0
     for k in range((n_slots + 1) // 2):
+        if not (needed >> np.uint64(2 * k)) & np.uint64(3):
+            continue
         low, high = np.uint64(2 * k), np.uint64(2 * k + 1)
         for i in range(n):
             r = draw(base, i * 32 + k)
@@ -202,11 +215,65 @@ def _apply_pulses(w_row, cols, table, d_negative, c2c, factor, base, draw0):
 
 
 @jit
-def pulsed_update(
+def step_factor(model, down, w, lo, hi, e_up, e_down, shape):
+    """The step of one coincidence at weight ``w`` in units of the device's step at w = 0 (its
+    up or down step; the power step's is at the bound it leaves), for device models whose step
+    depends on the weight (docs/numerics.md, "Device models"). ``down``: 1 for a down step;
+    ``lo``, ``hi``: the device's bounds; ``e_up``, ``e_down``: its two per-device parameters (the
+    linear family's slopes, the power step's exponents); ``shape``: the exponential step's
+    tile-wide parameters."""
+    if model == MODEL_LINEAR:
+        return 1.0 - (e_down if down else e_up) * w
+    span = hi - lo
+    if span <= 0.0:
+        return 0.0
+    if model == MODEL_EXP:
+        z = 2.0 * shape[EXP_A] * w / span + shape[EXP_B]
+        if down:
+            return max(1.0 - shape[EXP_A_DOWN] * math.exp(-shape[EXP_GAMMA_DOWN] * z), 0.0)
+        return max(1.0 - shape[EXP_A_UP] * math.exp(shape[EXP_GAMMA_UP] * z), 0.0)
+    if model == MODEL_POW:  # the float32 weight may sit a rounding below its float64 bound
+        if down:
+            return max((w - lo) / span, 0.0) ** np.float64(e_down)
+        return max((hi - w) / span, 0.0) ** np.float64(e_up)
+    return 1.0
+
+
+@jit
+def _apply_pulses_shaped(
+    w_row, cols, table, extra_row, model, shape, additive, d_negative, c2c, factor, base, draw0
+):
+    """:func:`_apply_pulses` for the device models whose step depends on the weight: the step is
+    the device's up or down step times :func:`step_factor` f(w), with the cycle-to-cycle noise
+    multiplicative, step f (1 + c2c xi), or additive, step (f + c2c xi); clipped to the bounds."""
+    for k in range(cols.size):
+        c = cols[k]
+        j = c >> ENTRY_SHIFT
+        down = (c & np.uint32(1)) ^ d_negative  # 1: down (sign(x_j) = sign(d_i)), 0: up
+        w = np.float64(w_row[j])
+        lo, hi = table[2, j], table[3, j]
+        f = step_factor(model, down, w, lo, hi, extra_row[j, 0], extra_row[j, 1], shape)
+        move = table[down, j]  # +up or -down
+        if c2c > 0.0:
+            noise = factor[k]
+            if noise != noise:
+                noise = _c2c_redraw(j, c2c, base, draw0)
+            move *= (f - 1.0 + noise) if additive else f * noise
+        else:
+            move *= f
+        w_row[j] = min(max(w + move, lo), hi)
+
+
+@jit
+def pulsed_update_shaped(
     weights,
     devices,
     means,
     scales,
+    extra,
+    model,
+    shape,
+    additive,
     xs,
     ds,
     lr,
@@ -221,6 +288,8 @@ def pulsed_update(
     ``weights`` (M, N) float32 in place.
 
     ``devices`` (M, N, 4) int16, ``means`` and ``scales`` (4,): the packed device parameters.
+    ``model``, ``shape``, ``extra`` (M, N, 2) float32, ``additive``: how the step depends on the
+    weight (devices.DeviceModel; MODEL_CONSTANT: it does not, and the rest is not read).
     ``stream``: uint64 [key, counter of the first update].
 
     Returns the total number of coincidences (device steps) applied, or -1 when ``xs`` and -2
@@ -250,16 +319,26 @@ def pulsed_update(
     col_mask = np.zeros((n_batch, n_cols), dtype=np.uint64)
     row_masks = np.zeros((n_batch, n_rows), dtype=np.uint64)
     start = np.zeros((n_batch, bl + 1), dtype=np.int64)
+    fired = np.zeros(n_batch, dtype=np.uint64)  # the slots in which some row of update b fires
     for b in range(n_batch):
         if xmax[b] == 0.0 or dmax[b] == 0.0 or lr == 0.0:
             continue  # n_slots[b] = 0: no pulse
         amp_d[b], amp_x, n_slots[b] = pulse_amplitudes(
             xmax[b], dmax[b], lr, dw_min, bl, update_management, bl_management
         )
-        _trains(call_base(key, counter + np.uint64(b), TAG_TRAIN_X), xs[b], amp_x, n_slots[b], col_mask[b])
-        _trains(base_d[b], ds[b], amp_d[b], n_slots[b], row_masks[b])
+        # The row trains first: the column trains (and column lists) are needed only in the slots
+        # where some row fires, usually a few (errors are small), so only those are drawn.
+        _trains(base_d[b], ds[b], amp_d[b], n_slots[b], row_masks[b], _ALL_SLOTS)
+        fired[b] = 0
+        for i in range(n_rows):
+            fired[b] |= row_masks[b, i]
+        if not fired[b]:
+            continue
+        base_x = call_base(key, counter + np.uint64(b), TAG_TRAIN_X)
+        _trains(base_x, xs[b], amp_x, n_slots[b], col_mask[b], fired[b])
         for slot in range(n_slots[b]):
-            start[b, slot + 1] = _count_slot(col_mask[b], np.uint64(slot))
+            if (fired[b] >> np.uint64(slot)) & np.uint64(1):
+                start[b, slot + 1] = _count_slot(col_mask[b], np.uint64(slot))
     offset = 0
     for b in range(n_batch):
         for slot in range(bl + 1):
@@ -271,9 +350,13 @@ def pulsed_update(
     cols = np.empty(offset + 1, dtype=np.uint32)
     entry = np.empty(n_cols, dtype=np.uint32)
     for b in range(n_batch):
+        if not fired[b]:
+            continue
         for j in range(n_cols):
             entry[j] = (np.uint32(j) << ENTRY_SHIFT) | np.uint32(xs[b, j] > 0)
         for slot in range(n_slots[b]):
+            if not (fired[b] >> np.uint64(slot)) & np.uint64(1):
+                continue  # no row fires in this slot: its column list stays empty
             position = start[b, slot]
             shift = np.uint64(slot)
             masks = col_mask[b]
@@ -297,7 +380,8 @@ def pulsed_update(
         if not pulsed:
             continue
         row = weights[i]
-        decoded = pulsed > 1  # else decode only the pulsed devices, as they are reached
+        # Else decode only the pulsed devices, as they are reached (constant step only).
+        decoded = pulsed > 1 or model != MODEL_CONSTANT
         if decoded:
             _decode_row(packed[i], means, scales, table)
         cell0 = i * n_cols
@@ -322,7 +406,12 @@ def pulsed_update(
                 if c2c > 0.0:  # factor[k]: 1 + c2c xi, or NaN where the fast path rejected
                     fill_normals_fast(base_c2c[b], lst, ENTRY_SHIFT, MAX_SLOTS, draw0, c2c, 1.0, raw, factor)
                 noise = (c2c, factor, base_c2c[b], draw0)
-                if decoded and several:
+                shaped = (extra[i], model, shape, additive, d_negative)
+                if model != MODEL_CONSTANT and several:
+                    _apply_pulses_shaped(row_buffer, lst, table, *shaped, *noise)
+                elif model != MODEL_CONSTANT:
+                    _apply_pulses_shaped(row, lst, table, *shaped, *noise)
+                elif decoded and several:
                     _apply_pulses(row_buffer, lst, table, d_negative, *noise)
                 elif decoded:
                     _apply_pulses(row, lst, table, d_negative, *noise)
@@ -334,6 +423,32 @@ def pulsed_update(
                 for j in range(n_cols):
                     row[j] = row_buffer[j]
     return total
+
+
+@jit
+def pulsed_update(
+    weights, devices, means, scales, xs, ds, lr, dw_min, bl, c2c, update_management, bl_management, stream
+):
+    """:func:`pulsed_update_shaped` on constant-step devices (NUMERICS.md 3.2), the paper's model."""
+    return pulsed_update_shaped(
+        weights,
+        devices,
+        means,
+        scales,
+        np.zeros((1, 1, 2), dtype=np.float32),
+        MODEL_CONSTANT,
+        np.zeros(6),
+        False,
+        xs,
+        ds,
+        lr,
+        dw_min,
+        bl,
+        c2c,
+        update_management,
+        bl_management,
+        stream,
+    )
 
 
 def _train_np(base: np.uint64, first: np.ndarray, prob: np.ndarray, n_slots: int) -> np.ndarray:
@@ -350,11 +465,38 @@ def _train_np(base: np.uint64, first: np.ndarray, prob: np.ndarray, n_slots: int
     return bits
 
 
-def pulsed_update_reference(
+def step_factor_np(model, down, w, lo, hi, e_up, e_down, shape) -> np.ndarray:
+    """Twin of :func:`step_factor` on arrays (``down`` boolean)."""
+    if model == MODEL_LINEAR:
+        return 1.0 - np.where(down, e_down, e_up) * w
+    span = hi - lo
+    safe = np.where(span > 0, span, 1.0)
+    if model == MODEL_EXP:
+        z = 2.0 * shape[EXP_A] * w / safe + shape[EXP_B]
+        with np.errstate(over="ignore"):
+            f = np.where(
+                down,
+                1.0 - shape[EXP_A_DOWN] * np.exp(-shape[EXP_GAMMA_DOWN] * z),
+                1.0 - shape[EXP_A_UP] * np.exp(shape[EXP_GAMMA_UP] * z),
+            )
+        f = np.maximum(f, 0.0)
+    elif model == MODEL_POW:
+        base = np.maximum(np.where(down, w - lo, hi - w) / safe, 0.0)
+        f = base ** np.where(down, e_down, e_up)
+    else:
+        return np.ones_like(w)
+    return np.where(span > 0, f, 0.0)
+
+
+def pulsed_update_shaped_reference(
     weights: np.ndarray,
     devices: np.ndarray,
     means: np.ndarray,
     scales: np.ndarray,
+    extra: np.ndarray,
+    model: int,
+    shape: np.ndarray,
+    additive: bool,
     xs: np.ndarray,
     ds: np.ndarray,
     lr: float,
@@ -366,12 +508,14 @@ def pulsed_update_reference(
     key: int,
     counter: int,
 ) -> int:
-    """NumPy twin of :func:`pulsed_update` (same draws), vectorised over the devices slot by slot."""
+    """NumPy twin of :func:`pulsed_update_shaped` (same draws), vectorised over the devices slot
+    by slot."""
     n_batch, n_cols = xs.shape
     n_rows = ds.shape[1]
     cols = np.arange(n_cols, dtype=np.uint64)
     rows = np.arange(n_rows, dtype=np.uint64)
     up, down, lo, hi = (means[k] * (1.0 + scales[k] * devices[..., k]) for k in range(4))
+    e_up, e_down = (extra[..., k].astype(np.float64) for k in range(2)) if model else (None, None)
     total = 0
     for b in range(n_batch):
         x, d = xs[b].astype(np.float64), ds[b].astype(np.float64)
@@ -395,8 +539,56 @@ def pulsed_update_reference(
             hit = train_d[:, slot][:, None] & train_x[:, slot][None, :]
             total += int(hit.sum())
             dw = step[hit]
+            if model != MODEL_CONSTANT:
+                at = (w[hit], lo[hit], hi[hit], e_up[hit], e_down[hit])
+                f = step_factor_np(model, moving_down[hit], *at, shape)
             if c2c > 0:
-                dw = dw * (1.0 + c2c * normal_np(base_c2c, cell[hit] * MAX_SLOTS + slot))
+                noise = 1.0 + c2c * normal_np(base_c2c, cell[hit] * MAX_SLOTS + slot)
+                if model == MODEL_CONSTANT:
+                    dw = dw * noise
+                else:
+                    dw = dw * ((f - 1.0 + noise) if additive else f * noise)
+            elif model != MODEL_CONSTANT:
+                dw = dw * f
             w[hit] = np.clip(w[hit] + direction[hit] * dw, lo[hit], hi[hit])
         weights[...] = w.astype(np.float32)
     return total
+
+
+def pulsed_update_reference(
+    weights: np.ndarray,
+    devices: np.ndarray,
+    means: np.ndarray,
+    scales: np.ndarray,
+    xs: np.ndarray,
+    ds: np.ndarray,
+    lr: float,
+    dw_min: float,
+    bl: int,
+    c2c: float,
+    update_management: bool,
+    bl_management: bool,
+    key: int,
+    counter: int,
+) -> int:
+    """NumPy twin of :func:`pulsed_update` (same draws): constant-step devices."""
+    return pulsed_update_shaped_reference(
+        weights,
+        devices,
+        means,
+        scales,
+        np.zeros((*devices.shape[:2], 2), dtype=np.float32),
+        MODEL_CONSTANT,
+        np.zeros(6),
+        False,
+        xs,
+        ds,
+        lr,
+        dw_min,
+        bl,
+        c2c,
+        update_management,
+        bl_management,
+        key,
+        counter,
+    )

@@ -273,7 +273,7 @@ def _ce_axes(ax, x: list[float], data: dict[str, Any], with_train: bool) -> None
                 markersize=3.5,
                 linewidth=1.4,
                 linestyle="--",
-                label="train (dropout on)",
+                label="train (dropout on)" if data.get("dropout") else "train",
             )
     last = next(((xi, t) for xi, t in zip(reversed(x), reversed(test), strict=True) if t is not None), None)
     if last is not None:

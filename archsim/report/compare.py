@@ -5,6 +5,8 @@ it reads the results schema, the records' configuration included, and nothing of
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from typing import Any
 
@@ -17,6 +19,9 @@ FIGURES = (
     ("TeraOps/s", "", True),
     ("of the ideal peak", "%", True),
     ("TeraOps/W", "", True),
+    ("area", "mm^2", False),
+    ("TeraOps/s/mm^2", "", True),
+    ("static power", "mW", False),
     ("time per char", "ns", False),
     ("step latency", "ns", False),
     ("epoch", "s", False),
@@ -29,7 +34,7 @@ FIGURES = (
 
 
 def _chip(c: ChipResult) -> dict[str, float | None]:
-    return {
+    out = {
         "TeraOps/s": c.teraops_per_s,
         "of the ideal peak": 100 * c.peak_fraction,
         "TeraOps/W": c.teraops_per_w,
@@ -39,6 +44,11 @@ def _chip(c: ChipResult) -> dict[str, float | None]:
         "energy per char": c.energy_pj_per_char.get("total", math.nan) / 1e3,
         "peak memory": c.memory["peak_occupancy_bytes"] / 2**20,
     }
+    if c.area_mm2:  # results written before the area model have none
+        out["area"] = c.area_mm2.get("total")
+        out["TeraOps/s/mm^2"] = c.teraops_per_s_per_mm2
+        out["static power"] = c.static_power_mw.get("total")
+    return out
 
 
 def headline(result: ChipResult | TrainResult | CosimResult) -> dict[str, float | None]:
@@ -117,6 +127,19 @@ def comparison(results: list[Any], labels: list[str]) -> dict[str, Any]:
         for r, label in zip(results, labels, strict=True)
     ]
     return {"runs": runs, "differences": differences(results), "figures": rows}
+
+
+def csv_text(c: dict[str, Any], letters: str) -> str:
+    """The headline figures of a comparison as CSV: figure, unit, each result's value (A, B, ...),
+    then each ratio to A (B/A, ...); an empty cell where a result has no such figure."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["figure", "unit", *letters, *(f"{x}/{letters[0]}" for x in letters[1:])])
+    for row in c["figures"]:
+        cells = ["" if v is None else repr(v) if isinstance(v, float) else v for v in row["values"]]
+        cells += ["" if r is None else repr(float(r)) for r in row["ratios"][1:]]
+        writer.writerow([row["figure"], row["unit"], *cells])
+    return buffer.getvalue()
 
 
 def fmt(value: Any) -> str:

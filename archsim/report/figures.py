@@ -111,6 +111,41 @@ def _numerics_rows(c: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _by_part(parts: dict[str, Any], unit: str) -> str:
+    """The nonzero components of ``parts`` (less its "total"), largest first."""
+    items = [(k, number(v) or 0.0) for k, v in parts.items() if k != "total"]
+    items = sorted((kv for kv in items if kv[1] > 0), key=lambda kv: -kv[1])
+    return ", ".join(f"{k} {_fmt(v, '.3g', unit)}" for k, v in items)
+
+
+def _area_rows(c: dict[str, Any]) -> list[dict[str, Any]]:
+    """Area, area density, static power and the energy of the run, dynamic and static (none for a
+    result written before the area model)."""
+    rows = []
+    area = c.get("area_mm2") or {}
+    total = number(area.get("total"))
+    if total:
+        density = number(c.get("teraops_per_s_per_mm2"))
+        note = _fmt(density, ".3g", "TeraOps/s/mm²") if density is not None else ""
+        rows.append(_row("Area", total, _fmt(total, ".4g", "mm²"), _fmt(total, ".4g", "mm²"), note))
+        rows.append(_row("Area density", density, _fmt(density, ".3g", "TeraOps/s/mm²")))
+        rows.append(_row("Area by component", None, _by_part(area, "mm²")))
+    power = c.get("static_power_mw") or {}
+    if number(power.get("total")):
+        text = f"{_fmt(power['total'], '.4g', 'mW')} ({_by_part(power, 'mW')})"
+        rows.append(_row("Static power", power["total"], text))
+    run = c.get("run_energy") or {}
+    if run and number(run.get("total_j")):
+        what = "an epoch" if run.get("run") == "one epoch" else "the co-simulated windows"
+        text = (
+            f"{_fmt(run['total_j'], '.3g', 'J')}: dynamic {_fmt(run.get('dynamic_j'), '.3g', 'J')}, "
+            f"static {_fmt(run.get('static_j'), '.3g', 'J')} "
+            f"(leakage over {_fmt(run.get('seconds'), '.4g', 's')} of chip time)"
+        )
+        rows.append(_row(f"Energy of {what}", run["total_j"], text))
+    return rows
+
+
 def chip_headline(c: dict[str, Any]) -> list[dict[str, Any]]:
     """Headline figures of a chip result (rows with a ``card`` are also shown as cards)."""
     tops, peak, frac = c["teraops_per_s"], c["ideal_peak_teraops_per_s"], c["peak_fraction"]
@@ -156,6 +191,7 @@ def chip_headline(c: dict[str, Any]) -> list[dict[str, Any]]:
         if layers and nj:
             text = ", ".join(f"{a} {p['total'] / 1e3:.1f} nJ" for a, p in layers.items())
             rows.append(_row("Energy by layer", None, text))
+    rows.extend(_area_rows(c))
     busy = c["breakdown"].get("busy")
     rows.append(_row("Busiest array", c["busiest_array"], f"{c['busiest_array']} (busy {_pct(busy)})"))
     rows.extend(_numerics_rows(c))
@@ -370,6 +406,7 @@ def ce_curve(t: dict[str, Any]) -> dict[str, Any] | None:
         "chars": [p["chars"] for p in pts],
         "test_ce": [number(p.get("test_ce")) for p in pts],
         "train_ce": [number(p.get("train_ce")) for p in pts],
+        "dropout": number(t.get("dropout")) or 0.0,
     }
 
 
@@ -637,14 +674,20 @@ def design(record: dict[str, Any] | None) -> list[dict[str, str]]:
     rows: list[tuple[str, str]] = []
     w = record["workload"]
     model, training = w["model"], w["training"]
-    rows.append(
-        (
-            "workload",
+    if model.get("kind") == "layers":  # an image network (docs/cnn.md)
+        layers = ", ".join(
+            f"{layer['kind']} {layer.get('kernels', layer['size'])}"
+            + (f"x{layer['size']}" if "kernels" in layer else "")
+            for layer in model["layers"]
+        )
+        text = f"{w['name']}: {layers}; images from {w['corpus']}; lr {training['learning_rate']:g}"
+    else:
+        text = (
             f"{w['name']}: {model['num_layers']} LSTM layer(s) of {model['hidden_size']}, V = "
             f"{w['vocab_size']}, corpus {w['corpus']}; lr {training['learning_rate']:g}, dropout "
-            f"{training['dropout']:g}, nBPTT {training['bptt_steps']}",
+            f"{training['dropout']:g}, nBPTT {training['bptt_steps']}"
         )
-    )
+    rows.append(("workload", text))
     chip = record.get("chip")
     if chip:
         t = chip["tile"]

@@ -31,6 +31,7 @@ from archsim.config.errors import (
     resolve_preset,
     validate,
 )
+from archsim.config.overrides import check_path, set_path
 from archsim.config.rpu import RPU_DIR
 from archsim.paths import WORKLOADS_DIR
 from archsim.sweep.spec import MAX_POINTS, PointConfig, RangeAxis, SweepFile, ZipAxis
@@ -87,15 +88,7 @@ def point_id(config: PointConfig) -> str:
 
 
 def _check_path(path: str, where: str) -> list[str]:
-    parts = path.split(".")
-    if parts[0] not in ROOTS or any(not p for p in parts):
-        raise ConfigError(
-            f"{where}: {echo(path)} is not a configuration path; it must start with one of "
-            f"{', '.join(ROOTS)} (e.g. chip.tile.adc.count_per_tile, rpu.forward.inp_bits, command.streams)"
-        )
-    if parts == ["command"]:
-        raise ConfigError(f"{where}: sweep fields of the command (command.streams, ...), not the command")
-    return parts
+    return check_path(path, ROOTS, where, whole=PRESET_FOLDERS)
 
 
 def _parse_axis(name: str, raw: Any, random: bool, where: str) -> Axis:
@@ -153,20 +146,6 @@ def _draw(axis: Axis, rng: np.random.Generator) -> tuple[dict[str, Any], Any]:
     return {axis.name: value}, value
 
 
-def _set_path(data: dict[str, Any], parts: list[str], value: Any, where: str) -> None:
-    """Replace what sits at ``parts`` (creating missing mappings on the way)."""
-    node = data
-    for depth, part in enumerate(parts[:-1]):
-        nxt = node.setdefault(part, {})
-        if not isinstance(nxt, dict):
-            above = ".".join(parts[: depth + 1])
-            raise ConfigError(
-                f"{where}: {above} is a value ({echo(nxt)}), not a section; cannot set {'.'.join(parts)}"
-            )
-        node = nxt
-    node[parts[-1]] = copy.deepcopy(value)
-
-
 class _PresetCache:
     """Preset data (dicts, ``extends:`` resolved) by root and name; names resolve like the CLI's."""
 
@@ -212,7 +191,7 @@ def _resolve(
     data["command"] = copy.deepcopy(spec.command)
     for path, value in assignments.items():
         if path not in PRESET_FOLDERS:
-            _set_path(data, path.split("."), value, source)
+            set_path(data, path.split("."), value, source)
     try:
         return PointConfig.model_validate(data)
     except ValidationError as err:

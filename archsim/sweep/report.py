@@ -22,6 +22,7 @@ from archsim import atomic
 AXIS_FIGURES = (
     ("teraops_per_s", "TeraOps/s", 1.0),
     ("teraops_per_w", "TeraOps/W", 1.0),
+    ("teraops_per_s_per_mm2", "TeraOps/s/mm²", 1.0),
     ("ns_per_char", "ns per character", 1.0),
     ("energy_pj_per_char_total", "energy per character, nJ", 1e-3),
     ("test_ce", "test cross-entropy", 1.0),
@@ -37,6 +38,9 @@ TABLE_FIGURES = (
     ("teraops_per_s", "TeraOps/s", "{:.2f}"),
     ("peak_fraction", "of peak", "{:.1%}"),
     ("teraops_per_w", "TeraOps/W", "{:.2f}"),
+    ("area_mm2", "mm²", "{:.1f}"),
+    ("teraops_per_s_per_mm2", "TeraOps/s/mm²", "{:.3f}"),
+    ("static_power_mw", "static mW", "{:.1f}"),
     ("ns_per_char", "ns/char", "{:.1f}"),
     ("energy_pj_per_char_total", "nJ/char", "{:.1f}"),
     ("peak_memory_bytes", "peak MiB", "{:.2f}"),

@@ -6,6 +6,8 @@ Schema (docs/sweep.md): table ``points`` with fixed columns, one column per head
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sqlite3
 from pathlib import Path
@@ -71,6 +73,12 @@ class SweepStore:
             self.db.execute(
                 f"CREATE TABLE IF NOT EXISTS points ({', '.join(columns)}, PRIMARY KEY (sweep, point_id))"
             )
+            # A database of an older archsim lacks the figures added since (area, static power):
+            # they are added empty, so its rows stay and its new points fill them.
+            have = {row[1] for row in self.db.execute("PRAGMA table_info(points)")}
+            for f in FIGURES:
+                if f not in have:
+                    self.db.execute(f"ALTER TABLE points ADD COLUMN {f} {FIGURE_TYPES.get(f, 'REAL')}")
             self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         except sqlite3.DatabaseError as err:
             self.db.close()
@@ -117,6 +125,10 @@ class SweepStore:
         for name in names:
             if name not in have:
                 self.db.execute(f"ALTER TABLE points ADD COLUMN {_quote(name)}")
+
+    def sweeps(self) -> list[str]:
+        """The names of the sweeps this database holds."""
+        return [row[0] for row in self.db.execute("SELECT DISTINCT sweep FROM points ORDER BY sweep")]
 
     def done_ids(self, sweep: str) -> set[str]:
         rows = self.db.execute("SELECT point_id FROM points WHERE sweep = ? AND status = 'done'", (sweep,))
@@ -178,3 +190,23 @@ class SweepStore:
         if row is None or row[0] is None:
             return None
         return result_from_dict(json.loads(row[0]), f"{self.path}: sweep {sweep}, point {point_id}")
+
+
+#: Columns of the CSV export that are not the axes or the figures (the configuration and the
+#: result stay in the database: JSON, not a table).
+CSV_FIXED = ("sweep", "point_id", "point_index", "command", "status", "error", "wall_seconds",
+             "started_at", "finished_at", "worker")  # fmt: skip
+
+
+def rows_csv(rows: list[dict[str, Any]]) -> str:
+    """Rows of :meth:`SweepStore.rows` as CSV: one line per point, the fixed columns, one column per
+    axis (its dotted path, the option's label) and one per headline figure (:data:`FIGURES`)."""
+    axes = list(dict.fromkeys(name for row in rows for name in (row["axes"] or {})))
+    columns = [*CSV_FIXED, *axes, *FIGURES]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        values = {**row, **(row["axes"] or {})}
+        writer.writerow(["" if values.get(c) is None else _sql_value(values.get(c)) for c in columns])
+    return buffer.getvalue()

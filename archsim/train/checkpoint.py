@@ -326,15 +326,19 @@ def _check_progress(progress: Any) -> None:
     for n, point in enumerate(progress["curve"]):
         ok = (
             isinstance(point, dict)
-            and set(point) == {"chars", "test_ce", "train_ce"}
+            and set(point) - {"test_error"} == {"chars", "test_ce", "train_ce"}
             and _is_int(point["chars"], previous + 1, chars + 1)
             and _is_real(point["test_ce"])
             and (point["train_ce"] is None or _is_real(point["train_ce"]))
+            and (
+                point.get("test_error") is None
+                or (_is_real(point["test_error"]) and 0 <= point["test_error"] <= 1)
+            )
         )
         if not ok:
             raise _Problem(
                 f"{where}: curve[{n}]: expected chars (increasing, at most {chars}), finite test_ce "
-                "and train_ce"
+                "and train_ce, a test_error in [0, 1] or null"
             )
         previous = point["chars"]
 
@@ -392,8 +396,9 @@ def restore_tiles(
 
     if len(states) != len(tiles):
         fail(f"{len(states)} tiles, the network has {len(tiles)}")
-    for k, (tile, state, name) in enumerate(zip(tiles, states, names, strict=True)):
+    for k, (logical, state, name) in enumerate(zip(tiles, states, names, strict=True)):
         where = f"tile {k} ({name})"
+        tile = getattr(logical, "array", logical)  # several devices per weight: the physical array
         kind = "analog" if isinstance(tile, AnalogTile) else "fp"
         if state["kind"] != kind:
             fail(f"{where}: a tile of kind {state['kind']}, the run's RPU has {kind} tiles")
@@ -421,7 +426,7 @@ def _values(n: int) -> str:
 
 
 def restore(
-    path: Path, payload: dict[str, Any], session: TrainingSession, state: RecurrentState, option: str
+    path: Path, payload: dict[str, Any], session: TrainingSession, state: RecurrentState | None, option: str
 ) -> dict[str, Any]:
     """Check a checkpoint of ``archsim train`` against the run ``session`` is about to continue and
     load it: the tiles, the recurrent ``state``, the dropout RNG and the session's progress.
@@ -437,8 +442,10 @@ def restore(
         )
     names = [a.name for a in session.workload.arrays()]
     restore_tiles(path, payload["tiles"], session.net.tiles, names, option)
-    hidden = state.h[0].shape
-    for v in "hc":
+    if state is None and any(payload["state"][v] for v in "hc"):  # image networks carry no state
+        raise CheckpointError(path, "recurrent state: an image network has none", option)
+    for v in "hc" if state is not None else "":
+        hidden = state.h[0].shape
         arrays = payload["state"][v]
         if len(arrays) != len(state.h) or any(a.shape != hidden for a in arrays):
             raise CheckpointError(
@@ -461,7 +468,8 @@ def restore(
             "(--chars/--epochs); ask for at least as many",
             option,
         )
-    state.load(payload["state"])
+    if state is not None:
+        state.load(payload["state"])
     session.dropout_rng.bit_generator.state = payload["rng_dropout"]
     session.load_state_dict(progress)
     return progress

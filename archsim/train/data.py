@@ -14,8 +14,9 @@ import numpy as np
 
 from archsim.config.corpus import read_corpus
 from archsim.config.errors import resolve_preset
-from archsim.config.workload import WorkloadConfig, load_workload
+from archsim.config.workload import LayersModel, WorkloadConfig, load_workload
 from archsim.paths import WORKLOADS_DIR
+from archsim.train.images import ImageData, load_images
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,17 @@ def load_corpus(corpus: str, vocab_size: int | None = None, source: str = "workl
     return Corpus(name=str(corpus), symbols=symbols, train=indices[:n_train], test=indices[n_train:])
 
 
-def load_workload_corpus(workload: str | Path) -> tuple[WorkloadConfig, Corpus]:
-    """A workload preset (name or path) and its corpus. Errors name the workload file."""
+def load_workload_corpus(workload: str | Path) -> tuple[WorkloadConfig, Corpus | ImageData]:
+    """A workload preset (name or path) and its corpus, or the image dataset of an image network.
+    Errors name the workload file."""
     path = resolve_preset(workload, WORKLOADS_DIR, "workload")
     config = load_workload(path)
-    return config, load_corpus(config.corpus, config.vocab_size, source=str(path))
+    return config, load_workload_data(config, str(path))
+
+
+def load_workload_data(config: WorkloadConfig, source: str) -> Corpus | ImageData:
+    """The corpus of an LSTM workload, or the image dataset of an image network."""
+    if isinstance(config.model, LayersModel) and config.model.input is not None:
+        image = config.model.input
+        return load_images(config.corpus, config.classes, (image.height, image.width, image.channels), source)
+    return load_corpus(config.corpus, config.vocab_size, source=source)

@@ -8,11 +8,14 @@ so it never changes the training trajectory (analog tiles draw noise in forward)
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from archsim.config import FloatingPointRPUConfig, RPUConfig, WorkloadConfig
+from archsim.config import ArrayShape, FloatingPointRPUConfig, RPUConfig, WorkloadConfig
 from archsim.numerics import make_tile
+from archsim.numerics.summed import SummedTile
+from archsim.train.cnn import ImageNetwork
 from archsim.train.lstm import LSTMNetwork
 
 
@@ -22,14 +25,25 @@ def seeds(seed: int) -> tuple[np.random.SeedSequence, np.random.SeedSequence, np
     return init, dropout, tiles
 
 
+def _tile(array: ArrayShape, rpu: RPUConfig | FloatingPointRPUConfig, seed: int) -> Any:
+    """The tile of one array: with several devices per weight (analog), their summed tile."""
+    if array.devices_per_weight > 1 and isinstance(rpu, RPUConfig):
+        return SummedTile(array.rows, array.cols, rpu, seed, array.devices_per_weight)
+    return make_tile(array.rows, array.cols, rpu, seed)
+
+
 def build_network(
     workload: WorkloadConfig, rpu: RPUConfig | FloatingPointRPUConfig, seed: int
-) -> LSTMNetwork:
+) -> LSTMNetwork | ImageNetwork:
     """The workload's network on tiles of ``rpu``, initialised from ``seed``."""
     init_ss, _, tiles_ss = seeds(seed)
     shapes = workload.arrays()
     tile_seeds = tiles_ss.generate_state(len(shapes), dtype=np.uint32)
-    tiles = [make_tile(a.rows, a.cols, rpu, int(s)) for a, s in zip(shapes, tile_seeds, strict=True)]
+    tiles = [_tile(a, rpu, int(s)) for a, s in zip(shapes, tile_seeds, strict=True)]
+    if workload.is_image:
+        image_net = ImageNetwork(workload.model, tiles)
+        image_net.init_weights(np.random.default_rng(init_ss))
+        return image_net
     net = LSTMNetwork(workload.vocab_size, workload.model.hidden_size, workload.model.num_layers, tiles)
     net.init_weights(np.random.default_rng(init_ss), workload.training.init)
     return net

@@ -8,6 +8,11 @@ since the last evaluation, a running mean for progress bars), applies the diverg
 the evaluation curve, fingerprints the run for its checkpoints and assembles the training part of
 the result.
 
+A sample is a character of an LSTM workload and an image of an image network (docs/cnn.md): for
+an image network a "window" is one image (``steps`` is 1), ``chars`` count images, the train split
+is visited in a fresh seeded order each epoch (:meth:`epoch_order`) and an evaluation also gives
+the test error rate.
+
 Divergence, the same for both drivers: NaN/inf anywhere in training or evaluation (an overflow:
 the tiles raise :class:`~archsim.numerics.NonFiniteError`), a running mean of the training CE
 above ``diverge_ce``, or a final test CE worse than guessing uniformly (ln V nats/char).
@@ -26,10 +31,13 @@ import numpy as np
 
 from archsim.config import FloatingPointRPUConfig, RPUConfig, WorkloadConfig
 from archsim.config.corpus import windows_per_stream
-from archsim.config.options import CosimOptions, TrainOptions
+from archsim.config.errors import ConfigError
+from archsim.config.options import AUTO_EVAL_POINTS, CosimOptions, TrainOptions
 from archsim.numerics import NonFiniteError
 from archsim.results import CurvePoint
+from archsim.train.cnn import SKIPPED_NOTE, evaluate_images
 from archsim.train.data import Corpus
+from archsim.train.images import ImageData
 from archsim.train.network import build_network, evaluate, seeds
 
 #: Windows in the running mean that the divergence test looks at.
@@ -49,6 +57,28 @@ def network_fingerprint(workload: WorkloadConfig, rpu: RPUConfig | FloatingPoint
     }
 
 
+def target_chars(
+    chars: int | None, epochs: float | None, train_chars: int, steps: int, streams: int = 1
+) -> int:
+    """Characters a run trains in all: ``chars``, or else ``epochs`` (default 1) epochs of whole
+    windows of the train split (``train_chars`` long), rounded up to whole windows of every stream."""
+    if chars is None:  # train by epochs
+        epoch_chars = windows_per_stream(train_chars, steps) * steps
+        chars = int(round((1.0 if epochs is None else epochs) * epoch_chars))
+    per_round = steps * streams
+    return -(-chars // per_round) * per_round
+
+
+def eval_spacing(every: int | str | None, target: int, steps: int, streams: int) -> int | None:
+    """Training characters (images) between evaluations, at least one window: ``every``; "auto":
+    about AUTO_EVAL_POINTS evaluations over a run of ``target``, at whole rounds of windows of
+    every stream; None: at the start and the end only."""
+    if every == "auto":
+        per_round = steps * streams
+        every = max(1, round(target / per_round / AUTO_EVAL_POINTS)) * per_round
+    return None if every is None else max(steps, int(every))
+
+
 class TrainingSession:
     """The training state of one run and the rules both drivers share.
 
@@ -63,16 +93,21 @@ class TrainingSession:
         self,
         workload: WorkloadConfig,
         rpu: RPUConfig | FloatingPointRPUConfig,
-        corpus: Corpus,
+        corpus: Corpus | ImageData,
         options: TrainOptions | CosimOptions,
         streams: int = 1,
         curve_point: Callable[..., Any] = CurvePoint,
     ) -> None:
         self.workload, self.rpu, self.options = workload, rpu, options
-        self.steps = steps = workload.training.bptt_steps
         lr, dropout = options.learning_rate, options.dropout
         self.learning_rate = workload.training.learning_rate if lr is None else lr
         self.dropout = workload.training.dropout if dropout is None else dropout
+        #: The image dataset of an image network (None: a character corpus).
+        self.images = corpus if isinstance(corpus, ImageData) else None
+        if self.images is not None:
+            self._init_images(workload, options, streams, curve_point)
+            return
+        self.steps = steps = workload.training.bptt_steps
         part = len(corpus.train) // streams
         if part < steps + 1:
             raise ValueError(
@@ -87,18 +122,14 @@ class TrainingSession:
         )
         #: Characters of one epoch: whole windows of the train split (the corpus catalogue's rule).
         self.epoch_chars = windows_per_stream(len(corpus.train), steps) * steps
-        chars = options.chars
-        if chars is None:  # train by epochs
-            epochs = options.epochs if isinstance(options, TrainOptions) else None
-            chars = int(round((1.0 if epochs is None else epochs) * self.epoch_chars))
-        per_round = steps * streams
+        epochs = options.epochs if isinstance(options, TrainOptions) else None
         #: Training characters in all: whole windows of every stream.
-        self.target = -(-chars // per_round) * per_round
+        self.target = target_chars(options.chars, epochs, len(corpus.train), steps, streams)
         self.eval_text = corpus.test if options.eval_chars is None else corpus.test[: options.eval_chars]
         if len(self.eval_text) < 2:
             raise ValueError(f"eval_chars: need at least 2 test characters, got {len(self.eval_text)}")
         self.eval_streams = max(1, min(options.eval_streams, len(self.eval_text) - 1))
-        self.eval_every = None if options.eval_every is None else max(steps, options.eval_every)
+        self.eval_every = eval_spacing(options.eval_every, self.target, steps, streams)
         diverge_ce = options.diverge_ce
         self.diverge_ce = 2 * math.log(workload.vocab_size) if diverge_ce is None else diverge_ce
         #: Cross-entropy of guessing uniformly among the V symbols (nats/char): a run that ends
@@ -111,6 +142,45 @@ class TrainingSession:
         #: The corpus's content (its name alone, in the workload, does not say what was read).
         self.corpus_sha256 = digest.hexdigest()
 
+        self._init_common(workload, rpu, options)
+
+    def _init_images(self, workload: WorkloadConfig, options: Any, streams: int, curve_point: Any) -> None:
+        """The image network's session: one image per window, images counted as ``chars``."""
+        data = self.images
+        assert data is not None
+        if not isinstance(options, TrainOptions):
+            raise ConfigError(
+                f"workload '{workload.name}': the co-simulation runs LSTM workloads only so far; train an "
+                "image network with `archsim train` (docs/cnn.md)"
+            )
+        if streams != 1:
+            raise ValueError(f"streams: image networks train one image at a time, got {streams}")
+        if self.dropout != 0.0:
+            raise ValueError(f"dropout: image networks train without dropout, got {self.dropout}")
+        self.steps = 1
+        self.texts = [data.train_labels]
+        self.epoch_chars = len(data.train_labels)
+        chars = options.chars
+        if chars is None:
+            epochs = options.epochs if isinstance(options, TrainOptions) else None
+            chars = int(round((1.0 if epochs is None else epochs) * self.epoch_chars))
+        self.target = chars
+        n_eval = (
+            len(data.test_labels)
+            if options.eval_chars is None
+            else min(options.eval_chars, len(data.test_labels))
+        )
+        self.eval_text = data.test_labels[:n_eval]
+        self.eval_streams = 1
+        self.eval_every = eval_spacing(options.eval_every, self.target, 1, 1)
+        classes = workload.classes
+        self.diverge_ce = 2 * math.log(classes) if options.diverge_ce is None else options.diverge_ce
+        self.uniform_ce = math.log(classes)
+        self.curve_point = curve_point
+        self.corpus_sha256 = data.sha256()
+        self._init_common(workload, self.rpu, options)
+
+    def _init_common(self, workload: WorkloadConfig, rpu: Any, options: Any) -> None:
         self.net = build_network(workload, rpu, options.seed)
         _, dropout_seed, _ = seeds(options.seed)
         #: Draws the dropout masks, window after window.
@@ -120,7 +190,7 @@ class TrainingSession:
         self.interval_loss, self.interval_chars = 0.0, 0
         self.ema: float | None = None  # exponential running mean of the training CE
         self.recent: deque[float] = deque(maxlen=DIVERGE_WINDOWS)
-        #: Told ``(windows evaluated, windows in all, chars trained)`` while :meth:`evaluate` runs
+        #: Told ``(batches evaluated, batches in all, chars trained)`` while :meth:`evaluate` runs
         #: (a progress display); set by whoever drives the session.
         self.on_evaluation: Callable[[int, int, int], None] | None = None
 
@@ -140,10 +210,26 @@ class TrainingSession:
             "dropout": self.dropout,
             "init": self.workload.training.init,
             "eval_chars": len(self.eval_text),
-            "eval_every": self.eval_every,
+            "eval_every": "auto" if self.options.eval_every == "auto" else self.eval_every,
             "eval_streams": self.eval_streams,
             "diverge_ce": self.diverge_ce,
         }
+
+    @property
+    def sample_unit(self) -> str:
+        """What ``chars`` counts: images or characters."""
+        return "images" if self.images is not None else "chars"
+
+    @property
+    def notes(self) -> list[str]:
+        """What the result should say about how the network was run (skipped MVMs)."""
+        return [SKIPPED_NOTE] if self.images is not None else []
+
+    def epoch_order(self, epoch: int) -> np.ndarray:
+        """The order of the train images in ``epoch``: a permutation drawn from the seed and the
+        epoch alone (a resumed run needs no RNG state to continue it)."""
+        seq = np.random.SeedSequence(self.options.seed, spawn_key=(1, epoch))
+        return np.random.default_rng(seq).permutation(self.epoch_chars)
 
     # -- windows ---------------------------------------------------------------------------------
 
@@ -185,7 +271,14 @@ class TrainingSession:
         try:
             on = self.on_evaluation
             progress = None if on is None else lambda done, total: on(done, total, self.chars)
-            test_ce = evaluate(self.net, self.eval_text, self.steps, self.eval_streams, progress)
+            if self.images is not None:
+                n = len(self.eval_text)
+                test_ce, test_error = evaluate_images(
+                    self.net, self.images.test_images[:n], self.eval_text, progress
+                )
+                extra = {**extra, "test_error": test_error}
+            else:
+                test_ce = evaluate(self.net, self.eval_text, self.steps, self.eval_streams, progress)
         except NonFiniteError:
             raise self.overflowed() from None
         if not math.isfinite(test_ce):
@@ -201,8 +294,9 @@ class TrainingSession:
         test_ce = self.curve[-1].test_ce
         if test_ce > self.uniform_ce:
             raise TrainingDiverged(
-                f"the test CE at the end, {test_ce:.3f} nats/char after {self.chars} chars, is worse than "
-                f"guessing uniformly (ln {self.workload.vocab_size} = {self.uniform_ce:.3f})"
+                f"the test CE at the end, {test_ce:.3f} nats per sample after {self.chars} "
+                f"{self.sample_unit}, is worse than guessing uniformly "
+                f"(ln {self.workload.classes} = {self.uniform_ce:.3f})"
             )
 
     def summary(self) -> dict[str, Any]:
@@ -215,7 +309,9 @@ class TrainingSession:
             "test_ce": last.test_ce if last else None,
             "train_ce": next((c.train_ce for c in reversed(self.curve) if c.train_ce is not None), None),
             "chars_trained": self.chars,
-            "eval_chars": ((len(self.eval_text) - 1) // self.eval_streams) * self.eval_streams,
+            "eval_chars": len(self.eval_text)
+            if self.images is not None
+            else ((len(self.eval_text) - 1) // self.eval_streams) * self.eval_streams,
             "eval_streams": self.eval_streams,
             "curve": list(self.curve),
         }

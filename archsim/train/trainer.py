@@ -39,6 +39,7 @@ from archsim.train.checkpoint import (
     save_checkpoint,
 )
 from archsim.train.data import Corpus
+from archsim.train.images import ImageData
 from archsim.train.session import TrainingDiverged, TrainingSession
 
 __all__ = ["Progress", "TrainOptions", "train"]
@@ -79,7 +80,7 @@ class _StopFlag:
 def train(
     workload: WorkloadConfig,
     rpu: RPUConfig | FloatingPointRPUConfig,
-    corpus: Corpus,
+    corpus: Corpus | ImageData,
     options: TrainOptions,
     out_dir: Path,
     resume: bool = False,
@@ -95,7 +96,8 @@ def train(
     session = TrainingSession(workload, rpu, corpus, options)
     session.on_evaluation = on_evaluation
     steps, net, rng, text = session.steps, session.net, session.dropout_rng, session.texts[0]
-    state = net.new_state()
+    images = session.images
+    state = None if images is not None else net.new_state()
     ckpt_path = Path(out_dir) / CHECKPOINT_NAME
     loop: dict[str, Any] = {"pos": 0, "train_seconds": 0.0, "timed_chars": 0}
     old_path = Path(out_dir) / OLD_CHECKPOINT_NAME
@@ -128,7 +130,7 @@ def train(
             {
                 "fingerprint": session.fingerprint,
                 "tiles": [tile.state_dict() for tile in net.tiles],
-                "state": state.to_dict(),
+                "state": {"h": [], "c": []} if state is None else state.to_dict(),
                 "rng_dropout": rng.bit_generator.state,
                 "progress": {**session.state_dict(), **loop},
             },
@@ -136,6 +138,7 @@ def train(
         saved_chars = session.chars
 
     status, message = "completed", ""
+    order = None  # the current epoch's order of the train images (image networks)
     first_window = True
     run_chars, run_seconds = 0, 0.0
     last_ckpt = time.perf_counter()
@@ -150,21 +153,22 @@ def train(
                     message = f"interrupted at {session.chars} chars; checkpoint written"
                     break
                 pos = loop["pos"]
-                if pos + steps + 1 > len(text):  # next epoch: start over with a fresh state
-                    pos = 0
-                    state.reset()
-                seq = text[pos : pos + steps + 1]
                 t0 = time.perf_counter()
-                masks = net.dropout_masks(rng, session.dropout, steps) if session.dropout > 0 else None
                 try:
-                    window = net.forward(seq[:-1, None], seq[1:, None], state, masks)
-                    loss = float(window.loss.mean(dtype=np.float64))
-                    pairs = net.backward(window) if math.isfinite(loss) else []
-                    if not math.isfinite(loss) or not all(np.isfinite(d).all() for _, d in pairs):
-                        raise TrainingDiverged(
-                            f"loss or gradients became NaN/inf in the window at {session.chars} chars"
+                    if images is not None:  # one image, in the epoch's seeded order
+                        if pos >= len(text):
+                            pos = 0
+                        if pos == 0 or order is None:
+                            order = session.epoch_order(session.chars // len(text))
+                        k = order[pos]
+                        loss = net.train_image(
+                            images.train_images[k], images.train_labels[k], session.learning_rate
                         )
-                    net.update(pairs, session.learning_rate)
+                    else:
+                        if pos + steps + 1 > len(text):  # next epoch: start over with a fresh state
+                            pos = 0
+                            state.reset()
+                        loss = _train_window(net, text[pos : pos + steps + 1], state, rng, session)
                 except NonFiniteError:  # an operation overflowed (e.g. weights after a huge step)
                     raise session.overflowed() from None
                 elapsed = time.perf_counter() - t0
@@ -202,7 +206,7 @@ def train(
         rpu=rpu_name or rpu.name,
         seed=options.seed,
         status=status,
-        message=message or f"trained {session.chars} chars",
+        message=message or f"trained {session.chars} {session.sample_unit}",
         epochs=session.chars / session.epoch_chars,
         seconds=time.perf_counter() - wall0,
         train_seconds=loop["train_seconds"],
@@ -210,4 +214,22 @@ def train(
         checkpoint=str(ckpt_path),
         **session.summary(),
         record=TrainRecord(workload=workload, rpu=rpu, options=options),
+        test_error=session.curve[-1].test_error if session.curve else None,
+        notes=session.notes,
     )
+
+
+def _train_window(
+    net: Any, seq: np.ndarray, state: Any, rng: np.random.Generator, session: TrainingSession
+) -> float:
+    """One LSTM window (inputs ``seq[:-1]``, targets ``seq[1:]``): forward, backward, the updates;
+    returns its mean training CE."""
+    steps = len(seq) - 1
+    masks = net.dropout_masks(rng, session.dropout, steps) if session.dropout > 0 else None
+    window = net.forward(seq[:-1, None], seq[1:, None], state, masks)
+    loss = float(window.loss.mean(dtype=np.float64))
+    pairs = net.backward(window) if math.isfinite(loss) else []
+    if not math.isfinite(loss) or not all(np.isfinite(d).all() for _, d in pairs):
+        raise TrainingDiverged(f"loss or gradients became NaN/inf in the window at {session.chars} chars")
+    net.update(pairs, session.learning_rate)
+    return loss

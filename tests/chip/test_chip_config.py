@@ -44,7 +44,7 @@ def test_zero_adcs_names_the_field_and_limit(tmp_path):
 
 def test_unknown_key_lists_the_allowed_keys(tmp_path):
     path = _write(tmp_path, "extends: baseline\ntile: {rowz: 4}\n")
-    with pytest.raises(ConfigError, match=r"tile.rowz: unknown key 'rowz'; allowed keys: adc, cols, count"):
+    with pytest.raises(ConfigError, match=r"tile.rowz: unknown key 'rowz'; allowed keys: adc, area_mm2, co"):
         load_chip(path)
 
 

@@ -55,7 +55,7 @@ def test_the_sweep_command_is_the_options_model_with_its_own_defaults():
     assert isinstance(command, CosimOptions) and command.kind == "cosim"
     assert (command.eval_chars, command.eval_every, command.timing_only) == (100_000, None, False)
     defaults = CosimOptions(chars=400)
-    assert (defaults.eval_chars, defaults.eval_every, defaults.timing_only) == (None, 100_000, True)
+    assert (defaults.eval_chars, defaults.eval_every, defaults.timing_only) == (None, "auto", True)
 
 
 def test_the_options_module_is_pure_data():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 from report_browser import chromium, visit
 from typer.testing import CliRunner
@@ -9,6 +11,7 @@ from typer.testing import CliRunner
 from archsim.cli import app
 from archsim.report import figures
 from archsim.report.overview import COMPARE_CE_CHARS, COMPARE_CE_TIME, COMPARE_TPUT, chart_ids
+from archsim.results import figure_rows, load_result
 
 OVERVIEW_CHARTS = {
     COMPARE_TPUT,
@@ -24,7 +27,9 @@ OVERVIEW_CHARTS = {
 @pytest.fixture(scope="module")
 def showcase(tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "latest"
-    result = CliRunner().invoke(app, ["run", "--out", str(out), "--chars", "200", "--no-progress"])
+    csv_file = out.parent / "figures.csv"
+    args = ["run", "--out", str(out), "--chars", "200", "--csv", str(csv_file), "--no-progress"]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     return out, result.output
 
@@ -53,6 +58,17 @@ def test_the_overview_renders_in_chromium(showcase, tmp_path):
     assert {c["id"] for c in page.charts} == OVERVIEW_CHARTS
     for chart in page.charts:
         assert chart["width"] > 300 and chart["height"] > 100, chart
+
+
+def test_run_writes_every_runs_figures_as_csv(showcase):
+    out, _ = showcase
+    rows = {r[0]: r for r in csv.reader((out.parent / "figures.csv").open(newline=""))}
+    assert rows["name"] == ["name", "value", "unit", "description"]
+    for run in ("cosim-lstm2-64-wp-fp", "lstm2-512-wp-baseline"):
+        result = load_result(out / run / "result.json")
+        assert {n: r[1:] for n, r in rows.items() if n.startswith(run + ".")} == {
+            f"{run}.{name}": [value, unit, text] for name, value, unit, text in figure_rows(result)
+        }
 
 
 def test_a_failed_run_keeps_the_earlier_report(showcase, monkeypatch):

@@ -100,7 +100,7 @@ def test_random_sampling_is_reproducible_and_in_range(tmp_path):
     [
         (
             "chip.tile.adc.cout_per_tile: [4]",
-            "unknown key 'cout_per_tile'; allowed keys: count_per_tile, energy_per_step_pj",
+            "unknown key 'cout_per_tile'; allowed keys: area_um2, count_per_tile, energy_per_step_pj",
         ),
         (
             "chip.tile.adc.count_per_tile: [4, 0]",

@@ -105,10 +105,12 @@ def test_cli_on_a_given_scheduler(client, tmp_path):
     path = write_sweep(tmp_path, BODY, name="cli-sweep")
     db, out, js = tmp_path / "cli.sqlite", tmp_path / "rep", tmp_path / "rows.json"
     args = ["sweep", str(path), "--scheduler", client.scheduler.address, "--db", str(db), "--out", str(out)]
-    result = CliRunner().invoke(app, [*args, "--json", str(js)])
+    result = CliRunner().invoke(app, [*args, "--json", str(js), "--csv", str(tmp_path / "rows.csv")])
     assert result.exit_code == 0, result.output
     assert "4 points: 0 already done, 4 run (4 done, 0 failed)" in result.output
     assert (out / "index.html").is_file() and js.is_file()
+    lines = (tmp_path / "rows.csv").read_text().splitlines()
+    assert len(lines) == 5 and "teraops_per_s" in lines[0].split(",")  # a header and a line per point
     result = CliRunner().invoke(app, args)
     assert "4 points: 4 already done, 0 run" in result.output
 

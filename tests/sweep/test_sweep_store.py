@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import sqlite3
 
 import pytest
 from sweep_files import write_sweep
+from typer.testing import CliRunner
 
+from archsim.cli import app
 from archsim.sweep import SweepStore, load_sweep
 from archsim.sweep.store import APPLICATION_ID, StoreError
 
@@ -71,3 +74,47 @@ def test_a_new_database_is_marked_as_archsims(tmp_path):
     with sqlite3.connect(tmp_path / "new.sqlite") as con:
         assert con.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     SweepStore(tmp_path / "new.sqlite").close()  # and opens again
+
+
+def _filled(tmp_path):
+    sweep = load_sweep(write_sweep(tmp_path, BODY, name="export"))
+    first, second = sweep.points
+    db = tmp_path / "s.sqlite"
+    with SweepStore(db) as store:
+        store.ensure_axis_columns([a.name for a in sweep.axes])
+        store.record(sweep.name, first, DONE | {"figures": {"teraops_per_s": 1.5, "memory_fits": True}})
+        store.record(sweep.name, second, FAILED)
+    return sweep, db
+
+
+def test_a_sweep_exports_one_csv_line_per_point(tmp_path):
+    sweep, db = _filled(tmp_path)
+    out = tmp_path / "points.csv"
+    res = CliRunner().invoke(app, ["sweep-export", str(db), "--csv", str(out)])
+    assert res.exit_code == 0, res.output
+    lines = list(csv.DictReader(out.open(newline="")))
+    assert [line["point_id"] for line in lines] == [p.point_id for p in sweep.points]
+    assert [line["command.streams"] for line in lines] == ["1", "2"]
+    assert (
+        lines[0]["status"] == "done" and lines[0]["teraops_per_s"] == "1.5" and lines[0]["memory_fits"] == "1"
+    )
+    assert (
+        lines[1]["status"] == "failed"
+        and lines[1]["error"] == FAILED["error"]
+        and lines[1]["teraops_per_s"] == ""
+    )
+    assert "config" not in lines[0] and "result" not in lines[0]  # JSON stays in the database
+
+
+def test_sweep_export_refuses_what_it_cannot_export(tmp_path):
+    _, db = _filled(tmp_path)
+    out = tmp_path / "points.csv"
+    cases = [
+        ([str(tmp_path / "none.sqlite")], "none.sqlite: no such file"),
+        ([str(db), "--sweep", "other"], "--sweep other: not in"),
+        ([str(tmp_path)], "is a folder"),
+    ]
+    for args, needle in cases:
+        res = CliRunner().invoke(app, ["sweep-export", *args, "--csv", str(out)])
+        assert res.exit_code == 2 and needle in res.output, res.output
+    assert not out.exists() and not (tmp_path / "none.sqlite").exists()

@@ -401,7 +401,7 @@ def test_text_from_the_file_is_quoted_not_interpreted(run, tmp_path):
         (["--lr", "0.3"], "learning_rate: 0.1 in the checkpoint, 0.3 now"),
         (["--seed", "4"], "seed: 0 in the checkpoint, 4 now"),
         (["--dropout", "0.5"], "dropout: 0.0 in the checkpoint, 0.5 now"),
-        (["--eval-every", "40"], "eval_every: 100000 in the checkpoint, 40 now"),
+        (["--eval-every", "40"], 'eval_every: "auto" in the checkpoint, 40 now'),
         (["--rpu", "rpu-7bit"], "rpu.forward.inp_bits: 5 in the checkpoint, 7 now"),
         (["--rpu", "fp"], 'rpu.kind: "analog" in the checkpoint, "fp" now'),
     ],

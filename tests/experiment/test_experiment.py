@@ -1,0 +1,316 @@
+"""``archsim experiment``: planning, skipping, resuming, adopting ``archsim train`` folders, the
+report's statistics, bad input. Runs are tiny (a few hundred characters of a repetitive text)."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from archsim.cli import app
+from archsim.config.options import TrainOptions
+from archsim.experiment import plan as P
+from archsim.experiment import runner as R
+from archsim.experiment import runs as S
+from archsim.experiment.report import status_table
+from archsim.results import CurvePoint, TrainResult, load_result
+from archsim.train import trainer
+from archsim.train.checkpoint import CHECKPOINT_NAME, load_checkpoint
+
+runner = CliRunner()
+LEN = ["--chars", "400", "--eval-chars", "100", "--eval-every", "200", "--no-progress"]
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    corpus = tmp_path / "tiny.txt"
+    corpus.write_bytes(b"the quick brown fox jumps over the lazy dog. " * 200)
+    path = tmp_path / "tiny.yaml"  # the workload of tests/train/tiny_runs.py, named "tiny"
+    path.write_text(
+        f"name: tiny\ncorpus: {corpus}\nvocab_size: {len(set(corpus.read_bytes()))}\n"
+        "model: {hidden_size: 8, num_layers: 1}\ntraining: {learning_rate: 0.1, bptt_steps: 20}\n"
+    )
+    return path
+
+
+@pytest.fixture
+def small_fig3(monkeypatch):
+    """Fig. 3 cut to two curves (one FP, one analog), so that a whole figure trains in a second."""
+    monkeypatch.setitem(P.FIGURES, "fig3", (("fp", 0.0), ("rpu-7bit", 0.0)))
+
+
+def experiment(*args):
+    return runner.invoke(app, ["experiment", *map(str, args)])
+
+
+def test_plan_ids_folders_and_runs_shared_between_figures():
+    runs = P.plan(["fig3", "fig4", "fig5"], ["lstm2-64-wp"], [0.01, 0.02], [0, 1, 2])
+    assert len(runs) == len(set(runs))
+    # Fig. 3: 4 curves; Fig. 4: 6, of which fp and rpu-7bit at dropout 0 are Fig. 3's; Fig. 5: 6, of
+    # which rpu-7bit is Fig. 3's: 4 + 4 + 5 = 13 runs per learning rate and seed.
+    assert len(runs) == 13 * 2 * 3
+    key = P.RunKey("lstm2-64-wp", "rpu-5bit-sr", 0.01, 0.0, 2)
+    assert key in runs
+    assert key.folder == "lstm2-64-wp/rpu-5bit-sr-lr0.01-d0-s2"
+    assert S.run_folder("DIR", key).as_posix() == "DIR/runs/lstm2-64-wp/rpu-5bit-sr-lr0.01-d0-s2"
+    assert P.RunKey("w", "fp", 0.02, 0.2, 0).run_id == "fp-lr0.02-d0.2-s0"
+    for k in runs:
+        assert P.parse_run_id(k.workload, k.run_id) == k
+    assert P.parse_run_id("w", "fp-lr0.010-d0-s0") is None  # not the %g spelling
+    assert {k.rpu for k in runs if k.seed == 0 and k.lr == 0.01} >= {"rpu-7bit-um", "4x-states-um"}
+
+
+def test_run_adopts_a_train_folder_and_skips_finished_runs(tiny, tmp_path, small_fig3):
+    out = tmp_path / "exp"
+    folder = out / "runs" / "tiny" / "fp-lr0.1-d0-s0"
+    by_hand = runner.invoke(
+        app,
+        [
+            "train",
+            str(tiny),
+            "--rpu",
+            "fp",
+            "--lr",
+            "0.1",
+            "--dropout",
+            "0",
+            "--seed",
+            "0",
+            *LEN,
+            "--out",
+            str(folder),
+        ],
+    )
+    assert by_hand.exit_code == 0, by_hand.output
+    before = (folder / "result.json").read_bytes()
+    args = ["run", "--out", out, "--figs", "fig3", "--workloads", tiny, "--lrs", "0.1", "--seeds", "0", *LEN]
+    first = experiment(*args)
+    assert first.exit_code == 0, first.output
+    assert "tiny/fp-lr0.1-d0-s0: skip: finished" in first.output
+    assert "tiny/rpu-7bit-lr0.1-d0-s0: train" in first.output
+    assert (folder / "result.json").read_bytes() == before  # adopted as it is
+    analog = load_result(out / "runs" / "tiny" / "rpu-7bit-lr0.1-d0-s0" / "result.json")
+    assert analog.status == "completed" and analog.chars_trained == 400 and analog.rpu == "rpu-7bit"
+    second = experiment(*args)
+    assert second.exit_code == 0, second.output
+    assert second.output.count("skip: finished") == 2 and "0 to train" in second.output
+    table = status_table(out)
+    assert all(len(line) <= 80 for line in table.splitlines())
+    assert "2 runs: 2 completed" in table
+
+
+def test_interrupted_and_killed_runs_resume_to_the_uninterrupted_result(
+    tiny, tmp_path, monkeypatch, small_fig3
+):
+    common = ["--figs", "fig3", "--workloads", tiny, "--lrs", "0.1", "--seeds", "1", *LEN]
+    straight = experiment("run", "--out", tmp_path / "a", *common)
+    assert straight.exit_code == 0, straight.output
+
+    class StopAfterFiveWindows:  # Ctrl-C, as the training loop sees it, after five windows
+        calls = 0
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            pass
+
+        @property
+        def set(self):
+            StopAfterFiveWindows.calls += 1
+            return StopAfterFiveWindows.calls > 5
+
+    with monkeypatch.context() as m:
+        m.setattr(trainer, "_StopFlag", StopAfterFiveWindows)
+        stopped = experiment("run", "--out", tmp_path / "b", *common)
+    assert stopped.exit_code == 130, stopped.output
+    first = tmp_path / "b" / "runs" / "tiny" / "fp-lr0.1-d0-s1"
+    assert load_result(first / "result.json").status == "interrupted"
+    assert not (tmp_path / "b" / "runs" / "tiny" / "rpu-7bit-lr0.1-d0-s1").exists()  # not started
+    assert "interrupted" in status_table(tmp_path / "b")
+
+    # A killed run: a checkpoint and no result. Recent, it is taken for a run in progress and left alone.
+    (first / "result.json").unlink()
+    skipped = experiment("run", "--out", tmp_path / "b", *common, "--dry-run")
+    assert "fp-lr0.1-d0-s1: skip: running" in skipped.output
+    old = time.time() - 2 * S.RUNNING_WITHIN_S
+    os.utime(first / CHECKPOINT_NAME, (old, old))
+    resumed = experiment("run", "--out", tmp_path / "b", *common)
+    assert resumed.exit_code == 0, resumed.output
+    assert "fp-lr0.1-d0-s1: resume" in resumed.output
+    for rpu in ("fp", "rpu-7bit"):
+        a = tmp_path / "a" / "runs" / "tiny" / f"{rpu}-lr0.1-d0-s1"
+        b = tmp_path / "b" / "runs" / "tiny" / f"{rpu}-lr0.1-d0-s1"
+        assert load_result(a / "result.json").curve == load_result(b / "result.json").curve
+        wa, wb = (load_checkpoint(d / CHECKPOINT_NAME)["tiles"] for d in (a, b))
+        for ta, tb in zip(wa, wb, strict=True):
+            np.testing.assert_array_equal(ta["weights"], tb["weights"])
+
+
+def test_a_longer_plan_extends_finished_runs(tiny, tmp_path, small_fig3):
+    common = ["--figs", "fig3", "--workloads", tiny, "--lrs", "0.1", "--seeds", "0"]
+    short = [*LEN]
+    short[1] = "200"
+    assert experiment("run", "--out", tmp_path, *common, *short).exit_code == 0
+    assert "2 runs: 2 completed" in status_table(tmp_path)
+    longer = experiment("run", "--out", tmp_path, *common, *LEN)
+    assert longer.exit_code == 0, longer.output
+    assert longer.output.count(": resume") == 2
+    result = load_result(tmp_path / "runs" / "tiny" / "fp-lr0.1-d0-s0" / "result.json")
+    assert result.chars_trained == 400 and [c.chars for c in result.curve] == [0, 200, 400]
+
+
+def _result(rpu: str, seed: int, status: str, chars: int, ces: list[float], lr: float = 0.1) -> TrainResult:
+    every = chars // (len(ces) - 1)
+    return TrainResult(
+        workload="tiny",
+        rpu=rpu,
+        seed=seed,
+        learning_rate=lr,
+        dropout=0.0,
+        bptt_steps=20,
+        status=status,
+        message="made by hand",
+        test_ce=ces[-1],
+        train_ce=None,
+        chars_trained=chars,
+        epochs=1.0,
+        eval_chars=100,
+        eval_streams=1,
+        curve=[CurvePoint(i * every, ce, None) for i, ce in enumerate(ces)],
+    )
+
+
+def test_diverged_runs_are_final_and_finished_runs_skipped(tmp_path):
+    key = P.RunKey("tiny", "fp", 0.1, 0.0, 0)
+    folder = S.run_folder(tmp_path, key)
+    assert R.decide(S.inspect(tmp_path, key), 1000) == "train"
+    _result("fp", 0, "diverged", 500, [3.0, 9.0]).write_json(folder / "result.json")
+    run = S.inspect(tmp_path, key)
+    assert run.state == "diverged" and run.chars == 500 and run.test_ce == 9.0
+    assert R.decide(run, 1000) == "skip: diverged (final)"
+    _result("fp", 0, "completed", 1000, [3.0, 2.0]).write_json(folder / "result.json")
+    assert R.decide(S.inspect(tmp_path, key), 1000) == "skip: finished"
+    assert R.decide(S.inspect(tmp_path, key), 2000) == "train"  # no checkpoint to continue from
+
+
+def test_report_mean_and_sd_over_finished_seeds_only(tmp_path):
+    runs = tmp_path / "runs" / "tiny"
+    made = {
+        "fp-lr0.1-d0-s0": _result("fp", 0, "completed", 1000, [3.0, 2.5, 2.0]),
+        "fp-lr0.1-d0-s1": _result("fp", 1, "completed", 1000, [3.0, 2.4, 2.2]),
+        "fp-lr0.1-d0-s2": _result("fp", 2, "completed", 1000, [3.1, 2.9, 2.6]),
+        "fp-lr0.1-d0-s3": _result("fp", 3, "interrupted", 500, [3.0, 1.0]),  # partial: in no mean
+        "rpu-7bit-lr0.1-d0-s0": _result("rpu-7bit", 0, "diverged", 500, [3.0, 9.0]),
+        "rpu-7bit-lr0.1-d0-s1": _result("rpu-7bit", 1, "completed", 1000, [3.0, 2.8, 2.7]),
+    }
+    for name, result in made.items():
+        result.write_json(runs / name / "result.json")
+    got = experiment("report", "--out", tmp_path, "--figs", "fig3")
+    assert got.exit_code == 0, got.output
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text())
+    (group,) = summary["groups"]
+    assert (group["figure"], group["workload"], group["lr"]) == ("fig3", "tiny", 0.1)
+    rows = {r["rpu"]: r for r in group["rows"]}
+    fp = rows["fp"]
+    assert fp["n"] == 3 and fp["seeds"] == [0, 1, 2]
+    assert fp["test_ce_mean"] == pytest.approx(np.mean([2.0, 2.2, 2.6]))
+    assert fp["test_ce_sd"] == pytest.approx(np.std([2.0, 2.2, 2.6], ddof=1))
+    assert fp["curve_chars"] == [0, 500, 1000]
+    assert fp["curve_mean"] == pytest.approx(
+        [np.mean([3.0, 3.0, 3.1]), np.mean([2.5, 2.4, 2.9]), 2.2 + 0.2 / 3]
+    )
+    assert fp["curve_sd"][1] == pytest.approx(statistics.stdev([2.5, 2.4, 2.9]))
+    assert fp["partial"] == [{"seed": 3, "state": "interrupted", "chars": 500, "of": None, "test_ce": 1.0}]
+    seven = rows["rpu-7bit"]
+    assert seven["n"] == 1 and seven["test_ce_sd"] is None and seven["diverged"] == [0]
+    assert rows["rpu-baseline"]["n"] == 0 and rows["rpu-baseline"]["test_ce_mean"] is None
+    md = (tmp_path / "report" / "summary.md").read_text()
+    assert (
+        f"| fp | {np.mean([2.0, 2.2, 2.6]):.3f} +- {np.std([2.0, 2.2, 2.6], ddof=1):.3f} | 3 | 0, 1, 2 |"
+        in md
+    )
+    assert "s3 interrupted at 500 chars, test CE 1.000" in md and "diverged: s0" in md
+    html = (tmp_path / "report" / "index.html").read_text()
+    assert html.count("<svg") == 1 and "fig3, tiny, lr 0.1" in html
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--figs", "fig9"], "--figs: unknown figure 'fig9'"),
+        (["--workloads", "no-such-workload"], "--workloads:"),
+        (["--lrs", "0"], "--lrs: a learning rate must be a finite number > 0, got 0"),
+        (["--lrs", "-0.1"], "--lrs: a learning rate must be a finite number > 0"),
+        (["--lrs", "fast"], "--lrs: 'fast' is not a number"),
+        (["--seeds", ""], "--seeds: expected a comma-separated list of seeds"),
+        (["--seeds", "1,x"], "--seeds: 'x' is not a seed"),
+        (["--chars", "10", "--epochs", "1"], "--epochs: give chars or epochs, not both"),
+        (["--jobs", "0"], "--jobs: expected >= 1"),
+    ],
+)
+def test_bad_input_is_one_line_naming_the_option(tiny, tmp_path, args, message):
+    got = experiment("run", "--out", tmp_path / "exp", "--workloads", tiny, *args)
+    assert got.exit_code == 2, got.output
+    lines = got.output.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], got.output
+    assert not (tmp_path / "exp").exists()
+
+
+def test_out_being_a_file_is_refused(tiny, tmp_path):
+    path = tmp_path / "file"
+    path.write_text("x")
+    for command in (["run", "--workloads", tiny], ["status"], ["report"]):
+        got = experiment(command[0], "--out", path, *command[1:])
+        assert got.exit_code == 2 and "--out" in got.output and len(got.output.strip().splitlines()) == 1
+    got = experiment("report", "--out", tmp_path / "none", "--figs", "fig3,fig7")
+    assert got.exit_code == 2 and "--figs: unknown figure 'fig7'" in got.output
+
+
+def test_a_job_is_exactly_its_archsim_train_command(tiny, tmp_path, monkeypatch):
+    monkeypatch.setitem(P.FIGURES, "fig3", (("rpu-7bit", 0.0),))
+    common = ["--figs", "fig3", "--workloads", tiny, "--lrs", "0.1", "--seeds", "2", *LEN]
+    here = experiment("run", "--out", tmp_path / "a", *common)
+    assert here.exit_code == 0, here.output
+    key = P.RunKey("tiny", "rpu-7bit", 0.1, 0.0, 2)
+    options = TrainOptions(chars=400, eval_chars=100, eval_every=200, seed=2, learning_rate=0.1, dropout=0.0)
+    job = R.Job(key, str(tiny), options, 400)
+    args = R.train_args(job, tmp_path / "b", resume=False)
+    assert args[:9] == [str(tiny), "--rpu", "rpu-7bit", "--lr", "0.1", "--dropout", "0.0", "--seed", "2"]
+    by_hand = runner.invoke(app, ["train", *args])
+    assert by_hand.exit_code == 0, by_hand.output
+    a = load_result(S.run_folder(tmp_path / "a", key) / "result.json")
+    b = load_result(tmp_path / "b" / "result.json")
+    assert a.curve == b.curve and a.record.options == b.record.options
+    assert R.train_args(job, tmp_path / "b", resume=True)[-1] == "--resume"
+
+
+def test_subprocesses_run_n_at_a_time_and_log_beside_the_run(tmp_path):
+    made = _result("fp", 0, "completed", 1000, [3.0, 2.0])
+    made.write_json(tmp_path / "made.json")
+    # A stand-in for archsim train: copies a result into --out, after a moment.
+    stub = (
+        sys.executable,
+        "-c",
+        "import shutil, sys, time, pathlib; out = pathlib.Path(sys.argv[sys.argv.index('--out') + 1]);"
+        f"out.mkdir(parents=True); time.sleep(0.3); shutil.copy({str(tmp_path / 'made.json')!r}, "
+        "out / 'result.json');"
+        "print('trained', out.name)",
+    )
+    options = TrainOptions(chars=400, eval_chars=100, eval_every=200)
+    jobs = [(R.Job(P.RunKey("w", "fp", 0.1, 0.0, s), "w", options, 400), False) for s in range(3)]
+    events = []
+    assert R.run_subprocesses(
+        jobs, tmp_path, 2, lambda job, status: events.append((job.key.seed, status)), stub
+    )
+    assert events[:2] == [(0, "started"), (1, "started")]  # two at a time: the third waits
+    assert sorted(events[2:]) == [(0, "completed"), (1, "completed"), (2, "completed"), (2, "started")]
+    for s in range(3):
+        log = tmp_path / "runs" / "w" / f"fp-lr0.1-d0-s{s}.log"
+        assert log.read_text() == f"trained fp-lr0.1-d0-s{s}\n"

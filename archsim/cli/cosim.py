@@ -72,9 +72,9 @@ def cosim_command(
     )
     rpu_cfg = opt.load("--rpu", load_rpu, rpu)
     chip_cfg = opt.load("--chip", load_chip, chip)
-    wl, corpus = opt.load("WORKLOAD", load_workload_corpus, workload)
-    (wl, chip_cfg, rpu_cfg), overrides = opt.override(sets, workload=wl, chip=chip_cfg, rpu=rpu_cfg)
-    corpus = opt.corpus_of(wl, corpus)
+    loaded_wl, corpus = opt.load("WORKLOAD", load_workload_corpus, workload)
+    (wl, chip_cfg, rpu_cfg), overrides = opt.override(sets, workload=loaded_wl, chip=chip_cfg, rpu=rpu_cfg)
+    corpus = opt.corpus_of(wl, corpus, loaded_wl)
     rpu_name = Path(rpu).stem
     out_dir = out if out is not None else report_folder("cosim", wl.name, chip_cfg.name, rpu_name, f"s{seed}")
     check_file(json_file, "--json")

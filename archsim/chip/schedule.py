@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -41,8 +42,7 @@ from archsim.chip.graph import VERB_CLASS
 SCHEDULES = ("sequential", "dataflow")
 
 
-@dataclass(frozen=True)
-class ArrayOp:
+class ArrayOp(NamedTuple):
     """An array operation about to run, as seen by a hook (e.g. the co-simulation)."""
 
     verb: str  # forward, backward or update
@@ -410,18 +410,43 @@ class Scheduler:
         ops = self._done[first[5] :]
         rounds = self._round_log[first[6] :]
         events = self.env.scheduled_events - first[4]
+        cg, hook, units = self.cg, self.hook, self.chip.units
+        # The arrivals of the next period: the operation (its window to be relabelled), the
+        # answer it had, the cycle it will arrive at (to be relabelled).
+        arrivals = [
+            (
+                cg.verb[i],
+                cg.keys[i][1],
+                cg.keys[i][2],
+                units[cg.unit[i]].name,
+                r.stream,
+                r.window + p,
+                *cg.args[i],
+                cg.default_amount[i],
+                passes,
+                t + d,
+            )
+            for r, i, passes, t, *_ in template
+        ]
         k = 0
         # The last window of the run must start after the skip (it drains; the trace and the
         # figures read it whole).
         while self._top + self.dw + p <= self._max_rounds - 2:
-            if self.hook is not None:
-                answers, differs = [], False
-                for r, i, passes, t, *_ in template:
-                    answers.append(self._ask(r, i, r.window + p + self.dw, t + d + self.dt))
-                    if answers[-1] != passes:
-                        differs = True
-                        break
+            if hook is not None:
+                answers, differs, dw, dt = [], False, self.dw, self.dt
+                try:
+                    for verb, array, step, tile, stream, w, rows, cols, nominal, passes, t in arrivals:
+                        self._now = t + dt
+                        got = hook(ArrayOp(verb, array, step, tile, stream, w + dw, rows, cols, nominal))
+                        answers.append(got)
+                        if got != passes:
+                            differs = True
+                            break
+                finally:
+                    self._now = None
                 if differs:
+                    # (The answers before it are the period's, which the simulation saw.)
+                    self.perturbed |= answers[-1] != arrivals[len(answers) - 1][8]
                     self.resumed += 1
                     # The simulation takes over where the period began; it replays these answers.
                     self._replay.extend(

@@ -5,6 +5,7 @@ several streams."""
 from __future__ import annotations
 
 import gzip
+import json
 
 import numpy as np
 import pytest
@@ -123,3 +124,21 @@ def test_the_chip_model_alone_skips_exactly(tiny, chip, schedule, streams):
         run.trace(5)
     with pytest.raises(ValueError, match="number of windows"):
         ChipRun(workload, design).run(fast=True)
+
+
+def test_the_command_takes_exact_timing_and_records_it(tiny, tmp_path):
+    from typer.testing import CliRunner
+
+    from archsim.cli import app
+
+    workload, _ = tiny
+    wl_file = tmp_path / "tiny.yaml"
+    wl_file.write_text(workload.model_dump_json())
+    out = tmp_path / "run"
+    ok = CliRunner().invoke(
+        app,
+        ["cosim", str(wl_file), "--chip", "paper-ideal", "--rpu", "rpu-baseline", "--chars", "60",
+         "--eval-chars", "50", "--exact-timing", "--out", str(out), "--no-progress"],
+    )  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+    assert json.loads((out / "result.json").read_text())["record"]["options"]["exact_timing"] is True

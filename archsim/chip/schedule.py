@@ -397,7 +397,16 @@ class Scheduler:
             ):
                 return False
         rounds = self._round_log
-        return all(rounds[a[6] + i] + d == rounds[b[6] + i] for i in range(p))
+        if not all(rounds[a[6] + i] + d == rounds[b[6] + i] for i in range(p)):
+            return False
+        # Nothing pending now (ready, not completed) became ready before the compared periods:
+        # the state here is made of what they did.
+        return not any(
+            rem == 0 and end < 0 and ready < a[3]
+            for r in self.records.values()
+            if r.done < self.cg.n
+            for rem, end, ready in zip(r.rem, r.end, r.ready, strict=True)
+        )
 
     def _skip(self, rec: WindowRecord, j: int, period: Period) -> int:
         """Skip whole periods from this arrival: while the hook answers as in the last period and

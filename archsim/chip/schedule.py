@@ -182,6 +182,7 @@ class Scheduler:
         self._fast = False
         self.exact_rounds = 0
         self._armed: Period | None = None
+        self._known: Period | None = None  # the period of the last skip
         self._top = -1  # the latest simulated window
         #: Every array operation's arrival: (record, node, answer, cycle, events scheduled before it,
         #: operations completed before it, rounds completed before it).
@@ -333,7 +334,9 @@ class Scheduler:
         elif self._fast:
             self._round_log.append(self.env.now)
             if len(self.round_end) >= self.exact_rounds and not self._replay:
-                self._armed = self._find_period(w)
+                # After a difference the schedule usually returns to the period it left: try
+                # that one while the last rounds are not periodic yet.
+                self._armed = self._find_period(w) or self._known
         if (
             (self._detect and self.period is not None) or w + self.dw == self._max_rounds - 1
         ) and not self._stop.triggered:
@@ -350,6 +353,7 @@ class Scheduler:
             if key != (rec.stream, rec.window, j):
                 raise RuntimeError(f"fast path: the simulation left the replayed order at {key}")
         elif armed is not None and self._repeats(rec, j, armed):
+            self._known = armed
             passes = self._skip(rec, j, armed)
         else:
             passes = self._ask(rec, j, rec.window + self.dw)

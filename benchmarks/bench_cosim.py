@@ -50,7 +50,7 @@ def time_cosim(workload, corpus, rpu, chip, chars: int, eval_chars: int, exact: 
     wall = time.perf_counter() - t0
     assert result.status == "completed", result.message
     s = sim.chip_run.scheduler
-    return wall, result, len(s._round_log), s.dw
+    return wall, result, s.simulated_rounds
 
 
 def main() -> None:
@@ -81,9 +81,7 @@ def main() -> None:
         trains, cosims = [], []
         for _ in range(args.repeat):
             trains.append(time_train(workload, corpus, rpu, args.chars, args.eval_chars))
-            wall, result, simulated, skipped = time_cosim(
-                workload, corpus, rpu, chip, args.chars, args.eval_chars
-            )
+            wall, result, simulated = time_cosim(workload, corpus, rpu, chip, args.chars, args.eval_chars)
             cosims.append(wall)
         chars = result.train.chars_trained
         train_ms, cosim_ms = (1e3 * statistics.median(x) / chars for x in (trains, cosims))
@@ -101,9 +99,7 @@ def main() -> None:
         line = f"{name:14} {train_ms:13.3f} {cosim_ms:13.3f} {cosim_ms / train_ms:6.2f}"
         line += f" {result.windows:8d} {simulated:9d}"
         if args.exact:
-            wall, exact, _, _ = time_cosim(
-                workload, corpus, rpu, chip, args.chars, args.eval_chars, exact=True
-            )
+            wall, exact, _ = time_cosim(workload, corpus, rpu, chip, args.chars, args.eval_chars, exact=True)
             assert exact.chip.ns_per_char == result.chip.ns_per_char
             row["exact_ms_per_char"] = 1e3 * wall / chars
             line += f" {row['exact_ms_per_char']:13.3f}"

@@ -195,6 +195,11 @@ class Scheduler:
     # -- running -------------------------------------------------------------------------------
 
     @property
+    def simulated_rounds(self) -> int:
+        """Rounds (windows of every stream) simulated; the others the fast path skipped."""
+        return len(self.round_end) - self.dw
+
+    @property
     def now(self) -> int:
         """The current real cycle (in a hook call: the cycle the operation arrived at)."""
         return self._now if self._now is not None else self.env.now + self.dt

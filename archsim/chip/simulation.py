@@ -63,10 +63,20 @@ class ChipRun:
         self._full_runs: dict[int, int] = {}
         self.wall_seconds = time.perf_counter() - t0
 
-    def run(self, windows: int | None = None, max_windows: int | None = None) -> ChipRun:
+    def run(
+        self,
+        windows: int | None = None,
+        max_windows: int | None = None,
+        fast: bool = False,
+        exact_windows: int = 0,
+    ) -> ChipRun:
         """``windows``: simulate exactly that many windows per stream (figures over the whole run);
         None: until the schedule is periodic, at most ``max_windows`` per stream (default: about 32
-        windows in all), then over the middle half of the run when no period was found."""
+        windows in all), then over the middle half of the run when no period was found.
+
+        ``fast`` (with ``windows``): skip the periods of the steady state that repeat exactly
+        (:mod:`archsim.chip.schedule`); the figures are those of the event-by-event run. The first
+        ``exact_windows`` windows per stream are simulated in full (the ones a trace shows)."""
         t0 = time.perf_counter()
         self.full = windows is not None
         # The record of what ran, checked by the callers: simulate() against the options' limits,
@@ -77,8 +87,10 @@ class ChipRun:
             windows=windows,
             max_windows=max_windows,
         )
+        if fast and windows is None:
+            raise ValueError("the fast path needs the number of windows")
         if windows is not None:
-            self.scheduler.run(windows, detect_period=False)
+            self.scheduler.run(windows, detect_period=False, fast=fast, exact_rounds=exact_windows)
             self._full_runs[windows] = self.scheduler.round_end[-1]
         else:
             if max_windows is None:
@@ -138,7 +150,13 @@ class ChipRun:
 
     def trace(self, windows: int | None = None) -> list[dict]:
         """Chrome trace-event JSON of the first ``windows`` windows of every stream (None: all);
-        see :func:`archsim.chip.trace.chrome_trace`."""
+        see :func:`archsim.chip.trace.chrome_trace`. A fast run holds its first ``exact_windows``
+        windows as simulated, not the skipped ones."""
+        s = self.scheduler
+        if s.skipped_periods and (windows is None or windows > s.exact_rounds):
+            raise ValueError(
+                f"the fast path skipped windows: a trace can show the first {s.exact_rounds} per stream"
+            )
         return chrome_trace(self, windows)
 
 

@@ -51,6 +51,13 @@ def cosim_command(
         Path | None,
         typer.Option("--out", help="Write result.json and trace.json here (default reports/cosim-...)."),
     ] = None,
+    exact_timing: Annotated[
+        bool,
+        typer.Option(
+            "--exact-timing",
+            help="Simulate every window event by event (the same figures as the default fast path, slower).",
+        ),
+    ] = False,
     progress: opt.ShowProgress = True,
 ) -> None:
     """Train WORKLOAD on RPU tiles while the CHIP model runs it: test cross-entropy and throughput."""
@@ -69,6 +76,7 @@ def cosim_command(
         learning_rate=lr,
         dropout=dropout,
         init=init,
+        exact_timing=exact_timing,
     )
     rpu_cfg = opt.load("--rpu", load_rpu, rpu)
     chip_cfg = opt.load("--chip", load_chip, chip)

@@ -68,13 +68,19 @@ class ChipRun:
         self,
         windows: int | None = None,
         max_windows: int | None = None,
+        fast: bool = False,
+        exact_windows: int = 0,
         progress: Callable[[int, int], None] | None = None,
     ) -> ChipRun:
         """``windows``: simulate exactly that many windows per stream (figures over the whole run);
         None: until the schedule is periodic, at most ``max_windows`` per stream (default: about 32
         windows in all), then over the middle half of the run when no period was found.
-        ``progress(rounds done, rounds at most)`` is called after every round (one window of every
-        stream)."""
+
+        ``fast`` (with ``windows``): skip the periods of the steady state that repeat exactly
+        (:mod:`archsim.chip.schedule`); the figures are those of the event-by-event run. The first
+        ``exact_windows`` windows per stream are simulated in full (the ones a trace shows).
+        ``progress(rounds done, rounds at most)`` is called after every simulated round (one window
+        of every stream)."""
         t0 = time.perf_counter()
         self.full = windows is not None
         # The record of what ran, checked by the callers: simulate() against the options' limits,
@@ -85,12 +91,14 @@ class ChipRun:
             windows=windows,
             max_windows=max_windows,
         )
+        if fast and windows is None:
+            raise ValueError("the fast path needs the number of windows")
         if max_windows is None:
             max_windows = max(6, -(-32 // self.scheduler.streams))
         rounds = windows if windows is not None else max_windows
         self.scheduler.on_round = None if progress is None else lambda done: progress(done, rounds)
         if windows is not None:
-            self.scheduler.run(windows, detect_period=False)
+            self.scheduler.run(windows, detect_period=False, fast=fast, exact_rounds=exact_windows)
             self._full_runs[windows] = self.scheduler.round_end[-1]
         else:
             self.scheduler.run(max_windows, detect_period=True)
@@ -148,7 +156,13 @@ class ChipRun:
 
     def trace(self, windows: int | None = None) -> dict:
         """Chrome trace-event JSON (the object form) of the first ``windows`` windows of every
-        stream (None: all); see :func:`archsim.chip.trace.chrome_trace`."""
+        stream (None: all); see :func:`archsim.chip.trace.chrome_trace`. A fast run holds its first
+        ``exact_windows`` windows as simulated, not the skipped ones."""
+        s = self.scheduler
+        if s.skipped_periods and (windows is None or windows > s.exact_rounds):
+            raise ValueError(
+                f"the fast path skipped windows: a trace can show the first {s.exact_rounds} per stream"
+            )
         return chrome_trace(self, windows)
 
 
@@ -168,4 +182,4 @@ def simulate(
     :meth:`ChipRun.run`."""
     SimulateOptions(schedule=schedule, streams=streams, windows=windows, max_windows=max_windows)
     run = ChipRun(workload, design, schedule, streams, hook, check_memory)
-    return run.run(windows, max_windows, progress)
+    return run.run(windows, max_windows, progress=progress)

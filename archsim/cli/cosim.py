@@ -51,6 +51,13 @@ def cosim_command(
         Path | None,
         typer.Option("--out", help="Write result.json and trace.json here (default reports/cosim-...)."),
     ] = None,
+    exact_timing: Annotated[
+        bool,
+        typer.Option(
+            "--exact-timing",
+            help="Simulate every window event by event (the same figures as the default fast path, slower).",
+        ),
+    ] = False,
     progress: opt.ShowProgress = True,
 ) -> None:
     """Train WORKLOAD on RPU tiles while the CHIP model runs it: test cross-entropy and throughput."""
@@ -69,12 +76,13 @@ def cosim_command(
         learning_rate=lr,
         dropout=dropout,
         init=init,
+        exact_timing=exact_timing,
     )
     rpu_cfg = opt.load("--rpu", load_rpu, rpu)
     chip_cfg = opt.load("--chip", load_chip, chip)
-    wl, corpus = opt.load("WORKLOAD", load_workload_corpus, workload)
-    (wl, chip_cfg, rpu_cfg), overrides = opt.override(sets, workload=wl, chip=chip_cfg, rpu=rpu_cfg)
-    corpus = opt.corpus_of(wl, corpus)
+    loaded_wl, corpus = opt.load("WORKLOAD", load_workload_corpus, workload)
+    (wl, chip_cfg, rpu_cfg), overrides = opt.override(sets, workload=loaded_wl, chip=chip_cfg, rpu=rpu_cfg)
+    corpus = opt.corpus_of(wl, corpus, loaded_wl)
     rpu_name = Path(rpu).stem
     out_dir = out if out is not None else report_folder("cosim", wl.name, chip_cfg.name, rpu_name, f"s{seed}")
     check_file(json_file, "--json")

@@ -109,14 +109,18 @@ def override(texts: list[str] | None, **configs: Any) -> tuple[list[Any], dict[s
     return [done[root] for root in configs], assignments
 
 
-def corpus_of(workload: Any, corpus: Any) -> Any:
-    """The corpus of ``workload``: ``corpus`` unless ``--set`` changed the workload's corpus or
-    vocabulary, then that corpus, read and checked anew."""
-    from archsim.train.data import load_corpus
+def corpus_of(workload: Any, corpus: Any, loaded_for: Any) -> Any:
+    """The data of ``workload``: ``corpus`` (read for the workload ``loaded_for``) unless ``--set``
+    changed what decides the data (the corpus, its vocabulary, an image network's input), then
+    that data, read and checked anew."""
+    from archsim.train.data import load_workload_data
 
-    if workload.corpus == corpus.name and workload.vocab_size == len(corpus.symbols):
+    def decides(wl: Any) -> tuple[Any, ...]:
+        return (wl.corpus, wl.vocab_size, getattr(wl.model, "input", None))
+
+    if decides(workload) == decides(loaded_for):
         return corpus
-    return load_corpus(workload.corpus, workload.vocab_size, source="--set workload")
+    return load_workload_data(workload, "--set workload")
 
 
 def recorded(result: Any, overrides: dict[str, Any] | None) -> Any:

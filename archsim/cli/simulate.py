@@ -172,7 +172,7 @@ def execute(
         def on_round(done: int, rounds: int) -> None:
             windows.update(done * k, rounds * k)
 
-        run.run(options.windows, options.max_windows, on_round)
+        run.run(options.windows, options.max_windows, progress=on_round)
         period = run.scheduler.period
         note = "" if options.windows is not None else "periodic" if period else "no period found"
         windows.finish(note, len(run.scheduler.round_end) * k)

@@ -81,9 +81,9 @@ def train_command(
         dropout=dropout,
     )
     rpu_cfg = opt.load("--rpu", load_rpu, rpu)
-    wl, corpus = opt.load("WORKLOAD", load_workload_corpus, workload)
-    (wl, rpu_cfg), overrides = opt.override(sets, workload=wl, rpu=rpu_cfg)
-    corpus = opt.corpus_of(wl, corpus)
+    loaded_wl, corpus = opt.load("WORKLOAD", load_workload_corpus, workload)
+    (wl, rpu_cfg), overrides = opt.override(sets, workload=loaded_wl, rpu=rpu_cfg)
+    corpus = opt.corpus_of(wl, corpus, loaded_wl)
     rpu_name = Path(rpu).stem
     out_dir = out if out is not None else report_folder("train", wl.name, rpu_name, f"s{seed}")
     check_file(json_file, "--json")

@@ -26,23 +26,23 @@ def _load(tmp_path, body: str):
                 "{kind: pool, size: 2}",
                 "{kind: conv, kernels: 4, size: 5}",
             ],
-            r"model\.layers: layer 2 \(conv\): size: kernel 5 x 5 is larger than its input 4 x 4",
+            r"model: layer 2 \(conv\): size: kernel 5 x 5 is larger than its input 4 x 4",
         ),
         (  # channel mismatch: the second conv says 8 channels, its input has 4
             ["{kind: conv, kernels: 4, size: 3}", "{kind: conv, kernels: 4, size: 3, channels: 8}"],
-            r"model\.layers: layer 1 \(conv\): channels: 8, but its input has 4 channels",
+            r"model: layer 1 \(conv\): channels: 8, but its input has 4 channels",
         ),
         (  # a pool that does not divide: 12 -> conv 3 -> 10, pool 3
             ["{kind: conv, kernels: 4, size: 3}", "{kind: pool, size: 3}"],
-            r"model\.layers: layer 1 \(pool\): size: pool 3 x 3 does not divide its input 10 x 10",
+            r"model: layer 1 \(pool\): size: pool 3 x 3 does not divide its input 10 x 10",
         ),
         (
             ["{kind: fc, size: 8}", "{kind: conv, kernels: 4, size: 1}"],
-            r"model\.layers: layer 1 \(conv\): kind: a conv layer after a fully connected layer",
+            r"model: layer 1 \(conv\): kind: a conv layer after a fully connected layer",
         ),
         (
             ["{kind: softmax, size: 10}", "{kind: fc, size: 8}"],
-            r"model\.layers: layer 0 \(softmax\): kind: an image network ends with one softmax layer",
+            r"model: layer 0 \(softmax\): kind: an image network ends with one softmax layer",
         ),
     ],
 )

@@ -316,14 +316,33 @@ def resolve_preset(name_or_path: str | Path, folder: Path, what: str) -> Path:
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """``override`` on top of ``base``, merging nested mappings key by key."""
+    """``override`` on top of ``base``, merging nested mappings key by key. A mapping with integer
+    keys on top of a list merges into the list's items at those indices (``layers: {0:
+    {devices_per_weight: 13}}`` changes the first layer only); any other value replaces."""
     merged = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
+        old = merged.get(key)
+        if isinstance(value, dict) and isinstance(old, dict):
+            merged[key] = deep_merge(old, value)
+        elif (
+            isinstance(value, dict) and isinstance(old, list) and value and all(type(k) is int for k in value)
+        ):
+            merged[key] = _merge_items(key, old, value)
         else:
             merged[key] = value
     return merged
+
+
+def _merge_items(key: Any, base: list[Any], override: dict[int, Any]) -> list[Any]:
+    items = list(base)
+    for index, value in override.items():
+        if not 0 <= index < len(items):
+            raise ConfigError(
+                f"{key}: {index}: no such item of the extended preset's list (0 to {len(items) - 1})"
+            )
+        old = items[index]
+        items[index] = deep_merge(old, value) if isinstance(old, dict) and isinstance(value, dict) else value
+    return items
 
 
 def load_preset_data(path: Path, folder: Path, what: str, _seen: tuple[Path, ...] = ()) -> dict:
@@ -342,7 +361,10 @@ def load_preset_data(path: Path, folder: Path, what: str, _seen: tuple[Path, ...
     except ConfigError as err:
         raise ConfigError(f"{path}: extends: {err}") from None
     base = load_preset_data(parent_path, folder, what, (*_seen, path.resolve()))
-    return deep_merge(base, data)
+    try:
+        return deep_merge(base, data)
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None
 
 
 def load_preset(name_or_path: str | Path, folder: Path, what: str, model: type[M]) -> M:

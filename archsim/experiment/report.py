@@ -44,6 +44,8 @@ class Row:
     curve_sd: list[float | None] = field(default_factory=list)
     partial: list[dict[str, Any]] = field(default_factory=list)  # seed, state, chars, test_ce, of
     diverged: list[int] = field(default_factory=list)
+    #: Where each diverged run stopped: seed, samples, last test CE and test error (None: an LSTM).
+    diverged_at: list[dict[str, Any]] = field(default_factory=list)
     missing: list[int] = field(default_factory=list)  # planned seeds not started
     runs: int = 0  # runs of this curve planned or found, in any state
     workload: str = ""  # the workload its runs train
@@ -117,6 +119,14 @@ def rows_of(runs: list[RunState], targets: dict[RunKey, int], curves) -> list[Ro
                 for r in mine:
                     if r.state == "diverged":
                         row.diverged.append(r.key.seed)
+                        row.diverged_at.append(
+                            {
+                                "seed": r.key.seed,
+                                "chars": r.chars,
+                                "test_ce": r.test_ce,
+                                "test_error": r.test_error,
+                            }
+                        )
                     elif r.state == "planned":
                         row.missing.append(r.key.seed)
                     elif not is_finished(r, targets.get(r.key)):
@@ -225,7 +235,19 @@ def others_text(row: Row, unit: str = "char") -> str:
             f"s{p['seed']} {p['state']} at {p['chars']:,}{of} {unit}s, test CE {_ce(p['test_ce'])}{err}"
         )
     if row.diverged:
-        parts.append("diverged: " + ", ".join(f"s{s}" for s in row.diverged))
+        # An image network's diverged runs (worse than guessing at the end) say how bad they were.
+        images = [d for d in row.diverged_at if d["test_error"] is not None]
+        if images:
+            parts.append(
+                "diverged: "
+                + ", ".join(
+                    f"s{d['seed']} at {d['chars']:,} {unit}s (test CE {_ce(d['test_ce'])}, test error "
+                    f"{100 * d['test_error']:.2f} %)"
+                    for d in images
+                )
+            )
+        else:
+            parts.append("diverged: " + ", ".join(f"s{s}" for s in row.diverged))
     if row.missing:
         parts.append("not started: " + ", ".join(f"s{s}" for s in row.missing))
     if not row.runs:
@@ -289,6 +311,7 @@ def summary_json(groups_: list[Group], runs: list[RunState], targets: dict[RunKe
             "curve_sd": row.curve_sd,
             "partial": row.partial,
             "diverged": row.diverged,
+            "diverged_at": row.diverged_at,
             "not_started": row.missing,
         }
 

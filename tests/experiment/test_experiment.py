@@ -450,3 +450,18 @@ def test_the_cnn_figure_runs_and_reports_test_error_beside_test_ce(tiny_cnn, tmp
     )
     both = experiment(*args, "--samples", "20", "--chars", "20")
     assert both.exit_code == 2 and "give one of each pair" in both.output
+
+
+def test_a_diverged_image_run_is_listed_with_its_test_error(tmp_path):
+    from archsim.experiment.report import curves_of, others_text, rows_of
+
+    key = P.RunKey("cnn2-fmnist", "cnn-rpu-baseline", 0.01, 0.0, 1)
+    run = S.RunState(key, tmp_path, "diverged", 200, [(0, 2.308), (200, 2.686)], 2.686, [0.89, 0.92], 0.92)
+    rows = rows_of([run], {}, curves_of("cnn", "cnn2-fmnist"))
+    assert [r.runs for r in rows] == [0, 1, 0, 0, 0] and rows[1].diverged == [1] and rows[1].n == 0
+    assert others_text(rows[1], "image") == "diverged: s1 at 200 images (test CE 2.686, test error 92.00 %)"
+    lstm = S.RunState(
+        P.RunKey("w", "fp", 0.1, 0.0, 0), tmp_path, "diverged", 500, [(0, 3.0), (500, 9.0)], 9.0
+    )
+    (row,) = rows_of([lstm], {}, [(("w", "fp", 0.0), "fp")])
+    assert others_text(row) == "diverged: s0"

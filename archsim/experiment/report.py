@@ -347,6 +347,11 @@ def summary_json(groups_: list[Group], runs: list[RunState], targets: dict[RunKe
     }
 
 
+def _count(n: int) -> str:
+    """A number of samples in at most 7 characters: 1.234M, 60.0k, 200."""
+    return f"{n / 1e6:.3f}M" if n >= 1_000_000 else f"{n / 1e3:.1f}k" if n >= 1000 else str(n)
+
+
 def status_table(out: Path) -> str:
     """The runs of ``out`` as an 80-column table: state, samples (characters, or images for an image
     network; of the plan's), last test CE."""
@@ -360,7 +365,7 @@ def status_table(out: Path) -> str:
         if len(name) > widths[0]:
             name = "..." + name[-(widths[0] - 3) :]
         target = targets.get(r.key)
-        chars = f"{r.chars / 1e6:.3f}M" + (f"/{target / 1e6:.3f}M" if target else "")
+        chars = _count(r.chars) + (f"/{_count(target)}" if target else "")
         state = r.state if not (r.state == "completed" and target and r.chars < target) else "short"
         lines.append(
             f"{name:<{widths[0]}} {state:<{widths[1]}} {chars:>{widths[2]}} {_ce(r.test_ce):>{widths[3]}}"

@@ -81,7 +81,7 @@ FIGURES: dict[str, Figure] = {
     ),
     "cnn": Figure(
         "CNN sequence (Gokmen, Onen & Haensch 2017): FP; RPU baseline; + noise and bound management; "
-        "+ update management; + 13 devices per weight in K1",
+        "+ update management; + device-variability reduction in K1 (cnn2-fmnist-k1-devices)",
         (
             Curve("fp"),
             Curve("cnn-rpu-baseline"),
@@ -115,11 +115,6 @@ class RunKey:
     def folder(self) -> str:
         """The run's folder under ``DIR/runs``."""
         return f"{self.workload}/{self.run_id}"
-
-    @property
-    def config(self) -> tuple[str, float]:
-        """(RPU preset, dropout): what a figure's curve is."""
-        return (self.rpu, self.dropout)
 
 
 def run_id(rpu: str, lr: float, dropout: float, seed: int) -> str:

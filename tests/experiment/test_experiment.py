@@ -294,6 +294,11 @@ def test_a_job_is_exactly_its_archsim_train_command(tiny, tmp_path, monkeypatch)
     b = load_result(tmp_path / "b" / "result.json")
     assert a.curve == b.curve and a.record.options == b.record.options
     assert R.train_args(job, tmp_path / "b", resume=True)[-1] == "--resume"
+    # An image network's default spacing ("auto") is archsim train's own default: not passed.
+    auto = R.Job(key, "cnn2-fmnist", TrainOptions(epochs=1.0, seed=2, learning_rate=0.01), 60_000)
+    auto_args = R.train_args(auto, tmp_path / "c", resume=False)
+    assert "--eval-every" not in auto_args and "--eval-chars" not in auto_args
+    assert auto_args[auto_args.index("--epochs") + 1] == "1.0"
 
 
 def test_subprocesses_run_n_at_a_time_and_log_beside_the_run(tmp_path):

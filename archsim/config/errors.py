@@ -53,6 +53,10 @@ _REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxtuple, _REPR.maxset = 2, 
 _REPR.maxstring = _REPR.maxother = MAX_ECHO
 
 
+#: Characters of the preset names an unknown-preset error lists.
+MAX_PRESET_LIST = 160
+
+
 def echo(value: Any, limit: int = MAX_ECHO) -> str:
     """``repr(value)`` cut to about ``limit`` characters: what a message may show of an input."""
     text = _REPR.repr(value)
@@ -309,9 +313,12 @@ def resolve_preset(name_or_path: str | Path, folder: Path, what: str) -> Path:
     if _holds(preset, Path.is_file):
         return preset
     available = sorted(p.stem for p in folder.glob("*.yaml"))
+    names = ", ".join(available) or "(none)"
+    if len(names) > MAX_PRESET_LIST:  # a one-line error stays readable as presets are added
+        names = names[:MAX_PRESET_LIST].rsplit(", ", 1)[0] + f", ... ({len(available)} in all)"
     raise ConfigError(
         f"unknown {what} {echo(str(name_or_path))}: not a file and not a preset in {folder}; "
-        f"available presets: {', '.join(available) or '(none)'}"
+        f"available presets: {names}"
     )
 
 

@@ -53,6 +53,10 @@ _REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxtuple, _REPR.maxset = 2, 
 _REPR.maxstring = _REPR.maxother = MAX_ECHO
 
 
+#: Characters of the preset names an unknown-preset error lists.
+MAX_PRESET_LIST = 160
+
+
 def echo(value: Any, limit: int = MAX_ECHO) -> str:
     """``repr(value)`` cut to about ``limit`` characters: what a message may show of an input."""
     text = _REPR.repr(value)
@@ -309,21 +313,43 @@ def resolve_preset(name_or_path: str | Path, folder: Path, what: str) -> Path:
     if _holds(preset, Path.is_file):
         return preset
     available = sorted(p.stem for p in folder.glob("*.yaml"))
+    names = ", ".join(available) or "(none)"
+    if len(names) > MAX_PRESET_LIST:  # a one-line error stays readable as presets are added
+        names = names[:MAX_PRESET_LIST].rsplit(", ", 1)[0] + f", ... ({len(available)} in all)"
     raise ConfigError(
         f"unknown {what} {echo(str(name_or_path))}: not a file and not a preset in {folder}; "
-        f"available presets: {', '.join(available) or '(none)'}"
+        f"available presets: {names}"
     )
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """``override`` on top of ``base``, merging nested mappings key by key."""
+    """``override`` on top of ``base``, merging nested mappings key by key. A mapping with integer
+    keys on top of a list merges into the list's items at those indices (``layers: {0:
+    {devices_per_weight: 13}}`` changes the first layer only); any other value replaces."""
     merged = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
+        old = merged.get(key)
+        if isinstance(value, dict) and isinstance(old, dict):
+            merged[key] = deep_merge(old, value)
+        elif (
+            isinstance(value, dict) and isinstance(old, list) and value and all(type(k) is int for k in value)
+        ):
+            merged[key] = _merge_items(key, old, value)
         else:
             merged[key] = value
     return merged
+
+
+def _merge_items(key: Any, base: list[Any], override: dict[int, Any]) -> list[Any]:
+    items = list(base)
+    for index, value in override.items():
+        if not 0 <= index < len(items):
+            raise ConfigError(
+                f"{key}: {index}: no such item of the extended preset's list (0 to {len(items) - 1})"
+            )
+        old = items[index]
+        items[index] = deep_merge(old, value) if isinstance(old, dict) and isinstance(value, dict) else value
+    return items
 
 
 def load_preset_data(path: Path, folder: Path, what: str, _seen: tuple[Path, ...] = ()) -> dict:
@@ -342,7 +368,10 @@ def load_preset_data(path: Path, folder: Path, what: str, _seen: tuple[Path, ...
     except ConfigError as err:
         raise ConfigError(f"{path}: extends: {err}") from None
     base = load_preset_data(parent_path, folder, what, (*_seen, path.resolve()))
-    return deep_merge(base, data)
+    try:
+        return deep_merge(base, data)
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None
 
 
 def load_preset(name_or_path: str | Path, folder: Path, what: str, model: type[M]) -> M:

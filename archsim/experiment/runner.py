@@ -83,7 +83,9 @@ def train_args(job: Job, out_dir: Path, resume: bool) -> list[str]:
     args += ["--chars", str(o.chars)] if o.chars is not None else ["--epochs", repr(o.epochs or 1.0)]
     if o.eval_chars is not None:
         args += ["--eval-chars", str(o.eval_chars)]
-    args += ["--eval-every", str(o.eval_every), "--out", str(out_dir), "--no-progress"]
+    if o.eval_every != "auto":  # "auto" is archsim train's default (about 10 evaluations)
+        args += ["--eval-every", str(o.eval_every)]
+    args += ["--out", str(out_dir), "--no-progress"]
     return args + (["--resume"] if resume else [])
 
 

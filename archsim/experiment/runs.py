@@ -42,6 +42,9 @@ class RunState:
     chars: int = 0  # characters trained (of the result, or of the checkpoint when newer)
     curve: list[tuple[int, float]] = field(default_factory=list)  # (chars, test CE)
     test_ce: float | None = None
+    #: Test error rate at each point of ``curve`` (image networks; None for LSTMs).
+    curve_error: list[float | None] = field(default_factory=list)
+    test_error: float | None = None
     result: TrainResult | None = None
     problem: str = ""  # why the folder could not be read, when it could not
 
@@ -83,12 +86,15 @@ def inspect(out: Path, key: RunKey, now: float | None = None) -> RunState:
         else:
             run.chars = progress["chars_trained"]
             run.curve = [(c["chars"], c["test_ce"]) for c in progress["curve"]]
+            run.curve_error = [c.get("test_error") for c in progress["curve"]]
     elif result is not None:
         run.state = result.status
         run.chars = result.chars_trained
         run.curve = [(c.chars, c.test_ce) for c in result.curve]
+        run.curve_error = [c.test_error for c in result.curve]
     run.result = result
     run.test_ce = run.curve[-1][1] if run.curve else None
+    run.test_error = run.curve_error[-1] if run.curve_error else None
     return run
 
 

@@ -69,6 +69,16 @@ def target_chars(
     return -(-chars // per_round) * per_round
 
 
+def run_target(data: Corpus | ImageData, chars: int | None, epochs: float | None, steps: int) -> int:
+    """Samples a run trains in all: for an image dataset, ``chars`` images, or else ``epochs``
+    (default 1) epochs of its train split in whole images; for a corpus, :func:`target_chars`."""
+    if not isinstance(data, ImageData):
+        return target_chars(chars, epochs, len(data.train), steps)
+    if chars is not None:
+        return chars
+    return int(round((1.0 if epochs is None else epochs) * len(data.train_labels)))
+
+
 def eval_spacing(every: int | str | None, target: int, steps: int, streams: int) -> int | None:
     """Training characters (images) between evaluations, at least one window: ``every``; "auto":
     about AUTO_EVAL_POINTS evaluations over a run of ``target``, at whole rounds of windows of
@@ -160,11 +170,8 @@ class TrainingSession:
         self.steps = 1
         self.texts = [data.train_labels]
         self.epoch_chars = len(data.train_labels)
-        chars = options.chars
-        if chars is None:
-            epochs = options.epochs if isinstance(options, TrainOptions) else None
-            chars = int(round((1.0 if epochs is None else epochs) * self.epoch_chars))
-        self.target = chars
+        epochs = options.epochs if isinstance(options, TrainOptions) else None
+        self.target = run_target(data, options.chars, epochs, 1)
         n_eval = (
             len(data.test_labels)
             if options.eval_chars is None

@@ -108,3 +108,27 @@ def test_an_lstm_layer_list_is_the_lstm_shorthand(tmp_path):
         ConfigError, match=r"layer 1 \(lstm\): size: 32; every lstm layer has the first one's 64"
     ):
         load_workload(path)
+
+
+def test_a_preset_extends_one_layer_of_a_list_by_its_index(tmp_path):
+    """``layers: {0: {...}}`` on top of an extended preset changes that layer only; an index out of
+    the list fails naming the file, the field and the indices there are."""
+    base = load_workload("cnn2-fmnist")
+    k1 = load_workload("cnn2-fmnist-k1-devices")
+    assert k1.model.layers[0].devices_per_weight == 13 and base.model.layers[0].devices_per_weight == 1
+    assert k1.model.layers[0].model_dump(exclude={"devices_per_weight"}) == base.model.layers[0].model_dump(
+        exclude={"devices_per_weight"}
+    )
+    assert k1.model.layers[1:] == base.model.layers[1:] and k1.model.input == base.model.input
+    assert [(a.rows, a.cols, a.devices) for a in k1.arrays()][0] == (16, 26, 16 * 26 * 13)
+    path = tmp_path / "far.yaml"
+    path.write_text("name: far\nextends: cnn2-fmnist\nmodel:\n  layers:\n    6: {devices_per_weight: 2}\n")
+    with pytest.raises(
+        ConfigError, match=r"far\.yaml: layers: 6: no such item of the extended preset's list \(0 to 5\)"
+    ):
+        load_workload(path)
+    path.write_text(
+        "name: whole\nextends: cnn2-fmnist\nmodel:\n  layers: [{kind: fc, size: 10, activation: tanh}]\n"
+    )
+    with pytest.raises(ConfigError, match="softmax"):  # a list still replaces the list
+        load_workload(path)

@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from archsim.cli import app
+from archsim.config import load_rpu
 from archsim.config.options import TrainOptions
 from archsim.experiment import plan as P
 from archsim.experiment import runner as R
@@ -42,7 +43,9 @@ def tiny(tmp_path):
 @pytest.fixture
 def small_fig3(monkeypatch):
     """Fig. 3 cut to two curves (one FP, one analog), so that a whole figure trains in a second."""
-    monkeypatch.setitem(P.FIGURES, "fig3", (("fp", 0.0), ("rpu-7bit", 0.0)))
+    monkeypatch.setitem(
+        P.FIGURES, "fig3", P.Figure("Fig. 3, two curves", (P.Curve("fp"), P.Curve("rpu-7bit")))
+    )
 
 
 def experiment(*args):
@@ -227,7 +230,9 @@ def test_report_mean_and_sd_over_finished_seeds_only(tmp_path):
         [np.mean([3.0, 3.0, 3.1]), np.mean([2.5, 2.4, 2.9]), 2.2 + 0.2 / 3]
     )
     assert fp["curve_sd"][1] == pytest.approx(statistics.stdev([2.5, 2.4, 2.9]))
-    assert fp["partial"] == [{"seed": 3, "state": "interrupted", "chars": 500, "of": None, "test_ce": 1.0}]
+    assert fp["partial"] == [
+        {"seed": 3, "state": "interrupted", "chars": 500, "of": None, "test_ce": 1.0, "test_error": None}
+    ]
     seven = rows["rpu-7bit"]
     assert seven["n"] == 1 and seven["test_ce_sd"] is None and seven["diverged"] == [0]
     assert rows["rpu-baseline"]["n"] == 0 and rows["rpu-baseline"]["test_ce_mean"] is None
@@ -274,7 +279,7 @@ def test_out_being_a_file_is_refused(tiny, tmp_path):
 
 
 def test_a_job_is_exactly_its_archsim_train_command(tiny, tmp_path, monkeypatch):
-    monkeypatch.setitem(P.FIGURES, "fig3", (("rpu-7bit", 0.0),))
+    monkeypatch.setitem(P.FIGURES, "fig3", P.Figure("Fig. 3, one curve", (P.Curve("rpu-7bit"),)))
     common = ["--figs", "fig3", "--workloads", tiny, "--lrs", "0.1", "--seeds", "2", *LEN]
     here = experiment("run", "--out", tmp_path / "a", *common)
     assert here.exit_code == 0, here.output
@@ -289,6 +294,11 @@ def test_a_job_is_exactly_its_archsim_train_command(tiny, tmp_path, monkeypatch)
     b = load_result(tmp_path / "b" / "result.json")
     assert a.curve == b.curve and a.record.options == b.record.options
     assert R.train_args(job, tmp_path / "b", resume=True)[-1] == "--resume"
+    # An image network's default spacing ("auto") is archsim train's own default: not passed.
+    auto = R.Job(key, "cnn2-fmnist", TrainOptions(epochs=1.0, seed=2, learning_rate=0.01), 60_000)
+    auto_args = R.train_args(auto, tmp_path / "c", resume=False)
+    assert "--eval-every" not in auto_args and "--eval-chars" not in auto_args
+    assert auto_args[auto_args.index("--epochs") + 1] == "1.0"
 
 
 def test_subprocesses_run_n_at_a_time_and_log_beside_the_run(tmp_path):
@@ -314,3 +324,149 @@ def test_subprocesses_run_n_at_a_time_and_log_beside_the_run(tmp_path):
     for s in range(3):
         log = tmp_path / "runs" / "w" / f"fp-lr0.1-d0-s{s}.log"
         assert log.read_text() == f"trained fp-lr0.1-d0-s{s}\n"
+
+
+def test_the_cnn_figure_is_the_papers_sequence_on_its_own_workload():
+    figure = P.FIGURES["cnn"]
+    assert figure.workload == "cnn2-fmnist"
+    assert [c.label for c in figure.curves] == [
+        "fp",
+        "cnn-rpu-baseline",
+        "cnn-rpu-nmbm",
+        "cnn-rpu-um",
+        "cnn-rpu-um on cnn2-fmnist-k1-devices",
+    ]
+    runs = P.plan(["cnn"], [], [0.01], [0, 1, 2])
+    assert len(runs) == len(set(runs)) == 5 * 3
+    assert [k.folder for k in runs if k.seed == 2] == [
+        "cnn2-fmnist/fp-lr0.01-d0-s2",
+        "cnn2-fmnist/cnn-rpu-baseline-lr0.01-d0-s2",
+        "cnn2-fmnist/cnn-rpu-nmbm-lr0.01-d0-s2",
+        "cnn2-fmnist/cnn-rpu-um-lr0.01-d0-s2",
+        "cnn2-fmnist-k1-devices/cnn-rpu-um-lr0.01-d0-s2",
+    ]
+    # Figs. 3-5 are drawn for --workloads, the CNN sequence for its own workload only.
+    both = P.plan(["fig3", "cnn"], ["lstm2-64-wp"], [0.01], [0])
+    assert len(both) == 4 + 5
+    assert {k.workload for k in both if k.rpu == "fp"} == {"lstm2-64-wp", "cnn2-fmnist"}
+    # The steps' presets: one device and periphery, the management switched on step by step.
+    base, nmbm, um = (load_rpu(n) for n in ("cnn-rpu-baseline", "cnn-rpu-nmbm", "cnn-rpu-um"))
+    for io in (base.forward, base.backward):
+        assert not io.noise_management and not io.bound_management
+    for io in (nmbm.forward, nmbm.backward, um.forward, um.backward):
+        assert io.noise_management and io.bound_management
+    assert [r.update.update_management for r in (base, nmbm, um)] == [False, False, True]
+    paper = load_rpu("rpu-baseline")
+    assert base.device == nmbm.device == um.device == paper.device
+    assert base.update == nmbm.update == paper.update
+    for r in (base, nmbm, um):
+        assert (r.forward.inp_bits, r.forward.out_bits, r.forward.out_noise, r.forward.out_bound) == (
+            5,
+            9,
+            0.06,
+            12,
+        )
+
+
+@pytest.fixture
+def tiny_cnn(tmp_path, monkeypatch):
+    """The CNN sequence's five curves on a tiny image network (6 x 6 images, 3 classes) and its
+    two-devices-per-weight variant, as workload presets of a folder of their own."""
+    from archsim.config import workload as workload_module
+    from archsim.train import data as data_module
+
+    folder = tmp_path / "workloads"
+    folder.mkdir()
+    images = _images(tmp_path / "data")
+    (folder / "tiny-cnn.yaml").write_text(
+        f"name: tiny-cnn\ncorpus: {images}\nmodel:\n  kind: layers\n  input: {{height: 6, width: 6}}\n"
+        "  layers: [{kind: conv, kernels: 4, size: 3}, {kind: pool, size: 2}, {kind: fc, size: 8},\n"
+        "           {kind: softmax, size: 3}]\n"
+        "training: {learning_rate: 0.2}\n"
+    )
+    (folder / "tiny-cnn-dev.yaml").write_text(
+        "name: tiny-cnn-dev\nextends: tiny-cnn\nmodel: {layers: {0: {devices_per_weight: 2}}}\n"
+    )
+    monkeypatch.setattr(workload_module, "WORKLOADS_DIR", folder)
+    monkeypatch.setattr(data_module, "WORKLOADS_DIR", folder)
+    curves = tuple(P.Curve(c.rpu, c.dropout, c.workload and "tiny-cnn-dev") for c in P.FIGURES["cnn"].curves)
+    monkeypatch.setitem(P.FIGURES, "cnn", P.Figure("tiny CNN sequence", curves, workload="tiny-cnn"))
+
+
+def _images(folder):
+    """Four idx files: 3 classes of noisy 6 x 6 images, each brighter in its own third."""
+    import gzip
+
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(7)
+    for split, n in (("train", 24), ("t10k", 12)):
+        labels = rng.integers(0, 3, n)
+        images = rng.integers(0, 40, (n, 6, 6))
+        for k, label in enumerate(labels):
+            images[k, 2 * label : 2 * label + 2] += 215
+        for name, array in (
+            (f"{split}-images-idx3-ubyte.gz", images),
+            (f"{split}-labels-idx1-ubyte.gz", labels),
+        ):
+            header = bytes([0, 0, 8, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+            (folder / name).write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes(), mtime=0))
+    return folder
+
+
+def test_the_cnn_figure_runs_and_reports_test_error_beside_test_ce(tiny_cnn, tmp_path):
+    out = tmp_path / "exp"
+    args = ["run", "--out", out, "--figs", "cnn", "--lrs", "0.2", "--seeds", "0,1", "--no-progress"]
+    got = experiment(*args, "--samples", "20", "--eval-samples", "12", "--eval-every", "10")
+    assert got.exit_code == 0, got.output
+    assert "10 runs planned, 0 skipped, 10 to train" in got.output
+    results = {}
+    for key in P.plan(["cnn"], [], [0.2], [0, 1]):
+        result = load_result(S.run_folder(out, key) / "result.json")
+        assert result.status == "completed" and result.chars_trained == 20 and result.eval_chars == 12
+        assert [c.chars for c in result.curve] == [0, 10, 20] and result.curve[-1].test_error is not None
+        results[key] = result
+    dev = load_result(out / "runs" / "tiny-cnn-dev" / "cnn-rpu-um-lr0.2-d0-s1" / "result.json")
+    assert dev.record.workload.model.layers[0].devices_per_weight == 2  # the variant's run
+    again = experiment(*args, "--samples", "20", "--eval-samples", "12", "--eval-every", "10", "--dry-run")
+    assert "10 skipped, 0 to train" in again.output  # --samples is --chars: the same runs, finished
+
+    report = experiment("report", "--out", out)  # the default figures include cnn
+    assert report.exit_code == 0, report.output
+    summary = json.loads((out / "report" / "summary.json").read_text())
+    (group,) = summary["groups"]  # no Fig. 3 of tiny-cnn out of the sequence's fp runs
+    assert (group["figure"], group["workload"], group["unit"]) == ("cnn", "tiny-cnn", "image")
+    assert [r["curve"] for r in group["rows"]] == [c.label for c in P.FIGURES["cnn"].curves]
+    md = (out / "report" / "summary.md").read_text()
+    assert "| curve | test error, mean +- sd | test CE (nats/image), mean +- sd | n | seeds | images |" in md
+    for row, curve in zip(group["rows"], P.FIGURES["cnn"].curves, strict=True):
+        mine = [results[P.RunKey(curve.run_workload("tiny-cnn"), curve.rpu, 0.2, 0.0, s)] for s in (0, 1)]
+        errors = [r.test_error for r in mine]
+        assert row["n"] == 2 and row["test_error"] == errors
+        assert row["test_error_mean"] == pytest.approx(np.mean(errors))
+        assert row["test_error_sd"] == pytest.approx(np.std(errors, ddof=1))
+        assert row["test_ce_mean"] == pytest.approx(np.mean([r.test_ce for r in mine]))
+        mean, sd = np.mean(errors), np.std(errors, ddof=1)
+        assert f"| {row['curve']} | {100 * mean:.2f} % +- {100 * sd:.2f} | " in md
+    assert "training images" in (out / "report" / "index.html").read_text()
+
+    refused = experiment("run", "--out", out, "--figs", "cnn", "--workloads", "lstm2-64-wp")
+    assert (
+        refused.exit_code == 2 and "--workloads: the figures cnn have their own workloads" in refused.output
+    )
+    both = experiment(*args, "--samples", "20", "--chars", "20")
+    assert both.exit_code == 2 and "give one of each pair" in both.output
+
+
+def test_a_diverged_image_run_is_listed_with_its_test_error(tmp_path):
+    from archsim.experiment.report import curves_of, others_text, rows_of
+
+    key = P.RunKey("cnn2-fmnist", "cnn-rpu-baseline", 0.01, 0.0, 1)
+    run = S.RunState(key, tmp_path, "diverged", 200, [(0, 2.308), (200, 2.686)], 2.686, [0.89, 0.92], 0.92)
+    rows = rows_of([run], {}, curves_of("cnn", "cnn2-fmnist"))
+    assert [r.runs for r in rows] == [0, 1, 0, 0, 0] and rows[1].diverged == [1] and rows[1].n == 0
+    assert others_text(rows[1], "image") == "diverged: s1 at 200 images (test CE 2.686, test error 92.00 %)"
+    lstm = S.RunState(
+        P.RunKey("w", "fp", 0.1, 0.0, 0), tmp_path, "diverged", 500, [(0, 3.0), (500, 9.0)], 9.0
+    )
+    (row,) = rows_of([lstm], {}, [(("w", "fp", 0.0), "fp")])
+    assert others_text(row) == "diverged: s0"

@@ -29,8 +29,7 @@ def compare_command(
         typer.Option("--csv", help="Also write the headline figures as CSV: figure, unit, values, ratios."),
     ] = None,
 ) -> None:
-    """Results side by side: the configuration fields that differ, the headline figures, ratios to
-    the first."""
+    """Results side by side: the fields that differ, the headline figures, ratios to the first."""
     from archsim.atomic import write_text
     from archsim.report import compare
     from archsim.results import load_result

@@ -109,8 +109,10 @@ def run_command(
     ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
 ) -> None:
-    """The showcase: LSTM2-512-WP on the paper-ideal and baseline chips, and a small LSTM co-simulated
-    on the baseline chip with floating-point and rpu-baseline weights; one report of it all."""
+    """The showcase: LSTM2-512-WP on two chips and a small LSTM co-simulated; one report.
+
+    LSTM2-512-WP on the paper-ideal and baseline chips, and a small LSTM co-simulated on the baseline
+    chip with floating-point and rpu-baseline weights; one report of it all."""
     from archsim.chip import simulate
     from archsim.config import load_chip, load_rpu, load_workload
     from archsim.config.design import Design

@@ -125,8 +125,7 @@ def simulate_command(
     ] = None,
     progress: opt.ShowProgress = True,
 ) -> None:
-    """Simulate training WORKLOAD on a design, a chip and its RPU preset: TeraOps/s, latency,
-    utilization, energy."""
+    """Simulate training WORKLOAD on a chip and RPU preset: TeraOps/s, latency, utilization, energy."""
     from archsim.config.chip import load_chip
     from archsim.config.design import Design
     from archsim.config.options import SimulateOptions

@@ -56,7 +56,7 @@ def train_command(
     ] = None,
     progress: opt.ShowProgress = True,
 ) -> None:
-    """Train WORKLOAD with every weight on tiles of RPU; report test cross-entropy (nats/char)."""
+    """Train WORKLOAD with every weight on tiles of RPU: test cross-entropy (and error, for images)."""
     from archsim.config.options import TrainOptions
     from archsim.train.data import load_workload_corpus
 

@@ -421,8 +421,8 @@ def image_findings(run: ChipRun) -> list[Finding]:
                 f"{a.name} is mapped {a.replicas} times, its {a.forward_mvms} positions split over the "
                 f"copies: {extra} extra tile(s) ({extra * tile_area:.4g} mm^2 of tiles, {extra_mw:.4g} mW "
                 "static). The copies hold separate weights that must be synchronised (averaged or "
-                "kept in step); neither the synchronisation's time and energy nor its effect on "
-                "accuracy is modelled: the numerics train one array",
+                "kept in step); the synchronisation is not modelled, neither its time and energy nor "
+                "its effect on accuracy (the numerics train one array)",
             )
         )
     return findings

@@ -356,6 +356,9 @@ class CosimCurvePoint:
         _f("nats/char", "Mean training cross-entropy since the previous point (dropout applied, if any)."),
     ]
     chip_seconds: Annotated[float, _f("s", "Simulated chip time so far.")]
+    test_error: Annotated[
+        float | None, _f("fraction", "Test error rate (image networks; empty for LSTMs).")
+    ] = None
 
 
 @dataclass(config=_STRICT)

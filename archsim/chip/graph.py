@@ -303,6 +303,11 @@ def build_image_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
         return keys
 
     replicas = {a.name: [a.replica_slices(r) for r in range(a.replicas)] for a in arrays}
+
+    def chained(src, phase, a, p, s):
+        """The inputs of position p's MVM on tile s: its vector, and the copy's previous position."""
+        return [src] + ([(f"{phase}_mvm", a.name, p - a.replicas, s.tile)] if p >= a.replicas else [])
+
     first = arrays[0]
     image_bytes = first.input_values * bpv
     image = store(("f_image", first.name, 0), image_bytes, image_bytes, [])
@@ -322,7 +327,16 @@ def build_image_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
             prev = ld
             ml = transfer(("f_mlink", a.name, p), MEMORY_LINK, uc.memory_link, patch, [ld])
             fin = transfer(("f_in", a.name, p), array_link(a, r), uc.tile_link, patch + bpv, [ml])
-            tiles = mvm("f", "forward", a, p, replicas[a.name][r], lambda s, fin=fin: [fin])
+            # Positions run in order on each copy: a tile's MVMs are chained (the first one waits
+            # for the previous image's last update there: a carry).
+            tiles = mvm(
+                "f",
+                "forward",
+                a,
+                p,
+                replicas[a.name][r],
+                lambda s, fin=fin, a=a, p=p: chained(fin, "f", a, p, s),
+            )
             out = transfer(
                 ("f_out", a.name, p), array_link(a, r), uc.tile_link, a.rows * a.col_blocks * bpv, tiles
             )
@@ -360,7 +374,14 @@ def build_image_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
             prev = ld
             ml = transfer(("b_mlink", a.name, p), MEMORY_LINK, uc.memory_link, delta, [ld])
             bin_ = transfer(("b_in", a.name, p), array_link(a, r), uc.tile_link, delta, [ml])
-            tiles = mvm("b", "backward", a, p, replicas[a.name][r], lambda s, b=bin_: [b])
+            tiles = mvm(
+                "b",
+                "backward",
+                a,
+                p,
+                replicas[a.name][r],
+                lambda s, b=bin_, a=a, p=p: chained(b, "b", a, p, s),
+            )
             out = transfer(
                 ("b_out", a.name, p),
                 array_link(a, r),

@@ -148,13 +148,10 @@ class TrainingSession:
         """The image network's session: one image per window, images counted as ``chars``."""
         data = self.images
         assert data is not None
-        if not isinstance(options, TrainOptions):
-            raise ConfigError(
-                f"workload '{workload.name}': the co-simulation runs LSTM workloads only so far; train an "
-                "image network with `archsim train` (docs/cnn.md)"
-            )
         if streams != 1:
-            raise ValueError(f"streams: image networks train one image at a time, got {streams}")
+            raise ConfigError(
+                f"streams: image networks train one image at a time (one stream), got {streams}"
+            )
         if self.dropout != 0.0:
             raise ValueError(f"dropout: image networks train without dropout, got {self.dropout}")
         self.steps = 1

@@ -217,7 +217,18 @@ class TrainingSession:
     @property
     def notes(self) -> list[str]:
         """What the result should say about how the network was run (skipped MVMs)."""
-        return [SKIPPED_NOTE] if self.images is not None else []
+        if self.images is None:
+            return []
+        replicated = [a.name for a in self.workload.arrays() if a.replicas > 1]
+        replicas = (
+            [
+                f"{', '.join(replicated)}: replicas are a chip mapping option; the numerics train one array "
+                "(the copies' weight synchronisation is not modelled)"
+            ]
+            if replicated
+            else []
+        )
+        return [SKIPPED_NOTE, *replicas]
 
     def epoch_order(self, epoch: int) -> np.ndarray:
         """The order of the train images in ``epoch``: a permutation drawn from the seed and the

@@ -8,6 +8,7 @@ import gzip
 from collections import Counter
 
 import pytest
+from chip_factories import real_design
 
 from archsim.chip import reduce, simulate
 from archsim.chip.mapping import map_workload
@@ -139,3 +140,19 @@ def test_results_without_the_sample_fields_still_load():
         a.pop("replicas")
     old = result_from_dict(data)
     assert old.sample == "char" and old.ns_per_sample is None and old.arrays[0].replicas == 1
+
+
+def test_split_arrays_of_an_image_network_on_small_tiles():
+    """On 64 x 64 tiles K2 (32 x 401) takes 7 column blocks, W3 (128 x 513) 2 x 9: the same
+    operations per image as unsplit (the counting rule counts used devices), the partial sums added
+    on the NLF unit, and every stored map freed again."""
+    run = simulate(_cnn2(), real_design(), windows=2)
+    k2 = [a for a in run.mapping.arrays if a.name == "K2"][0]
+    w3 = [a for a in run.mapping.arrays if a.name == "W3"][0]
+    assert (k2.row_blocks, k2.col_blocks, w3.row_blocks, w3.col_blocks) == (1, 7, 2, 9)
+    assert run.result().operations_per_window == 6_287_676
+    verbs = Counter(run.graph.nodes[k]["verb"] for k in run.graph.nodes)
+    # Forward sums over the column blocks (K2 at 64 positions; W3 and W4, 10 x 129 in 3 blocks,
+    # once each), backward over the row blocks (W3 only, once).
+    assert verbs["accumulate"] == 64 + 1 + 1 + 1
+    assert run.chip.memory.occupancy_bytes == 0

@@ -223,8 +223,8 @@ def read_corpus(
             is_file = False
         if corpus in BUILTIN_DATASETS:
             raise ConfigError(
-                f"{source}: corpus: {echo(corpus, 200)} is an image dataset, which only `archsim train` "
-                "reads so far (image networks, docs/cnn.md)"
+                f"{source}: corpus: {echo(corpus, 200)} is an image dataset, which only an image network "
+                "reads (model.kind: layers with an input, docs/cnn.md)"
             )
         if not is_file:
             raise ConfigError(

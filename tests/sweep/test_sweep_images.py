@@ -42,3 +42,21 @@ def test_a_list_index_in_a_path():
 
 def with_overrides_workload(wl, assignments):
     return override_configs({"workload": wl}, assignments, "--set")["workload"]
+
+
+def test_cosim_point_of_cnn2_gives_its_test_error(tmp_path):
+    path = tmp_path / "cosim.yaml"
+    path.write_text(
+        "name: cnn-cosim\nbase: {workload: cnn2-fmnist, chip: paper-ideal, rpu: rpu-baseline}\n"
+        "command: {kind: cosim, chars: 3, eval_chars: 20, timing_only: false}\n"
+        "axes:\n  workload.model.layers.0.replicas: [2]\n"
+    )
+    (point,) = load_sweep(path).points
+    out = run_point(point.payload())
+    assert out["status"] == "done", out["error"]
+    curve = out["result"]["train"]["curve"]
+    assert curve[0]["chars"] == 0 and curve[-1]["chars"] == 3
+    assert out["figures"]["test_error"] == curve[-1]["test_error"] is not None
+    assert out["figures"]["test_ce"] == curve[-1]["test_ce"]
+    # Two copies of K1, one stream: the chain of an image is 708 array cycles of 80 ns.
+    assert out["figures"]["ns_per_sample"] == 708 * 80

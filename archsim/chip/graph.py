@@ -245,8 +245,9 @@ def build_image_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
     error map (col2im) and the map stored; the layer below then forms its delta map (pool routing,
     the activation's derivative). The first array's backward is skipped (nothing uses it). Updates:
     each array's positions in order, each one rank-1 update on its copy, once the array's backward
-    (the weights of the forward) and its delta map are done. The next image of the stream arrives
-    at once; each array's first forward on each tile waits for its last update there (carry).
+    (the weights of the forward) and its delta map are done. Each tile's MVMs run in position
+    order. The stream's next image is written when this one's buffer is freed; each array's first
+    forward on each tile waits for this image's last update there (carry edges).
     Node keys are (name, array, position[, tile]); per-layer nodes use position 0.
     """
     chip = design.chip

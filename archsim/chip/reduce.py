@@ -53,16 +53,26 @@ class Measured:
     ``how``: "one period" (the schedule repeated exactly), "whole run" (a full simulation of a
     given number of windows, or too short a run for a middle half) or "middle half" (no period:
     from the end of the first quarter of the rounds to the end of the third).
+
+    ``rounds``, ``lo`` and ``hi`` are simulated ones; a fast run (:mod:`archsim.chip.schedule`)
+    also ran ``skipped_rounds`` rounds in ``skipped_cycles`` that were not simulated (the records'
+    weights count their operations).
     """
 
     how: str
     rounds: list[int]
     lo: int
     hi: int
+    skipped_rounds: int = 0
+    skipped_cycles: int = 0
 
     @property
     def span(self) -> int:
-        return self.hi - self.lo
+        return self.hi - self.lo + self.skipped_cycles
+
+    @property
+    def round_count(self) -> int:
+        return len(self.rounds) + self.skipped_rounds
 
 
 def measured(run: ChipRun) -> Measured:
@@ -74,7 +84,7 @@ def measured(run: ChipRun) -> Measured:
         return Measured("one period", rounds, s.round_end[last] - s.period.cycles, s.round_end[last])
     n = len(s.round_end)
     if run.full or n < 4:
-        return Measured("whole run", list(range(n)), 0, s.round_end[-1])
+        return Measured("whole run", list(range(n - s.dw)), 0, s.round_end[-1] - s.dt, s.dw, s.dt)
     # The middle half: after the pipeline has filled, before the last windows drain it.
     first, last = n // 4, n - n // 4 - 1
     rounds = list(range(first, last + 1))
@@ -107,9 +117,10 @@ def action_counts(run: ChipRun, records: list[WindowRecord]) -> Counter[Action]:
     cg = run.scheduler.cg
     by_node: Counter[tuple[int, int]] = Counter()
     for rec in records:
+        weight = rec.weight
         for i in range(cg.n):
             if rec.end[i] >= 0:
-                by_node[i, rec.passes[i]] += 1
+                by_node[i, rec.passes[i]] += 1 if weight is None else weight[i]
     units = run.chip.units
     counts: Counter[Action] = Counter()
     for (i, passes), n in by_node.items():
@@ -206,12 +217,14 @@ def utilization(run: ChipRun, m: Measured) -> dict[str, float]:
     clip = m.how == "middle half"
     records = run.scheduler.records.values() if clip else measured_records(run, m)
     for rec in records:
+        weight = rec.weight
         for i in range(cg.n):
             start, end = rec.start[i], rec.end[i]
             if end < 0:
                 continue
+            wt = 1 if weight is None else weight[i]
             inside = not clip or (m.lo <= start and end <= m.hi)
-            busy[cg.unit[i]] += end - start if inside else _overlap(start, end, m.lo, m.hi)
+            busy[cg.unit[i]] += wt * (end - start) if inside else _overlap(start, end, m.lo, m.hi)
             outside = not inside and (end <= m.lo or start >= m.hi)
             if cg.verb[i] not in MVM_VERBS or outside:
                 continue
@@ -220,8 +233,8 @@ def utilization(run: ChipRun, m: Measured) -> dict[str, float]:
             enc = timing.encode_cycles[direction]
             conv = timing.conversion_cycles(direction, rows if direction == 0 else cols)
             if inside:
-                dac[cg.unit[i]] += rec.passes[i] * enc
-                adc[cg.unit[i]] += rec.passes[i] * conv
+                dac[cg.unit[i]] += wt * rec.passes[i] * enc
+                adc[cg.unit[i]] += wt * rec.passes[i] * conv
                 continue
             # An MVM across an end of the interval: each pass encodes, integrates, converts.
             cycle = enc + timing.integrate_cycles + conv
@@ -250,7 +263,7 @@ def windows_measured(run: ChipRun, m: Measured) -> float:
     s = run.scheduler
     cg = s.cg
     if m.how != "middle half":
-        return len(m.rounds) * s.streams
+        return m.round_count * s.streams
     per_window = tile_busy_per_window(run)
     top = max(per_window.values())
     busiest = {u for u, c in per_window.items() if c == top}
@@ -267,7 +280,9 @@ def breakdowns(run: ChipRun, m: Measured) -> dict[str, dict[str, float]]:
 
     Periodic runs count the operations of the measured windows (one period of them fills the
     period exactly); otherwise every operation's time and every idle gap is clipped to the
-    measured interval, since windows overlap and those of the interval start before it.
+    measured interval, since windows overlap and those of the interval start before it. An
+    operation a fast run repeated counts as often as it happened (its weight): its copies have
+    the same work and gaps, shifted.
     """
     lo, hi, span = m.lo, m.hi, m.span
     rounds = set(m.rounds)
@@ -297,13 +312,19 @@ def breakdowns(run: ChipRun, m: Measured) -> dict[str, dict[str, float]]:
                 elif start > prev_end:
                     _attribute(run, rec, i, prev_end, start, acc)
             elif not periodic:
-                acc["busy"] += _overlap(start, work_end, lo, hi)
-                acc["extra_passes"] += _overlap(work_end, end, lo, hi)
+                wt = 1 if rec.weight is None else rec.weight[i]
+                acc["busy"] += wt * _overlap(start, work_end, lo, hi)
+                acc["extra_passes"] += wt * _overlap(work_end, end, lo, hi)
                 gap_lo, gap_hi = max(prev_end, lo), min(start, hi)
                 if n == 0 and gap_lo == 0:
                     acc["fill"] += gap_hi  # the pipeline filling up to this array
-                elif gap_hi > gap_lo:
+                elif gap_hi > gap_lo and wt == 1:
                     _attribute(run, rec, i, gap_lo, gap_hi, acc)
+                elif gap_hi > gap_lo:
+                    gap = dict.fromkeys(CATEGORIES, 0)
+                    _attribute(run, rec, i, gap_lo, gap_hi, gap)
+                    for key, v in gap.items():
+                        acc[key] += wt * v
             prev_end = max(prev_end, end)
         if not periodic:
             acc["drain"] += max(0, hi - max(prev_end, lo))
@@ -482,7 +503,7 @@ def chip_result(run: ChipRun, epoch_cycles: int | None) -> ChipResult:
     steps = run.mapping.bptt_steps
     m = measured(run)
     counts = action_counts(run, measured_records(run, m))
-    n_measured = len(m.rounds) * k
+    n_measured = m.round_count * k
     ops_window = operations_per_window(counts, n_measured)
     windows = windows_measured(run, m)
     ns_per_window = m.span * ns / windows
@@ -605,8 +626,8 @@ def chip_result(run: ChipRun, epoch_cycles: int | None) -> ChipResult:
         run_energy=run_energy,
         units=unit_uses(run, busy),
         findings=findings,
-        simulated_events=run.env.scheduled_events + run.extra_events,
-        simulated_operations=sum(r.done for r in s.records.values()),
+        simulated_events=run.env.scheduled_events + run.extra_events + s.skipped_events,
+        simulated_operations=sum(r.done for r in s.records.values()) + s.skipped_operations,
         record=run.record(),
         sample="image" if run.mapping.image else "char",
         ns_per_sample=ns_per_char,

@@ -10,6 +10,19 @@ A process is started only when an operation becomes ready (one process and one t
 timed operation; operations on ideal units complete inline, without SimPy events). Windows of a
 sequence are instantiated lazily, when the first edge from the previous window reaches them.
 Same-time ordering is deterministic: readiness is propagated in graph order, FIFO.
+
+The fast path (``run(..., fast=True)``) simulates a run of a given number of windows without
+simulating every period of its steady state (docs/cosim.md). Array operations are its points of
+observation: when the last two periods before an array operation were identical, operation for
+operation (the hook's answers, every record's cycles and critical predecessors, the events
+scheduled, the rounds completed), the state there repeats with the period, so the next periods are
+the last one again, shifted by its cycles and windows. The hook is still called for every array
+operation, in the order the simulation would call it; while it answers as in the last period
+nothing is simulated. When it answers otherwise, the simulation resumes where it stood (its clock
+and windows relabelled by what was skipped: ``dt``, ``dw``), replays the answers already given, and
+continues event by event until the schedule is periodic again. The records hold the simulated
+windows only; each skipped operation adds 1 to the ``weight`` of the simulated operation it
+repeats, and the reductions (:mod:`archsim.chip.reduce`) count it that many times.
 """
 
 from __future__ import annotations
@@ -17,6 +30,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -28,8 +42,7 @@ from archsim.chip.graph import VERB_CLASS
 SCHEDULES = ("sequential", "dataflow")
 
 
-@dataclass(frozen=True)
-class ArrayOp:
+class ArrayOp(NamedTuple):
     """An array operation about to run, as seen by a hook (e.g. the co-simulation)."""
 
     verb: str  # forward, backward or update
@@ -95,14 +108,18 @@ class CompiledGraph:
         self.default_amount = [
             units[self.unit[i]].timing.bl if self.verb[i] == "update" else 1 for i in range(self.n)
         ]
+        #: Array operations of one window.
+        self.tile_ops = sum(self.is_tile)
 
 
 class WindowRecord:
     """When each operation of one window of one stream became ready, started and ended (cycles),
     which predecessor made it ready (``crit``: (record, node) or None), and ``passes``: the passes
-    of each MVM and the pulse-train length BL of each update."""
+    of each MVM and the pulse-train length BL of each update. ``weight`` (None: 1 for every
+    operation): how many times each operation happened in the run, itself and the copies the fast
+    path skipped (see the module's docstring)."""
 
-    __slots__ = ("stream", "window", "rem", "ready", "start", "end", "crit", "done", "passes")
+    __slots__ = ("stream", "window", "rem", "ready", "start", "end", "crit", "done", "passes", "weight")
 
     def __init__(self, stream: int, window: int, cg: CompiledGraph) -> None:
         self.stream = stream
@@ -117,6 +134,7 @@ class WindowRecord:
         self.crit: list = [None] * n
         self.passes = list(cg.default_amount)
         self.done = 0
+        self.weight: list[int] | None = None
 
 
 class Scheduler:
@@ -150,14 +168,57 @@ class Scheduler:
         self._detect = False
         self._stop: simpy.Event | None = None
         self._round_vectors: list[np.ndarray] = []
+        #: Told the number of complete rounds after each one (a progress display).
+        self.on_round: Callable[[int], None] | None = None
+        # The fast path (see the module's docstring). Real time = simulated time + dt, real window
+        # = simulated window + dw; round_end holds real times.
+        self.dt = 0
+        self.dw = 0
+        self.skipped_operations = 0
+        self.skipped_events = 0
+        self.skipped_periods = 0
+        #: Skips that ended because the hook answered other than in the last period.
+        self.resumed = 0
+        #: A hook answered other than the design's nominal amount (some MVM repeated, some BL set).
+        self.perturbed = False
+        self._fast = False
+        self.exact_rounds = 0
+        self._armed: Period | None = None
+        self._known: Period | None = None  # the period of the last skip
+        self._top = -1  # the latest simulated window
+        #: Every array operation's arrival: (record, node, answer, cycle, events scheduled before it,
+        #: operations completed before it, rounds completed before it).
+        self._calls: list[tuple[WindowRecord, int, int, int, int, int, int]] = []
+        self._done: list[tuple[WindowRecord, int]] = []  # completed operations, in order
+        self._round_log: list[int] = []  # simulated completion cycle of each simulated round
+        self._replay: deque[tuple[tuple[int, int, int], int]] = deque()
+        self._now: int | None = None  # the real cycle of the hook call the fast path is making
 
     # -- running -------------------------------------------------------------------------------
 
-    def run(self, max_rounds: int, detect_period: bool = True) -> None:
+    @property
+    def simulated_rounds(self) -> int:
+        """Rounds (windows of every stream) simulated; the others the fast path skipped."""
+        return len(self.round_end) - self.dw
+
+    @property
+    def now(self) -> int:
+        """The current real cycle (in a hook call: the cycle the operation arrived at)."""
+        return self._now if self._now is not None else self.env.now + self.dt
+
+    def run(
+        self, max_rounds: int, detect_period: bool = True, fast: bool = False, exact_rounds: int = 0
+    ) -> None:
         """Simulate up to ``max_rounds`` windows per stream; with ``detect_period``, stop as soon as
-        the schedule has become exactly periodic."""
+        the schedule has become exactly periodic. ``fast`` (without ``detect_period``): run all
+        ``max_rounds`` windows, skipping the periods that repeat (the first ``exact_rounds``
+        rounds, the windows of a trace, are all simulated)."""
+        if fast and detect_period:
+            raise ValueError("the fast path runs a given number of windows: detect_period must be False")
         self._max_rounds = max_rounds
         self._detect = detect_period
+        self._fast = fast
+        self.exact_rounds = exact_rounds
         self._stop = self.env.event()
         for s in range(self.streams):
             self._record(s, 0)
@@ -166,8 +227,9 @@ class Scheduler:
     def _record(self, stream: int, window: int) -> WindowRecord | None:
         key = (stream, window)
         rec = self.records.get(key)
-        if rec is None and window < self._max_rounds:
+        if rec is None and window + self.dw < self._max_rounds:
             rec = self.records[key] = WindowRecord(stream, window, self.cg)
+            self._top = max(self._top, window)
             if window == 0:
                 roots = [i for i in range(self.cg.n) if rec.rem[i] == 0]
                 self._launch(rec, roots, None)
@@ -209,6 +271,8 @@ class Scheduler:
                     if nxt.rem[j] == 0:
                         ready.append((nxt, j, (rec, i)))
         rec.done += 1
+        if self._fast:
+            self._done.append((rec, i))
         if rec.done == cg.n:
             self._window_done(rec)
         return ready
@@ -223,23 +287,10 @@ class Scheduler:
             yield req
         if cg.is_tile[j]:
             passes = rec.passes[j]
-            if self.hook is not None:
-                k = cg.keys[j]
-                rows, cols = cg.args[j]
-                passes = self.hook(
-                    ArrayOp(
-                        cg.verb[j],
-                        k[1],
-                        k[2],
-                        self.chip.units[cg.unit[j]].name,
-                        rec.stream,
-                        rec.window,
-                        rows,
-                        cols,
-                        passes,
-                    )
-                )
-                rec.passes[j] = passes
+            if self._fast:
+                passes = rec.passes[j] = self._arrive(rec, j)
+            elif self.hook is not None:
+                passes = rec.passes[j] = self._ask(rec, j, rec.window)
             start = yield from cg.method[j](*cg.args[j], passes, priority)
         else:
             start = yield from cg.method[j](*cg.args[j], priority=priority)
@@ -251,24 +302,198 @@ class Scheduler:
         for r, k, c in ready:
             self._launch(r, [k], c)
 
+    def _ask(self, rec: WindowRecord, j: int, window: int, now: int | None = None) -> int:
+        """The hook's answer for node ``j`` of ``rec`` as the operation of real window ``window``
+        (arriving at real cycle ``now``: a skipped one); without a hook the nominal amount."""
+        cg = self.cg
+        nominal = cg.default_amount[j]
+        if self.hook is None:
+            return nominal
+        k = cg.keys[j]
+        rows, cols = cg.args[j]
+        op = ArrayOp(
+            cg.verb[j], k[1], k[2], self.chip.units[cg.unit[j]].name, rec.stream, window, rows, cols, nominal
+        )
+        self._now = now
+        try:
+            passes = self.hook(op)
+        finally:
+            self._now = None
+        if passes != nominal:
+            self.perturbed = True
+        return passes
+
     def _window_done(self, rec: WindowRecord) -> None:
         w = rec.window
         done = self.round_streams_done[w] = self.round_streams_done.get(w, 0) + 1
         if done < self.streams:
             return
-        if w != len(self.round_end):
-            raise RuntimeError(f"round {w} completed before round {len(self.round_end)}")
-        self.round_end.append(self.env.now)
-        if self._detect:
+        if w + self.dw != len(self.round_end):
+            raise RuntimeError(f"round {w + self.dw} completed before round {len(self.round_end)}")
+        self.round_end.append(self.env.now + self.dt)
+        if self.on_round is not None:
+            self.on_round(len(self.round_end))
+        if self._detect or self._fast:
             recs = [self.records[s, w] for s in range(self.streams)]
             self._round_vectors.append(
                 np.array([x for r in recs for x in (*r.start, *r.end)], dtype=np.int64)
             )
+        if self._detect:
             self.period = self.period or self._find_period(w)
+        elif self._fast:
+            self._round_log.append(self.env.now)
+            if len(self.round_end) >= self.exact_rounds and not self._replay:
+                # After a difference the schedule usually returns to the period it left: try
+                # that one while the last rounds are not periodic yet.
+                self._armed = self._find_period(w) or self._known
         if (
-            (self._detect and self.period is not None) or w == self._max_rounds - 1
+            (self._detect and self.period is not None) or w + self.dw == self._max_rounds - 1
         ) and not self._stop.triggered:
             self._stop.succeed()
+
+    # -- the fast path ---------------------------------------------------------------------------
+
+    def _arrive(self, rec: WindowRecord, j: int) -> int:
+        """An array operation arrives (fast path): its answer, replayed, skipped ahead or asked."""
+        now, events, done = self.env.now, self.env.scheduled_events, len(self._done)
+        armed, self._armed = self._armed, None
+        if self._replay:
+            key, passes = self._replay.popleft()
+            if key != (rec.stream, rec.window, j):
+                raise RuntimeError(f"fast path: the simulation left the replayed order at {key}")
+        elif armed is not None and self._repeats(rec, j, armed):
+            self._known = armed
+            passes = self._skip(rec, j, armed)
+        else:
+            passes = self._ask(rec, j, rec.window + self.dw)
+        self._calls.append((rec, j, passes, now, events, done, len(self._round_log)))
+        return passes
+
+    def _repeats(self, rec: WindowRecord, j: int, period: Period) -> bool:
+        """Whether the last two periods (``_armed``) before this arrival were identical: the same
+        operations arriving with the same answers, completing with the same cycles, critical
+        predecessors and passes, the same events and rounds, all shifted by the period."""
+        p, d = period.rounds, period.cycles
+        m = p * self.streams * self.cg.tile_ops  # arrivals per period
+        calls = self._calls
+        x = len(calls)
+        if x < 2 * m:
+            return False
+        a, b = calls[x - 2 * m], calls[x - m]
+        here = (rec, j, 0, self.env.now, self.env.scheduled_events, len(self._done), len(self._round_log))
+        if not _same_call(b, here, p, d) or here[4] - b[4] != b[4] - a[4] or here[6] - b[6] != p:
+            return False
+        for i in range(m):
+            c0, c1 = calls[x - 2 * m + i], calls[x - m + i]
+            if not _same_call(c0, c1, p, d) or c1[2] != c0[2]:
+                return False
+            if c1[5] - c0[5] != here[5] - b[5] or c1[6] - c0[6] != p:
+                return False
+        done = self._done
+        for i in range(here[5] - b[5]):
+            r0, i0 = done[a[5] + i]
+            r1, i1 = done[b[5] + i]
+            if i0 != i1 or r0.stream != r1.stream or r0.window + p != r1.window:
+                return False
+            if (
+                r0.ready[i0] + d != r1.ready[i1]
+                or r0.start[i0] + d != r1.start[i1]
+                or r0.end[i0] + d != r1.end[i1]
+                or r0.passes[i0] != r1.passes[i1]
+            ):
+                return False
+            c0, c1 = r0.crit[i0], r1.crit[i1]
+            if (c0 is None) != (c1 is None):
+                return False
+            if c0 is not None and (
+                c0[1] != c1[1] or c0[0].stream != c1[0].stream or c0[0].window + p != c1[0].window
+            ):
+                return False
+        rounds = self._round_log
+        if not all(rounds[a[6] + i] + d == rounds[b[6] + i] for i in range(p)):
+            return False
+        # Nothing pending now (ready, not completed) became ready before the compared periods:
+        # the state here is made of what they did.
+        return not any(
+            rem == 0 and end < 0 and ready < a[3]
+            for r in self.records.values()
+            if r.done < self.cg.n
+            for rem, end, ready in zip(r.rem, r.end, r.ready, strict=True)
+        )
+
+    def _skip(self, rec: WindowRecord, j: int, period: Period) -> int:
+        """Skip whole periods from this arrival: while the hook answers as in the last period and
+        the end of the run is not near, the period repeats; then the answer of this arrival."""
+        p, d = period.rounds, period.cycles
+        m = p * self.streams * self.cg.tile_ops
+        calls = self._calls
+        first = calls[len(calls) - m]
+        template = calls[len(calls) - m :]
+        ops = self._done[first[5] :]
+        rounds = self._round_log[first[6] :]
+        events = self.env.scheduled_events - first[4]
+        cg, hook, units = self.cg, self.hook, self.chip.units
+        # The arrivals of the next period: the operation (its window to be relabelled), the
+        # answer it had, the cycle it will arrive at (to be relabelled).
+        arrivals = [
+            (
+                cg.verb[i],
+                cg.keys[i][1],
+                cg.keys[i][2],
+                units[cg.unit[i]].name,
+                r.stream,
+                r.window + p,
+                *cg.args[i],
+                cg.default_amount[i],
+                passes,
+                t + d,
+            )
+            for r, i, passes, t, *_ in template
+        ]
+        k = 0
+        # The last window of the run must start after the skip (it drains; the trace and the
+        # figures read it whole).
+        while self._top + self.dw + p <= self._max_rounds - 2:
+            if hook is not None:
+                answers, differs, dw, dt = [], False, self.dw, self.dt
+                try:
+                    for verb, array, step, tile, stream, w, rows, cols, nominal, passes, t in arrivals:
+                        self._now = t + dt
+                        got = hook(ArrayOp(verb, array, step, tile, stream, w + dw, rows, cols, nominal))
+                        answers.append(got)
+                        if got != passes:
+                            differs = True
+                            break
+                finally:
+                    self._now = None
+                if differs:
+                    # (The answers before it are the period's, which the simulation saw.)
+                    self.perturbed |= answers[-1] != arrivals[len(answers) - 1][8]
+                    self.resumed += 1
+                    # The simulation takes over where the period began; it replays these answers.
+                    self._replay.extend(
+                        ((r.stream, r.window + p, i), got)
+                        for (r, i, *_), got in zip(template, answers, strict=False)
+                    )
+                    break
+            self.round_end.extend(t + d + self.dt for t in rounds)
+            self.dt += d
+            self.dw += p
+            k += 1
+        if k:
+            for r, i in ops:
+                if r.weight is None:
+                    r.weight = [1] * self.cg.n
+                r.weight[i] += k
+            self.skipped_operations += k * len(ops)
+            self.skipped_events += k * events
+            self.skipped_periods += k
+        if self._replay:
+            key, passes = self._replay.popleft()
+            if key != (rec.stream, rec.window, j):
+                raise RuntimeError(f"fast path: the skipped period does not begin at {key}")
+            return passes
+        return self._ask(rec, j, rec.window + self.dw)
 
     def _find_period(self, r: int) -> Period | None:
         """The smallest p <= 3 with rounds r and r-1 equal to rounds r-p and r-1-p shifted by D."""
@@ -298,3 +523,9 @@ class Scheduler:
 
     def complete_rounds(self) -> list[int]:
         return list(range(len(self.round_end)))
+
+
+def _same_call(c0: tuple, c1: tuple, p: int, d: int) -> bool:
+    """Whether arrival ``c1`` is arrival ``c0`` one period (``p`` windows, ``d`` cycles) later."""
+    r0, r1 = c0[0], c1[0]
+    return c0[1] == c1[1] and r0.stream == r1.stream and r0.window + p == r1.window and c0[3] + d == c1[3]

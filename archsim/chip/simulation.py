@@ -8,6 +8,7 @@ from :mod:`archsim.chip.trace`; ``ChipRun.result()`` and ``ChipRun.trace()`` del
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import networkx as nx
 
@@ -54,10 +55,23 @@ class ChipRun:
         self._full_runs: dict[int, int] = {}
         self.wall_seconds = time.perf_counter() - t0
 
-    def run(self, windows: int | None = None, max_windows: int | None = None) -> ChipRun:
+    def run(
+        self,
+        windows: int | None = None,
+        max_windows: int | None = None,
+        fast: bool = False,
+        exact_windows: int = 0,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ChipRun:
         """``windows``: simulate exactly that many windows per stream (figures over the whole run);
         None: until the schedule is periodic, at most ``max_windows`` per stream (default: about 32
-        windows in all), then over the middle half of the run when no period was found."""
+        windows in all), then over the middle half of the run when no period was found.
+
+        ``fast`` (with ``windows``): skip the periods of the steady state that repeat exactly
+        (:mod:`archsim.chip.schedule`); the figures are those of the event-by-event run. The first
+        ``exact_windows`` windows per stream are simulated in full (the ones a trace shows).
+        ``progress(rounds done, rounds at most)`` is called after every simulated round (one window
+        of every stream)."""
         t0 = time.perf_counter()
         self.full = windows is not None
         # The record of what ran, checked by the callers: simulate() against the options' limits,
@@ -68,12 +82,16 @@ class ChipRun:
             windows=windows,
             max_windows=max_windows,
         )
+        if fast and windows is None:
+            raise ValueError("the fast path needs the number of windows")
+        if max_windows is None:
+            max_windows = max(6, -(-32 // self.scheduler.streams))
+        rounds = windows if windows is not None else max_windows
+        self.scheduler.on_round = None if progress is None else lambda done: progress(done, rounds)
         if windows is not None:
-            self.scheduler.run(windows, detect_period=False)
+            self.scheduler.run(windows, detect_period=False, fast=fast, exact_rounds=exact_windows)
             self._full_runs[windows] = self.scheduler.round_end[-1]
         else:
-            if max_windows is None:
-                max_windows = max(6, -(-32 // self.scheduler.streams))
             self.scheduler.run(max_windows, detect_period=True)
         self.wall_seconds += time.perf_counter() - t0
         return self
@@ -127,9 +145,15 @@ class ChipRun:
         d = self.design
         return SimulateRecord(workload=self.workload, chip=d.chip, rpu=d.rpu, options=self.options)
 
-    def trace(self, windows: int | None = None) -> list[dict]:
-        """Chrome trace-event JSON of the first ``windows`` windows of every stream (None: all);
-        see :func:`archsim.chip.trace.chrome_trace`."""
+    def trace(self, windows: int | None = None) -> dict:
+        """Chrome trace-event JSON (the object form) of the first ``windows`` windows of every
+        stream (None: all); see :func:`archsim.chip.trace.chrome_trace`. A fast run holds its first
+        ``exact_windows`` windows as simulated, not the skipped ones."""
+        s = self.scheduler
+        if s.skipped_periods and (windows is None or windows > s.exact_rounds):
+            raise ValueError(
+                f"the fast path skipped windows: a trace can show the first {s.exact_rounds} per stream"
+            )
         return chrome_trace(self, windows)
 
 
@@ -142,11 +166,14 @@ def simulate(
     max_windows: int | None = None,
     hook: ArrayOpHook | None = None,
     check_memory: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ChipRun:
     """Map, build the graph and simulate; ``.result()`` gives the figures, ``.trace()`` the trace.
-    The run options are checked against their limits first (OptionsError)."""
+    The run options are checked against their limits first (OptionsError); ``progress``: see
+    :meth:`ChipRun.run`."""
     SimulateOptions(schedule=schedule, streams=streams, windows=windows, max_windows=max_windows)
-    return ChipRun(workload, design, schedule, streams, hook, check_memory).run(windows, max_windows)
+    run = ChipRun(workload, design, schedule, streams, hook, check_memory)
+    return run.run(windows, max_windows, progress=progress)
 
 
 def epoch_windows(workload: WorkloadConfig, streams: int) -> int:

@@ -51,6 +51,13 @@ def cosim_command(
         Path | None,
         typer.Option("--out", help="Write result.json and trace.json here (default reports/cosim-...)."),
     ] = None,
+    exact_timing: Annotated[
+        bool,
+        typer.Option(
+            "--exact-timing",
+            help="Simulate every window event by event (the same figures as the default fast path, slower).",
+        ),
+    ] = False,
     progress: opt.ShowProgress = True,
 ) -> None:
     """Train WORKLOAD on RPU tiles while the CHIP model runs it: test cross-entropy and throughput."""
@@ -69,6 +76,7 @@ def cosim_command(
         learning_rate=lr,
         dropout=dropout,
         init=init,
+        exact_timing=exact_timing,
     )
     rpu_cfg = opt.load("--rpu", load_rpu, rpu)
     chip_cfg = opt.load("--chip", load_chip, chip)
@@ -92,40 +100,45 @@ def execute(
     console, wl, chip_cfg, rpu_cfg, corpus, options, rpu_name, out_dir: Path, json_file, trace_file, progress,
     csv_file=None, overrides=None,
 ):  # fmt: skip
-    """Co-simulate with a progress bar, write ``out_dir`` (result, trace, report) and the files
+    """Co-simulate with a progress display, write ``out_dir`` (result, trace, report) and the files
     asked for (the ``--set`` overrides in the record), print the figures; returns the result.
     ``archsim rerun`` uses it too."""
+    from archsim.cli.progress import Phases
     from archsim.cosim import Cosimulation
-
-    bar = opt.CharsProgress(
-        console,
-        f"{wl.name} on {chip_cfg.name} / {rpu_name}",
-        "chars  loss {task.fields[loss]:.3f}  chip {task.fields[chip_ms]:.3f} ms",
-        progress,
-        loss=float("nan"),
-        chip_ms=0.0,
-    )
-
-    def on_window(p) -> None:
-        bar.update(p.chars_trained, p.target_chars, loss=p.loss, chip_ms=p.chip_seconds * 1e3)
-
-    sim = Cosimulation(wl, chip_cfg, rpu_cfg, corpus, options, rpu_name=rpu_name, progress=on_window)
-    with bar:
-        result, trace = sim.run()
-    result = opt.recorded(result, overrides)
-    result.write_json(out_dir / "result.json")
-    trace_text = json.dumps(trace)
-    atomic.write_text(out_dir / "trace.json", trace_text)
-    if json_file is not None:
-        result.write_json(json_file)
-    if csv_file is not None:
-        result.write_csv(csv_file)
-    if trace_file is not None:
-        atomic.write_text(trace_file, trace_text)
-    Console().print(_table(result))
     from archsim.report import render
 
-    console.print(f"report: {render(out_dir)}", highlight=False, soft_wrap=True)
+    with Phases(console, progress) as phases:
+        phases.say(f"cosim {wl.name} on {chip_cfg.name} / {rpu_name}; results in {out_dir}")
+        training = None
+
+        def on_window(p) -> None:
+            nonlocal training
+            if training is None:
+                training = phases.start("co-simulate", p.target_chars, "chars")
+            note = f"loss {p.loss:.3f}, chip {p.chip_seconds * 1e3:.3g} ms"
+            training.update(p.chars_trained, p.target_chars, note)
+            if p.chars_trained >= p.target_chars:  # the final evaluation, the figures, the timing-only run
+                phases.start("chip figures")
+
+        sim = Cosimulation(wl, chip_cfg, rpu_cfg, corpus, options, rpu_name=rpu_name, progress=on_window)
+        sim.session.on_evaluation = phases.evaluation()
+        result, trace = sim.run()
+        phases.start("chip figures").finish()
+        result = opt.recorded(result, overrides)
+        with phases.phase("write results"):
+            result.write_json(out_dir / "result.json")
+            trace_text = json.dumps(trace)
+            atomic.write_text(out_dir / "trace.json", trace_text)
+            if json_file is not None:
+                result.write_json(json_file)
+            if csv_file is not None:
+                result.write_csv(csv_file)
+            if trace_file is not None:
+                atomic.write_text(trace_file, trace_text)
+        with phases.phase("write report"):
+            index = render(out_dir)
+    Console().print(_table(result))
+    console.print(f"report: {index}", highlight=False, soft_wrap=True)
     return result
 
 

@@ -1,16 +1,13 @@
-"""Options, their checks and the progress bar that several commands share."""
+"""Options and their checks that several commands share."""
 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from archsim.cli.errors import InputError
 from archsim.config.corpus import BUILTIN_CORPORA
@@ -52,7 +49,9 @@ Dropout = Annotated[
     float | None, typer.Option("--dropout", help="Override training.dropout of the workload.")
 ]
 JsonFile = Annotated[Path | None, typer.Option("--json", help="Write the result as JSON to this file.")]
-ShowProgress = Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")]
+ShowProgress = Annotated[
+    bool, typer.Option("--progress/--no-progress", help="Show the progress of each phase (on a terminal).")
+]
 CsvFile = Annotated[
     Path | None,
     typer.Option("--csv", help="Write the figures as CSV to this file: name, value, unit, description."),
@@ -129,37 +128,3 @@ def recorded(result: Any, overrides: dict[str, Any] | None) -> Any:
     if overrides and result.record is not None:
         result.record = result.record.model_copy(update={"overrides": dict(overrides)})
     return result
-
-
-class CharsProgress:
-    """A progress bar over training characters, redrawn at most five times a second.
-
-    ``fields`` is the text after the bar, with ``{task.fields[NAME]}`` for the values
-    :meth:`update` passes; ``initial`` gives their values before the first update.
-    """
-
-    def __init__(self, console: Console, description: str, fields: str, enabled: bool, **initial: float):
-        self.bar = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn(fields),
-            TimeRemainingColumn(),
-            console=console,
-            disable=not enabled,
-        )
-        self.task = self.bar.add_task(description, total=None, **initial)
-        self._last = 0.0
-
-    def update(self, completed: int, total: int, **fields: float) -> None:
-        now = time.perf_counter()
-        if now - self._last > 0.2 or completed >= total:
-            self._last = now
-            self.bar.update(self.task, completed=completed, total=total, **fields)
-
-    def __enter__(self) -> CharsProgress:
-        self.bar.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.bar.__exit__(*exc)

@@ -101,19 +101,17 @@ def rerun_command(
     check_file(csv_file, "--csv")
     check_folder(out, "--out")
     if record.command == "simulate":
-        from archsim.chip import simulate
-        from archsim.cli.simulate import report_run
+        from archsim.cli.simulate import execute
         from archsim.config import ConfigError
 
-        o = record.options
+        design = Design(chip=record.chip, rpu=record.rpu)
         try:
-            run = simulate(
-                record.workload, Design(chip=record.chip, rpu=record.rpu), o.schedule, o.streams, o.windows,
-                o.max_windows,
+            new = execute(
+                record.workload, design, record.options, json_file, None, out, progress, csv_file,
+                record.overrides,
             )  # fmt: skip
         except ConfigError as err:
             raise InputError(f"{result_file}: record: {err}") from None
-        new = report_run(run, json_file, None, out, csv_file, record.overrides)
     else:
         from archsim.train.data import load_workload_data
 

@@ -13,7 +13,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from archsim import atomic
@@ -21,6 +20,7 @@ from archsim.cli import app
 from archsim.cli import options as opt
 from archsim.cli.errors import EXIT_DIVERGED, CommandError, InputError, RunFailure, one_line
 from archsim.cli.outputs import check_file, check_folder
+from archsim.cli.progress import Phases
 from archsim.config import ConfigError
 from archsim.paths import REPORTS_DIR
 
@@ -147,20 +147,19 @@ def run_command(
     entries: list[Entry] = []
     rows: list[tuple[str, ...]] = []
     headline: list[tuple[str, str, str]] = []
-    bar = Progress(
-        TextColumn("[bold]{task.description:<40}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[note]}"),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not progress,
-    )
     try:
-        with bar:
+        with Phases(console, progress) as phases:
+            phases.say(
+                f"simulate {CHIP_WORKLOAD} on {' and '.join(CHIPS)}, then co-simulate {COSIM_WORKLOAD}"
+            )
             for name in CHIPS:
-                task = bar.add_task(f"simulate {CHIP_WORKLOAD} on {name}", total=1, note="")
-                chip_run = simulate(workload, Design(chip=chips[name], rpu=rpus[CHIP_RPU]))
+                phase = phases.start(f"chip {name}", None, "windows", "simulate")
+                chip_run = simulate(
+                    workload,
+                    Design(chip=chips[name], rpu=rpus[CHIP_RPU]),
+                    progress=lambda done, rounds, phase=phase: phase.update(done, rounds),
+                )
+                phase.update(len(chip_run.scheduler.round_end), None, "figures and report")
                 result = chip_run.result()
                 folder = partial / f"{CHIP_WORKLOAD}-{name}"
                 folder.mkdir()
@@ -177,14 +176,13 @@ def run_command(
                         f"{result.teraops_per_s:.2f} ({100 * result.peak_fraction:.1f} % of peak)",
                     )
                 )
-                bar.update(task, completed=1, note=f"{result.teraops_per_s:.2f} TeraOps/s")
+                phase.finish(f"{result.teraops_per_s:.2f} TeraOps/s")
             for rpu_name in COSIM_RPUS:
-                task = bar.add_task(
-                    f"cosim {COSIM_WORKLOAD} on {COSIM_CHIP}, {rpu_name}", total=chars, note=""
-                )
+                phase = phases.start(f"cosim {rpu_name}", chars, "chars", "co-simulate")
 
-                def on_window(p, task=task) -> None:
-                    bar.update(task, completed=p.chars_trained, note=f"loss {p.loss:.3f}")
+                def on_window(p, phase=phase) -> None:
+                    note = "figures and report" if p.chars_trained >= p.target_chars else f"loss {p.loss:.3f}"
+                    phase.update(min(p.chars_trained, p.target_chars - 1), p.target_chars, note)
 
                 sim = Cosimulation(
                     cosim_workload,
@@ -195,6 +193,7 @@ def run_command(
                     rpu_name,
                     on_window,
                 )
+                sim.session.on_evaluation = phases.evaluation()
                 result, trace = sim.run()
                 folder = partial / f"cosim-{COSIM_WORKLOAD}-{rpu_name}"
                 folder.mkdir()
@@ -209,7 +208,7 @@ def run_command(
                 headline.append(
                     (label, "test CE", f"{result.train.test_ce:.3f} nats/char after {chars} chars")
                 )
-                bar.update(task, note=f"test CE {result.train.test_ce:.3f}")
+                phase.finish(f"test CE {result.train.test_ce:.3f}")
             index = render_overview(
                 partial,
                 "archsim: LSTM2-512-WP on two chips, and a co-simulated training run",

@@ -129,10 +129,10 @@ def simulate_command(
         Path | None,
         typer.Option(help="Write result.json, trace.json and the report (index.html) into this folder."),
     ] = None,
+    progress: opt.ShowProgress = True,
 ) -> None:
     """Simulate training WORKLOAD on a design, a chip and its RPU preset: TeraOps/s, latency,
     utilization, energy."""
-    from archsim.chip import simulate
     from archsim.config.chip import load_chip
     from archsim.config.design import Design
     from archsim.config.options import SimulateOptions
@@ -150,37 +150,60 @@ def simulate_command(
     check_file(csv_file, "--csv")
     check_file(trace, "--trace")
     check_folder(out, "--out")
-    run = simulate(wl, design, options.schedule, options.streams, options.windows, options.max_windows)
-    result = report_run(run, json_file, trace, out, csv_file, overrides)
+    result = execute(wl, design, options, json_file, trace, out, progress, csv_file, overrides)
     if any(f.level == "error" for f in result.findings):
         raise typer.Exit(EXIT_FAILURE)
 
 
-def report_run(
-    run, json_file: Path | None, trace: Path | None, out: Path | None, csv_file: Path | None = None,
-    overrides: dict | None = None,
+def execute(
+    wl, design, options, json_file: Path | None, trace: Path | None, out: Path | None, progress: bool,
+    csv_file: Path | None = None, overrides: dict | None = None,
 ):  # fmt: skip
-    """Print the figures of a finished chip run, write what was asked for (result JSON and CSV,
-    trace, the report in ``out``; the ``--set`` overrides in the record) and print the findings;
-    returns the result. ``archsim rerun`` uses it too."""
+    """Simulate with a progress display (building the model, the windows, the figures, the files),
+    print the figures, write what was asked for (result JSON and CSV, trace, the report in ``out``;
+    the ``--set`` overrides in the record) and print the findings; returns the result. ``archsim
+    rerun`` uses it too."""
+    from archsim.chip.simulation import ChipRun
+    from archsim.cli.progress import Phases
+
     console = Console()
     err = Console(stderr=True)
-    result = opt.recorded(run.result(), overrides)
-    console.print(_table(result))
-    for path in (json_file, out / "result.json" if out else None):
-        if path is not None:
-            result.write_json(path)
-    if csv_file is not None:
-        result.write_csv(csv_file)
-    trace_paths = [p for p in (trace, out / "trace.json" if out else None) if p is not None]
-    if trace_paths:
-        text = json.dumps(run.trace())
-        for path in trace_paths:
-            atomic.write_text(path, text)
-    if out is not None:
-        from archsim.report import render
+    k = options.streams
+    with Phases(err, progress) as phases:
+        phases.say(f"simulate {wl.name} on {design.chip.name}, {k} stream(s)")
+        with phases.phase("build model"):
+            run = ChipRun(wl, design, options.schedule, k)
+        windows = phases.start("simulate", None, "windows", "" if options.windows else "until periodic")
 
-        console.print(f"report: {render(out)}", highlight=False, soft_wrap=True)
+        def on_round(done: int, rounds: int) -> None:
+            windows.update(done * k, rounds * k)
+
+        run.run(options.windows, options.max_windows, progress=on_round)
+        period = run.scheduler.period
+        note = "" if options.windows is not None else "periodic" if period else "no period found"
+        windows.finish(note, len(run.scheduler.round_end) * k)
+        with phases.phase("figures"):
+            result = opt.recorded(run.result(), overrides)
+        trace_paths = [p for p in (trace, out / "trace.json" if out else None) if p is not None]
+        if json_file or csv_file or out or trace_paths:
+            with phases.phase("write results"):
+                for path in (json_file, out / "result.json" if out else None):
+                    if path is not None:
+                        result.write_json(path)
+                if csv_file is not None:
+                    result.write_csv(csv_file)
+                if trace_paths:
+                    text = json.dumps(run.trace())
+                    for path in trace_paths:
+                        atomic.write_text(path, text)
+        if out is not None:
+            from archsim.report import render
+
+            with phases.phase("write report"):
+                index = render(out)
+    console.print(_table(result))
+    if out is not None:
+        console.print(f"report: {index}", highlight=False, soft_wrap=True)
     for f in result.findings:
         err.print(
             f"[red]{f.level}:[/red] {f.field}: {f.message}", markup=True, highlight=False, soft_wrap=True

@@ -9,12 +9,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from archsim import atomic
 from archsim.cli import app
 from archsim.cli.errors import InputError, RunFailure
 from archsim.cli.outputs import check_file, check_folder
+from archsim.cli.progress import Phases
 from archsim.paths import REPORTS_DIR, safe_name
 
 CSV_HELP = "Write the sweep's points as CSV: one line per point, its axes and its headline figures."
@@ -75,20 +75,19 @@ def sweep_command(
     except StoreError as e:
         raise InputError(f"--db: {e}") from None
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
-        bar = progress.add_task("starting", total=None)
+    with Phases(console) as phases:
+        points = phases.start("points", None, "points", "starting the cluster")
         tally = {"done": 0, "failed": 0}
 
         def on_start(to_run: int, skipped: int) -> None:
-            progress.update(bar, total=to_run, description=f"points ({skipped} already done)")
+            points.update(0, to_run, f"{skipped} already done")
 
         def on_point(outcome: dict) -> None:
             tally[outcome["status"]] += 1
-            progress.update(bar, advance=1, description=f"done {tally['done']}, failed {tally['failed']}")
+            points.update(sum(tally.values()), None, f"done {tally['done']}, failed {tally['failed']}")
 
         where = scheduler or f"a local cluster of {workers} worker(s)"
-        progress.console.print(f"running on {where}; results in {db}", highlight=False)
+        console.print(f"running on {where}; results in {db}", highlight=False)
         with ExitStack() as stack:
             try:
                 client = stack.enter_context(dask_client(scheduler, workers))
@@ -96,6 +95,7 @@ def sweep_command(
                 where = f"--scheduler {scheduler}: cannot connect" if scheduler else "a local Dask cluster"
                 raise RunFailure(f"{where}: {e}") from None
             summary = run_sweep(sweep, db, client, on_start=on_start, on_point=on_point)
+        points.finish()
     console.print(
         f"{summary.points} points: {summary.skipped} already done, {summary.submitted} run "
         f"({summary.done} done, {summary.failed} failed); database {summary.db}",

@@ -100,33 +100,37 @@ def execute(
     console, wl, rpu_cfg, corpus, options, out_dir: Path, resume: bool, rpu_name: str, json_file, progress,
     csv_file=None, overrides=None,
 ):  # fmt: skip
-    """Train with a progress bar, write ``out_dir/result.json`` (and ``json_file``, ``csv_file``;
+    """Train with a progress display, write ``out_dir/result.json`` (and ``json_file``, ``csv_file``;
     the ``--set`` overrides in the record) and the report, print the outcome; returns the result.
     ``archsim rerun`` uses it too."""
+    from archsim.cli.progress import Phases, count
     from archsim.train.trainer import train
 
-    bar = opt.CharsProgress(
-        console,
-        f"{wl.name} on {rpu_name}",
-        "chars  {task.fields[speed]:>8.0f} chars/s  loss {task.fields[loss]:.3f}",
-        progress,
-        speed=0.0,
-        loss=float("nan"),
-    )
-
-    def on_window(p) -> None:
-        bar.update(p.chars_trained, p.target_chars, speed=p.chars_per_s, loss=p.loss)
-
-    with bar:
-        result = train(wl, rpu_cfg, corpus, options, out_dir, resume, rpu_name, on_window)
-    result = opt.recorded(result, overrides)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    result.write_json(out_dir / "result.json")
-    if json_file is not None:
-        result.write_json(json_file)
-    if csv_file is not None:
-        result.write_csv(csv_file)
     unit = "image" if wl.is_image else "char"
+    with Phases(console, progress) as phases:
+        phases.say(f"train {wl.name} on {rpu_name}; results in {out_dir}")
+        training = None
+
+        def on_window(p) -> None:
+            nonlocal training
+            if training is None:
+                training = phases.start("train", p.target_chars, unit + "s")
+            note = f"loss {p.loss:.3f}, {count(p.chars_per_s)}/s"
+            training.update(p.chars_trained, p.target_chars, note)
+
+        evaluation = phases.evaluation(trained=unit + "s")
+        result = train(wl, rpu_cfg, corpus, options, out_dir, resume, rpu_name, on_window, evaluation)
+        result = opt.recorded(result, overrides)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with phases.phase("write report"):
+            result.write_json(out_dir / "result.json")
+            if json_file is not None:
+                result.write_json(json_file)
+            if csv_file is not None:
+                result.write_csv(csv_file)
+            from archsim.report import render
+
+            index = render(out_dir)
     ms = f"{result.ms_per_char:.3f} ms/{unit}" if result.ms_per_char is not None else "n/a"
     error = f"test error {result.test_error:.2%}, " if result.test_error is not None else ""
     console.print(
@@ -135,9 +139,7 @@ def execute(
         f"{result.chars_trained} {unit}s ({result.epochs:.3f} epochs), {ms}; results in {out_dir}",
         highlight=False,
     )
-    from archsim.report import render
-
-    console.print(f"report: {render(out_dir)}", highlight=False, soft_wrap=True)
+    console.print(f"report: {index}", highlight=False, soft_wrap=True)
     return result
 
 

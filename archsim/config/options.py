@@ -241,6 +241,11 @@ class CosimOptions(_LearningOptions):
     )
     schedule: Schedule = Field("dataflow", description="Pipeline schedule.")
     timing_only: TimingOnly = True
+    exact_timing: bool = Field(
+        False,
+        description="Simulate every window event by event, also the steady-state windows the fast path "
+        "skips (the same figures, slower; for validation).",
+    )
     init: Path | None = Field(
         None,
         strict=False,  # a path may be given as a string (the command line, JSON)

@@ -6,7 +6,12 @@ schedules runs on the real vectors through :class:`~archsim.cosim.executor.Numer
 the number of bound-management passes each MVM took, and the pulse-train length BL of each update,
 feed back into the chip's timing. The chip is timed as the design (chip, RPU preset): the DAC and
 ADC resolutions and BL are the RPU preset's, as in ``archsim simulate --rpu``. The same windows are also
-simulated without numerics (every MVM one pass), so that the result shows what the data changed.
+timed without numerics (every MVM one pass), so that the result shows what the data changed.
+
+By default the chip takes the fast path (``ChipRun.run(fast=True)``, :mod:`archsim.chip.schedule`):
+the periods of the steady state in which every operation gets the answers of the last period are
+not simulated again, and the figures are those of the event-by-event run, cycle for cycle
+(``CosimOptions.exact_timing`` simulates every window, for validation).
 """
 
 from __future__ import annotations
@@ -90,6 +95,7 @@ class Cosimulation:
         self.design = Design(chip=chip, rpu=rpu)
         self.session = TrainingSession(workload, rpu, corpus, options, options.streams, CosimCurvePoint)
         self.net = self.session.net
+        self.chip_run: ChipRun | None = None  # the chip's run, once :meth:`run` has started it
         if tiles is not None:
             names = [a.name for a in workload.arrays()]
             restore_tiles(Path(options.init), tiles, self.net.tiles, names, "--init")
@@ -104,7 +110,7 @@ class Cosimulation:
         run: ChipRun | None = None
 
         def chip_seconds() -> float:
-            return run.env.now / chip.clock_ghz * 1e-9 if run is not None else 0.0
+            return run.scheduler.now / chip.clock_ghz * 1e-9 if run is not None else 0.0
 
         def evaluate() -> None:
             executor.flush()
@@ -130,11 +136,12 @@ class Cosimulation:
             window_done,
         )
         evaluate()
-        run = ChipRun(workload, self.design, options.schedule, k, hook=executor)
+        run = self.chip_run = ChipRun(workload, self.design, options.schedule, k, hook=executor)
+        fast = not options.exact_timing
         status, message = "completed", ""
         try:
             try:
-                run.run(windows=windows)
+                run.run(windows=windows, fast=fast, exact_windows=TRACE_WINDOWS)
                 executor.flush()
             except NonFiniteError:  # met outside a scheduled operation (the updates flushed to evaluate)
                 raise session.overflowed() from None
@@ -148,7 +155,15 @@ class Cosimulation:
         trace = run.trace(TRACE_WINDOWS) if status == "completed" else []
         timing_only: dict[str, float] = {}
         if options.timing_only and chip_result is not None:
-            plain = ChipRun(workload, self.design, options.schedule, k).run(windows=windows).result()
+            if fast and not run.scheduler.perturbed:
+                # Every answer was the nominal one: the run without numerics is this very run.
+                plain = chip_result
+            else:
+                plain = (
+                    ChipRun(workload, self.design, options.schedule, k)
+                    .run(windows=windows, fast=fast)
+                    .result()
+                )
             timing_only = {
                 "ns_per_char": plain.ns_per_char,
                 "teraops_per_s": plain.teraops_per_s,

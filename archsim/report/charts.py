@@ -154,8 +154,15 @@ def _bars(ax, d: dict[str, Any], scale: float) -> None:
 def gantt(data: dict[str, Any]) -> Figure:
     rows = data["rows"]
     panel = max(1.0, 0.45 + 0.24 * len(rows))
-    fig = _figure(2 * panel + 1.5)
-    top, bottom = fig.subplots(2, 1)
+    streams = data.get("streams")
+    if streams is None:
+        fig = _figure(2 * panel + 1.5)
+        top, bottom = fig.subplots(2, 1)
+    else:
+        lanes = max(1.0, 0.45 + 0.42 * len(streams["rows"]))
+        fig = _figure(2 * panel + lanes + 2.2)
+        top, middle, bottom = fig.subplots(3, 1, height_ratios=[panel, lanes, panel])
+        _stream_lanes(middle, streams, data["range_us"])
     overview = data["bars"] | {"range_us": data["range_us"]}
     for ax, d in ((top, overview), (bottom, data["detail"])):
         scale, unit = _time_axis(d["range_us"])
@@ -173,6 +180,27 @@ def gantt(data: dict[str, Any]) -> Figure:
         handles.append(Patch(color=_tint(PHASE_COLORS[present[0]], 0.4), label="busy for part of a bin"))
     fig.legend(handles=handles, loc="outside upper right", ncols=len(handles), fontsize=8.5)
     return fig
+
+
+def _stream_lanes(ax, d: dict[str, Any], range_us: list[float]) -> None:
+    """The streams panel: a row per stream, a lane per phase (forward on top), a bar per window
+    labelled with its number where it is wide enough."""
+    scale, unit = _time_axis(range_us)
+    width = (range_us[1] - range_us[0]) * scale
+    for start, end, row, lane, phase, window in zip(
+        d["start_us"], d["end_us"], d["row"], d["lane"], d["phase"], d["window"], strict=True
+    ):
+        y = row + (lane - 1) * 0.27
+        x, w = start * scale, (end - start) * scale
+        ax.broken_barh([(x, w)], (y - 0.12, 0.24), facecolors=PHASE_COLORS[phase], edgecolor="none")
+        if w > 0.04 * width and isinstance(window, int):
+            ax.text(x + w / 2, y, f"w{window}", ha="center", va="center", fontsize=6.5, color="white")
+    ax.set_xlim(range_us[0] * scale, range_us[1] * scale)
+    ax.set_ylim(len(d["rows"]) - 0.5, -0.5)
+    ax.set_yticks(range(len(d["rows"])), d["rows"])
+    ax.set_xlabel(f"simulated time ({unit})")
+    ax.grid(axis="y", visible=False)
+    ax.set_title(d["title"])
 
 
 def breakdown(data: dict[str, Any]) -> Figure:

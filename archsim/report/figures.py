@@ -50,8 +50,11 @@ GANTT_MAX_ROWS = 48
 UNIT_CLASSES = ("tile", "dac", "adc", "nlf", "link", "memory", "other")
 #: Trace operation phases (``args.phase`` of an operation).
 PHASES = ("forward", "backward", "update")
-#: Rows of the Gantt by trace process name, in drawing order.
+#: Rows of the Gantt by trace process name, in drawing order, for a trace without sort indices
+#: (``process_sort_index`` metadata, which archsim's traces carry).
 PROCESS_ORDER = ("tile", "nlf", "link", "memory")
+#: The streams panel of the timeline draws at most this many streams.
+GANTT_MAX_STREAMS = 16
 
 
 def _natural(name: str) -> list[Any]:
@@ -493,22 +496,30 @@ def _bin(ops: list[tuple[float, float, int, str]], units: list[int], t0: float, 
     return bars
 
 
-def gantt(trace: list[dict[str, Any]]) -> dict[str, Any] | None:
+def gantt(trace: list[dict[str, Any]], metadata: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """Timeline of the first windows (rows: units with timed operations), from Chrome trace events.
 
     Times in µs as in the trace; None without timed operations. The overview is binned (see ``_bin``:
     a lighter bar is a unit busy for part of the bin); at most GANTT_MAX_BARS bars are kept (the
     earliest), and the note says so when that cuts the range. The detail panel draws the first
-    GANTT_DETAIL_OPS operations one by one.
+    GANTT_DETAIL_OPS operations one by one; with several streams, a streams panel shows when each
+    stream's windows run (see ``_streams``). Rows follow the trace's sort indices; ``metadata`` (the
+    trace's) says how many windows the trace holds of how many ran.
     """
     process: dict[Any, str] = {}
     threads: dict[tuple[Any, Any], str] = {}
+    process_rank: dict[Any, float] = {}
+    thread_rank: dict[tuple[Any, Any], float] = {}
     for e in trace:
         if e.get("ph") == "M" and isinstance(e.get("args"), dict):
             if e.get("name") == "process_name":
                 process[e.get("pid")] = str(e["args"].get("name", e.get("pid")))
             elif e.get("name") == "thread_name":
                 threads[e.get("pid"), e.get("tid")] = str(e["args"].get("name", e.get("tid")))
+            elif e.get("name") == "process_sort_index" and number(e["args"].get("sort_index")) is not None:
+                process_rank[e.get("pid")] = number(e["args"]["sort_index"])
+            elif e.get("name") == "thread_sort_index" and number(e["args"].get("sort_index")) is not None:
+                thread_rank[e.get("pid"), e.get("tid")] = number(e["args"]["sort_index"])
     ops = []
     for e in trace:
         ts, dur = number(e.get("ts")), number(e.get("dur"))
@@ -525,6 +536,7 @@ def gantt(trace: list[dict[str, Any]]) -> dict[str, Any] | None:
                 args.get("window"),
                 _phase(name, args),
                 _array(name, args),
+                args.get("stream"),
             )
         )
     if not ops:
@@ -548,12 +560,14 @@ def gantt(trace: list[dict[str, Any]]) -> dict[str, Any] | None:
     if windowed:
         ops = [o for o in ops if not isinstance(o[4], int) or o[4] < GANTT_WINDOWS]
     ops.sort(key=lambda o: (o[0], o[1]))
+    window_ops = ops  # every row's: the streams panel shows them all
 
     def row_key(r: Any) -> tuple[Any, ...]:
-        first = min(members[r], key=lambda k: _natural(name(k)))
+        first = min(members[r], key=lambda k: (thread_rank.get(k, math.inf), _natural(name(k))))
         proc = process.get(first[0], "")
         rank = PROCESS_ORDER.index(proc) if proc in PROCESS_ORDER else len(PROCESS_ORDER)
-        return (rank, proc, _natural(name(first)))
+        rank = process_rank.get(first[0], rank)
+        return (rank, proc, thread_rank.get(first, math.inf), _natural(name(first)))
 
     ordered = sorted(members, key=row_key)
     hidden = len(ordered) - GANTT_MAX_ROWS
@@ -593,6 +607,12 @@ def gantt(trace: list[dict[str, Any]]) -> dict[str, Any] | None:
         note += f"; only the first {GANTT_MAX_ROWS} of {GANTT_MAX_ROWS + hidden} rows"
     if capped:
         note += f"; capped at {GANTT_MAX_BARS:,} bars, so only the first {t1 - t0:.4g} µs are drawn"
+    held = _held(metadata)
+    if held:
+        note = f"{held}. {note}"
+    streams = _streams(window_ops, t1, set(tiles))
+    if streams is not None and streams["hidden"]:
+        note += f"; the streams panel shows the first {len(streams['rows'])} of {streams['streams']} streams"
     return {
         "title": "Pipeline timeline of " + (span if windowed else "the trace"),
         "rows": rows,
@@ -613,9 +633,54 @@ def gantt(trace: list[dict[str, Any]]) -> dict[str, Any] | None:
             "phase": [o[5] for o in detail],
             "name": [o[3] for o in detail],
         },
+        "streams": streams,
         "operations": len(ops),
         "capped": capped,
         "note": note,
+    }
+
+
+def _held(metadata: dict[str, Any] | None) -> str:
+    """What the trace holds, from its metadata: "trace.json holds the first 4 of 200 windows per
+    stream" (or all of them); empty without metadata."""
+    m = metadata or {}
+    ran, held = m.get("windows"), m.get("trace_windows")
+    if not isinstance(ran, int) or not isinstance(held, int) or isinstance(ran, bool):
+        return ""
+    if held >= ran:
+        return f"trace.json holds all {ran:,} simulated windows of every stream"
+    return f"trace.json holds the first {held:,} of {ran:,} windows of every stream"
+
+
+def _streams(ops: list[tuple[Any, ...]], t1: float, tiles: set[Any]) -> dict[str, Any] | None:
+    """When each stream's windows run: per stream, window and phase, one bar from the start of its
+    first array operation (on the ``tiles``; all operations when the trace names no tiles) to the
+    end of its last, cut at ``t1``, where the overview ends. (Transfers of the next window may start
+    long before its array operations can.) None with fewer than two streams; at most
+    GANTT_MAX_STREAMS streams (the lowest)."""
+    spans: dict[tuple[int, Any, str], list[float]] = {}
+    for start, end, unit, _, window, phase, _, stream in ops:
+        if not isinstance(stream, int) or phase not in PHASES or start >= t1 or (tiles and unit not in tiles):
+            continue
+        span = spans.setdefault((stream, window, phase), [start, end])
+        span[0], span[1] = min(span[0], start), max(span[1], end)
+    ids = sorted({k[0] for k in spans})
+    if len(ids) < 2:
+        return None
+    shown = ids[:GANTT_MAX_STREAMS]
+    row = {sid: n for n, sid in enumerate(shown)}
+    bars = sorted(((k, v) for k, v in spans.items() if k[0] in row), key=lambda kv: (kv[0][0], kv[1][0]))
+    return {
+        "title": "Streams: when the arrays run each window's forward, backward and update",
+        "rows": [f"stream {sid}" for sid in shown],
+        "streams": len(ids),
+        "hidden": len(ids) - len(shown),
+        "start_us": [v[0] for _, v in bars],
+        "end_us": [min(v[1], t1) for _, v in bars],
+        "row": [row[k[0]] for k, _ in bars],
+        "lane": [PHASES.index(k[2]) for k, _ in bars],
+        "phase": [k[2] for k, _ in bars],
+        "window": [k[1] for k, _ in bars],
     }
 
 
@@ -712,7 +777,7 @@ def build(inp: ReportInput) -> dict[str, Any]:
         if inp.trace is None:
             notes[GANTT] = "no trace.json in this directory: no pipeline timeline"
         else:
-            g = gantt(inp.trace)
+            g = gantt(inp.trace, inp.trace_metadata)
             if g is None:
                 notes[GANTT] = "trace.json holds no timed operation (ideal units take no time)"
             else:

@@ -18,8 +18,10 @@ CAPTIONS = {
     ),
     F.GANTT: (
         "Pipeline timeline",
-        "One row per unit, one bar per operation, coloured by training phase. The complete trace "
-        "(trace.json) opens in Perfetto (ui.perfetto.dev) or chrome://tracing.",
+        "One row per unit, one bar per operation, coloured by training phase; with several streams, "
+        "the middle panel shows when each stream's windows run. The complete trace (trace.json, with "
+        "counter tracks of busy units and memory occupancy) opens in Perfetto (ui.perfetto.dev) or "
+        "chrome://tracing.",
     ),
     F.BREAKDOWN: (
         "Where the time of the arrays goes",

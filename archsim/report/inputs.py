@@ -40,6 +40,7 @@ class ReportInput:
     train: dict[str, Any] | None
     trace: list[dict[str, Any]] | None
     record: dict[str, Any] | None = None  # what produced the result (configuration, options, version)
+    trace_metadata: dict[str, Any] | None = None  # the trace's ``metadata`` (object form), if any
 
 
 def _read_json(path: Path) -> Any:
@@ -71,12 +72,15 @@ def split_result(
     return chip, scalars | data["train"], record
 
 
-def _check_trace(events: Any, path: Path) -> list[dict[str, Any]]:
+def _check_trace(events: Any, path: Path) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The trace's events and its metadata (the object form's ``metadata``; None in the list form)."""
+    metadata = None
     if isinstance(events, dict) and isinstance(events.get("traceEvents"), list):
+        metadata = events.get("metadata") if isinstance(events.get("metadata"), dict) else None
         events = events["traceEvents"]  # the object form of the trace-event format
     if not isinstance(events, list):
         raise ReportError(f"{path}: expected a list of trace events, got {type(events).__name__}")
-    return [e for e in events if isinstance(e, dict)]
+    return [e for e in events if isinstance(e, dict)], metadata
 
 
 def load_input(directory: str | Path) -> ReportInput:
@@ -87,8 +91,10 @@ def load_input(directory: str | Path) -> ReportInput:
     result_path = directory / RESULT_NAME
     chip, train, record = split_result(_read_json(result_path), result_path)
     trace_path = directory / TRACE_NAME
-    trace = _check_trace(_read_json(trace_path), trace_path) if trace_path.exists() else None
-    return ReportInput(directory, chip, train, trace, record)
+    trace, metadata = None, None
+    if trace_path.exists():
+        trace, metadata = _check_trace(_read_json(trace_path), trace_path)
+    return ReportInput(directory, chip, train, trace, record, metadata)
 
 
 def number(value: Any) -> float | None:

@@ -24,6 +24,7 @@ they were in forward, then each tile's updates. Outputs of a tile that reached i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,18 +215,29 @@ class ImageNetwork:
         return trace.loss
 
 
-def evaluate_images(net: ImageNetwork, images: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+def evaluate_images(
+    net: ImageNetwork,
+    images: np.ndarray,
+    labels: np.ndarray,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[float, float]:
     """(mean cross-entropy in nats, error rate) over ``images`` (N, H, W) uint8; the tiles' state is
-    restored afterwards, so evaluation never changes the training trajectory."""
+    restored afterwards, so evaluation never changes the training trajectory. ``progress(done,
+    total)`` is told the batches evaluated, from (0, total) to (total, total)."""
     saved = [tile.state_dict() for tile in net.tiles]
     loss, wrong = 0.0, 0
+    batches = -(-len(labels) // EVAL_BATCH)
     try:
-        for start in range(0, len(labels), EVAL_BATCH):
+        for k, start in enumerate(range(0, len(labels), EVAL_BATCH)):
+            if progress is not None:
+                progress(k, batches)
             x = pixels(images[start : start + EVAL_BATCH])
             y = labels[start : start + EVAL_BATCH]
             trace = net.forward(x, y)
             loss += trace.loss * len(y)
             wrong += int(np.count_nonzero(trace.probs.argmax(axis=1) != y))
+        if progress is not None:
+            progress(batches, batches)
     finally:
         for tile, st in zip(net.tiles, saved, strict=True):
             tile.load_state_dict(st)

@@ -7,6 +7,7 @@ so it never changes the training trajectory (analog tiles draw noise in forward)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -48,11 +49,18 @@ def build_network(
     return net
 
 
-def evaluate(net: LSTMNetwork, text: np.ndarray, steps: int, streams: int) -> float:
+def evaluate(
+    net: LSTMNetwork,
+    text: np.ndarray,
+    steps: int,
+    streams: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> float:
     """Mean cross-entropy (nats/char) of predicting ``text[k+1]`` from ``text[:k+1]``, no dropout.
 
     The text is cut into ``streams`` contiguous pieces run side by side (batched forward), each
-    from a zero state; the tiles' state is restored afterwards.
+    from a zero state; the tiles' state is restored afterwards. ``progress(done, total)`` is told
+    the windows evaluated, from (0, total) to (total, total).
     """
     streams = max(1, min(streams, len(text) - 1))
     length = (len(text) - 1) // streams
@@ -60,11 +68,16 @@ def evaluate(net: LSTMNetwork, text: np.ndarray, steps: int, streams: int) -> fl
     saved = [tile.state_dict() for tile in net.tiles]
     state = net.new_state(streams)
     total = 0.0
+    windows = -(-length // steps)
     try:
-        for start in range(0, length, steps):
+        for k, start in enumerate(range(0, length, steps)):
+            if progress is not None:
+                progress(k, windows)
             stop = min(start + steps, length)
             window = net.forward(cols[start:stop], cols[start + 1 : stop + 1], state)
             total += float(window.loss.sum(dtype=np.float64))
+        if progress is not None:
+            progress(windows, windows)
     finally:
         for tile, st in zip(net.tiles, saved, strict=True):
             tile.load_state_dict(st)

@@ -187,6 +187,9 @@ class TrainingSession:
         self.interval_loss, self.interval_chars = 0.0, 0
         self.ema: float | None = None  # exponential running mean of the training CE
         self.recent: deque[float] = deque(maxlen=DIVERGE_WINDOWS)
+        #: Told ``(batches evaluated, batches in all, chars trained)`` while :meth:`evaluate` runs
+        #: (a progress display); set by whoever drives the session.
+        self.on_evaluation: Callable[[int, int, int], None] | None = None
 
     @property
     def fingerprint(self) -> dict[str, Any]:
@@ -274,12 +277,16 @@ class TrainingSession:
         Raises :class:`TrainingDiverged` when the evaluation meets NaN/inf."""
         train_ce = self.interval_loss / self.interval_chars if self.interval_chars else None
         try:
+            on = self.on_evaluation
+            progress = None if on is None else lambda done, total: on(done, total, self.chars)
             if self.images is not None:
                 n = len(self.eval_text)
-                test_ce, test_error = evaluate_images(self.net, self.images.test_images[:n], self.eval_text)
+                test_ce, test_error = evaluate_images(
+                    self.net, self.images.test_images[:n], self.eval_text, progress
+                )
                 extra = {**extra, "test_error": test_error}
             else:
-                test_ce = evaluate(self.net, self.eval_text, self.steps, self.eval_streams)
+                test_ce = evaluate(self.net, self.eval_text, self.steps, self.eval_streams, progress)
         except NonFiniteError:
             raise self.overflowed() from None
         if not math.isfinite(test_ce):

@@ -86,12 +86,15 @@ def train(
     resume: bool = False,
     rpu_name: str = "",
     progress: Callable[[Progress], None] | None = None,
+    on_evaluation: Callable[[int, int, int], None] | None = None,
 ) -> TrainResult:
     """Train one run, its checkpoint in ``out_dir`` (``resume``: continue it); returns its result.
     Raises nothing on divergence or Ctrl-C: the result's ``status`` says ``diverged`` or
-    ``interrupted`` and ``message`` says why."""
+    ``interrupted`` and ``message`` says why. ``progress`` is called after every window,
+    ``on_evaluation`` during every evaluation (:attr:`TrainingSession.on_evaluation`)."""
     wall0 = time.perf_counter()
     session = TrainingSession(workload, rpu, corpus, options)
+    session.on_evaluation = on_evaluation
     steps, net, rng, text = session.steps, session.net, session.dropout_rng, session.texts[0]
     images = session.images
     state = None if images is not None else net.new_state()

@@ -49,7 +49,7 @@ def test_simulate_writes_json_and_trace(tmp_path):
     ):
         assert key in data
     assert data["streams"] == 2 and 0 < data["utilization"]["tile0"] <= 1
-    trace = json.loads((tmp_path / "out" / "trace.json").read_text())
+    trace = json.loads((tmp_path / "out" / "trace.json").read_text())["traceEvents"]
     spans = [e for e in trace if e["ph"] == "X"]
     assert spans and all({"name", "ph", "ts", "dur", "pid", "tid"} <= set(e) for e in spans)
     assert json.loads((tmp_path / "out" / "result.json").read_text()) == data

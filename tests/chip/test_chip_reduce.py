@@ -110,18 +110,19 @@ def test_converter_time_is_clipped_pass_by_pass_to_the_middle_half():
 
 def test_trace_events_carry_category_and_structured_args():
     run = simulate(make_workload(hidden=8, layers=2, vocab=3, steps=4), real_design(), streams=2, windows=2)
-    spans = [e for e in run.trace() if e["ph"] == "X"]
+    spans = [e for e in run.trace()["traceEvents"] if e["ph"] == "X"]
     assert {e["cat"] for e in spans} == {"forward", "backward", "update", "transfer", "nlf", "memory"}
     for e in spans:
         a = e["args"]
-        head, array, step = e["name"].split()
+        stream, head, array, step = e["name"].split()  # two streams: the name starts with the stream
+        assert stream == f"s{a['stream']}"
         assert (a["array"], f"t{a['step']}") == (array, step)
         assert a["phase"] == {"f": "forward", "b": "backward", "u": "update"}[head[0]]
         assert a["stream"] in (0, 1) and a["window"] in (0, 1)
         if head.endswith("_mvm"):
             assert e["cat"] == a["phase"]
     names = {(e["name"], e["cat"]) for e in spans}
-    assert ("b_nlf lstm1 t3", "nlf") in names and ("f_store lstm2 t0", "memory") in names
+    assert ("s0 b_nlf lstm1 t3", "nlf") in names and ("s1 f_store lstm2 t0", "memory") in names
 
 
 def test_energy_by_layer_adds_up_to_energy_by_component():

@@ -143,7 +143,7 @@ def test_trace_spans_never_overlap_on_a_unit():
     w = make_workload(hidden=8, layers=2, vocab=3, steps=4)
     run = simulate(w, real_design(), streams=2, windows=3)
     spans: dict[tuple, list] = {}
-    for e in run.trace():
+    for e in run.trace()["traceEvents"]:
         if e["ph"] == "X":
             assert e["dur"] > 0
             spans.setdefault((e["pid"], e["tid"]), []).append((e["ts"], e["ts"] + e["dur"]))

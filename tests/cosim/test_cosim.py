@@ -86,10 +86,12 @@ def test_bound_management_passes_slow_the_chip_down(workload_file, tmp_path):
     assert result.chip.breakdown_by_array and any(
         b["extra_passes"] > 0 for b in result.chip.breakdown_by_array.values()
     )
-    assert trace and all(e["ph"] in ("X", "M") for e in trace)
-    windows = {e["args"]["window"] for e in trace if e["ph"] == "X"}
+    events = trace["traceEvents"]
+    assert events and all(e["ph"] in ("X", "M", "C") for e in events)
+    windows = {e["args"]["window"] for e in events if e["ph"] == "X"}
     assert windows == {0, 1, 2, 3}  # the trace keeps the first TRACE_WINDOWS of 10 windows
     assert (result.trace_windows, result.windows) == (4, 10)  # and the result says so
+    assert (trace["metadata"]["trace_windows"], trace["metadata"]["windows"]) == (4, 10)  # and the trace
     result.write_json(tmp_path / "result.json")
     page = render(tmp_path).read_text()
     assert f"{extra:,} extra array cycles" in page

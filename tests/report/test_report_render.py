@@ -44,7 +44,7 @@ def test_chip_report_files_and_figures(chip_report):
 
 
 def test_gantt_shows_the_first_windows_of_the_trace(chip_report):
-    trace = json.loads((chip_report / "trace.json").read_text())
+    trace = json.loads((chip_report / "trace.json").read_text())["traceEvents"]
     g = json.loads((chip_report / "figures.json").read_text())["charts"][figures.GANTT]
     spans = [e for e in trace if e["ph"] == "X" and e["args"]["window"] < figures.GANTT_WINDOWS]
     assert g["operations"] == len(spans) and not g["capped"]
@@ -85,6 +85,35 @@ def test_gantt_shows_the_first_windows_of_the_trace(chip_report):
         and 0.9 * figures.GANTT_DETAIL_OPS <= len(in_range) <= figures.GANTT_DETAIL_OPS
     )
     assert d["start_us"] == sorted(d["start_us"]) and all(s < d["range_us"][1] for s in d["start_us"])
+
+
+def test_gantt_shows_the_streams_and_what_the_trace_holds(chip_report):
+    trace = json.loads((chip_report / "trace.json").read_text())
+    g = json.loads((chip_report / "figures.json").read_text())["charts"][figures.GANTT]
+    held = trace["metadata"]["trace_windows"]
+    assert held == trace["metadata"]["windows"] > figures.GANTT_WINDOWS  # simulate traces every window
+    assert g["note"].startswith(f"trace.json holds all {held} simulated windows of every stream")
+    s = g["streams"]  # two streams: a row each, a lane per phase, a bar per window and phase
+    assert s["rows"] == ["stream 0", "stream 1"] and s["hidden"] == 0
+    pid = {e["args"]["name"]: e["pid"] for e in trace["traceEvents"] if e["name"] == "process_name"}
+    tile_ops = [
+        e
+        for e in trace["traceEvents"]
+        if e["ph"] == "X" and e["pid"] == pid["tile"] and e["args"]["window"] < figures.GANTT_WINDOWS
+    ]
+    expected = {(e["args"]["stream"], e["args"]["window"], e["args"]["phase"]) for e in tile_ops}
+    drawn = set(zip(s["row"], s["window"], s["phase"], strict=True))
+    assert drawn == expected and len(s["row"]) == len(expected)
+    for row, window, phase, start, end, lane in zip(
+        s["row"], s["window"], s["phase"], s["start_us"], s["end_us"], s["lane"], strict=True
+    ):
+        mine = [
+            e
+            for e in tile_ops
+            if (e["args"]["stream"], e["args"]["window"], e["args"]["phase"]) == (row, window, phase)
+        ]
+        assert start == min(e["ts"] for e in mine) and lane == figures.PHASES.index(phase)
+        assert end == pytest.approx(min(max(e["ts"] + e["dur"] for e in mine), g["range_us"][1]))
 
 
 def test_html_is_self_contained_with_unique_ids(chip_report):
@@ -138,6 +167,8 @@ def test_cosim_result_draws_chip_and_training(cosim_report):
     assert train_rows["Status"].startswith("completed") and "RPU preset fp" in train_rows["Setup"]
     summary = (cosim_dir / "summary.md").read_text()
     assert "## Chip" in summary and "## Training" in summary and "| chip time (ms) |" in summary
+    held = f"trace.json holds the first 4 of {result['windows']} windows of every stream"
+    assert result["trace_windows"] == 4 < result["windows"] and held in figs["charts"][figures.GANTT]["note"]
 
 
 def test_missing_parts_are_said_not_drawn(chip_dir):

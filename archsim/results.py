@@ -128,6 +128,9 @@ class MappedArraySummary:
     devices: Annotated[int, _f("count", "Devices of the array (rows x cols).")]
     tiles: Annotated[list[str], _f("", "The tiles the array is mapped onto.")]
     nlf_unit: Annotated[str, _f("", "The NLF unit that serves the array.")]
+    replicas: Annotated[
+        int, _f("count", "Copies of the array on separate tiles (image networks' replicated layers).")
+    ] = 1
 
 
 @dataclass(config=_STRICT)
@@ -260,6 +263,20 @@ class ChipResult(_Result):
     simulated_events: Annotated[int, _f("count", "SimPy events simulated.")] = 0
     simulated_operations: Annotated[int, _f("ops", "Array and unit operations simulated.")] = 0
     wall_seconds: Annotated[float, _f("s", "Wall-clock time of the simulation.")] = 0.0
+    sample: Annotated[
+        Literal["char", "image"],
+        _f("", "What a sample is: a character (LSTMs) or an image (image networks)."),
+    ] = "char"
+    ns_per_sample: Annotated[
+        float | None,
+        _f(
+            "ns/sample",
+            "Time per training sample (a character, an image), all streams (older results: empty).",
+        ),
+    ] = None
+    samples_per_s: Annotated[
+        float | None, _f("samples/s", "Training samples per second, all streams (older results: empty).")
+    ] = None
     record: SimulateRecord | None = None  # None inside a co-simulation (its record says it all)
     kind: Literal["simulate"] = "simulate"
     schema_version: int = SCHEMA_VERSION
@@ -339,6 +356,9 @@ class CosimCurvePoint:
         _f("nats/char", "Mean training cross-entropy since the previous point (dropout applied, if any)."),
     ]
     chip_seconds: Annotated[float, _f("s", "Simulated chip time so far.")]
+    test_error: Annotated[
+        float | None, _f("fraction", "Test error rate (image networks; empty for LSTMs).")
+    ] = None
 
 
 @dataclass(config=_STRICT)

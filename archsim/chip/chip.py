@@ -24,7 +24,8 @@ class CountingEnvironment(simpy.Environment):
 
 
 class Chip:
-    """The used tiles, the NLF units, one link per array, the memory link and the memory."""
+    """The used tiles, the NLF units, one link per array (per replica of a replicated one), the
+    memory link and the memory."""
 
     def __init__(self, env: simpy.Environment, design: Design, mapping: Mapping) -> None:
         config = design.chip
@@ -41,7 +42,8 @@ class Chip:
         for u in range(config.nlf.count):
             units.append(NLFUnit(env, graph.nlf_unit(u), uc.nlf))
         for a in mapping.arrays:
-            units.append(Link(env, graph.array_link(a), uc.tile_link))
+            for r in range(a.replicas):
+                units.append(Link(env, graph.array_link(a, r), uc.tile_link))
         units.append(Link(env, graph.MEMORY_LINK, uc.memory_link))
         capacity = config.memory.capacity_bytes if isinstance(config.memory, SRAMMemoryConfig) else None
         self.memory = ActivationMemory(env, graph.MEMORY, uc.memory, capacity)

@@ -190,6 +190,33 @@ def softmax_forward_work(v: int) -> NLFWork:
     return (("exp", v), ("add", v), ("multiply", v), ("add", v))
 
 
+def activation_work(activation: str, values: int) -> NLFWork:
+    """Activation of ``values`` outputs of a conv or fully connected layer (tanh, sigmoid or none)."""
+    return ((activation, values),) if activation in ("tanh", "sigmoid") else ()
+
+
+def pool_forward_work(values: int) -> NLFWork:
+    """Max pooling over a map of ``values``: one comparison per value (assumption: a comparison
+    takes an add's time)."""
+    return (("add", values),)
+
+
+def col2im_work(patch: int) -> NLFWork:
+    """col2im: the errors of one position's patch added into the input's error map."""
+    return (("add", patch),)
+
+
+def delta_work(activation: str, values: int, pooled: bool) -> NLFWork:
+    """The delta of a layer's output map of ``values`` from its error map: max pooling routes each
+    error to its maximum (one comparison each, assumption), then the activation's derivative from
+    the stored output (tanh: 1 - y^2, sigmoid: y (1 - y): a multiply and an add) times the error (a
+    multiply)."""
+    work: list[tuple[str, int]] = [("add", values)] if pooled else []
+    if activation in ("tanh", "sigmoid"):
+        work += [("multiply", values), ("add", values), ("multiply", values)]
+    return tuple(work)
+
+
 def accumulate_work(adds: int) -> NLFWork:
     """Digital addition of the partial sums of a layer split over several tiles."""
     return (("add", adds),)

@@ -32,8 +32,9 @@ def nlf_unit(u: int) -> str:
     return f"nlf{u}"
 
 
-def array_link(array: MappedArray) -> str:
-    return f"link:{array.name}"
+def array_link(array: MappedArray, replica: int = 0) -> str:
+    """The link of an array's tiles to its NLF unit; each replica of an image layer has its own."""
+    return f"link:{array.name}" if replica == 0 else f"link:{array.name}.r{replica}"
 
 
 #: Unit class of each verb (for the breakdown: what an array waited on).
@@ -76,7 +77,10 @@ class UnitCosts:
 
 
 def build_window_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
-    """The DAG of one training window (one sequence) on the mapped chip of ``design``."""
+    """The DAG of one training window (one sequence) on the mapped chip of ``design``; an image
+    network's window is one image (:func:`build_image_graph`)."""
+    if mapping.image:
+        return build_image_graph(mapping, design)
     chip = design.chip
     uc = UnitCosts.of(design)
     bpv = chip.bytes_per_value
@@ -225,6 +229,217 @@ def build_window_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
             )
             by_tile = {k[3]: k for k in prev_tiles}
             prev_tiles = mvm("u", "update", a, t, lambda s, fin=prev_in, bt=by_tile: [fin, bt[s.tile]])
+    g.graph["carry"] = carry
+    return g
+
+
+def build_image_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
+    """The DAG of one training image (a window of an image network; docs/chip.md).
+
+    Forward, layer by layer: each output position p in order loads its patch from the input map in
+    activation memory (im2col: the gather is the load), drives it into the array (copy p mod R of
+    a replicated layer), activates the outputs on the NLF unit and stores them in the output map;
+    a pooling layer reads the whole map, pools it and stores the pooled map (the next layer's input).
+    The softmax's NLF work also forms its delta. Backward, from the softmax down: each position's
+    delta is loaded and driven back through the array, its patch errors added into the input's
+    error map (col2im) and the map stored; the layer below then forms its delta map (pool routing,
+    the activation's derivative). The first array's backward is skipped (nothing uses it). Updates:
+    each array's positions in order, each one rank-1 update on its copy, once the array's backward
+    (the weights of the forward) and its delta map are done. Each tile's MVMs run in position
+    order. The stream's next image is written when this one's buffer is freed; each array's first
+    forward on each tile waits for this image's last update there (carry edges).
+    Node keys are (name, array, position[, tile]); per-layer nodes use position 0.
+    """
+    chip = design.chip
+    uc = UnitCosts.of(design)
+    bpv = chip.bytes_per_value
+    arrays = mapping.arrays
+    mem = uc.memory
+    g = nx.DiGraph(steps=1, workload=mapping.workload, chip=mapping.chip)
+    carry: list[tuple[tuple, tuple]] = []
+
+    def node(key, unit, verb, args, cycles, preds=(), ops=0):
+        g.add_node(key, unit=unit, verb=verb, args=args, cycles=cycles, ops=ops, array=key[1], step=key[2])
+        for p in preds:
+            g.add_edge(p, key)
+        return key
+
+    def transfer(key, unit, timing, nbytes, preds):
+        return node(key, unit, "transfer", (nbytes,), timing.cycles(nbytes), preds)
+
+    def store(key, nbytes, keep, preds):
+        return node(key, MEMORY, "store", (nbytes, keep), mem.cycles(nbytes), preds)
+
+    def load(key, nbytes, free, preds):
+        return node(key, MEMORY, "load", (nbytes, free), mem.cycles(nbytes), preds)
+
+    def nlf(key, a, work, preds):
+        return node(key, nlf_unit(a.nlf_unit), "activate", (work,), uc.nlf.cycles(work), preds)
+
+    def acc(key, a, adds, preds):
+        work = costs.accumulate_work(adds)
+        return node(key, nlf_unit(a.nlf_unit), "accumulate", (work,), uc.nlf.cycles(work), preds)
+
+    def mvm(phase, verb, a, p, slices, preds_of):
+        keys = []
+        for s in slices:
+            if verb == "update":
+                cycles = uc.tile.update_cycles()
+            elif verb == "forward":
+                cycles = uc.tile.mvm_cycles(0, s.rows)
+            else:
+                cycles = uc.tile.mvm_cycles(1, s.cols)
+            key = (f"{phase}_mvm", a.name, p, s.tile)
+            keys.append(
+                node(
+                    key,
+                    tile_unit(s.tile),
+                    verb,
+                    (s.rows, s.cols),
+                    cycles,
+                    preds_of(s),
+                    costs.operations(s.rows, s.cols),
+                )
+            )
+        return keys
+
+    replicas = {a.name: [a.replica_slices(r) for r in range(a.replicas)] for a in arrays}
+
+    def chained(src, phase, a, p, s):
+        """The inputs of position p's MVM on tile s: its vector, and the copy's previous position."""
+        return [src] + ([(f"{phase}_mvm", a.name, p - a.replicas, s.tile)] if p >= a.replicas else [])
+
+    first = arrays[0]
+    image_bytes = first.input_values * bpv
+    image = store(("f_image", first.name, 0), image_bytes, image_bytes, [])
+    # The stream's next image is written when this one's buffer is freed (its first array's last
+    # update load; edge added below).
+    carry.append((("u_load", first.name, first.updates - 1), image))
+    # Forward.
+    map_done: list = [image]  # the nodes after which the current array's input map is in memory
+    for a in arrays:
+        patch = a.patch_values * bpv
+        out_bytes = a.rows * bpv
+        stores = []
+        prev = None
+        for p in range(a.forward_mvms):
+            r = p % a.replicas
+            ld = load(("f_load", a.name, p), patch, 0, map_done + ([prev] if prev else []))
+            prev = ld
+            ml = transfer(("f_mlink", a.name, p), MEMORY_LINK, uc.memory_link, patch, [ld])
+            fin = transfer(("f_in", a.name, p), array_link(a, r), uc.tile_link, patch + bpv, [ml])
+            # Positions run in order on each copy: a tile's MVMs are chained (the first one waits
+            # for the previous image's last update there: a carry).
+            tiles = mvm(
+                "f",
+                "forward",
+                a,
+                p,
+                replicas[a.name][r],
+                lambda s, fin=fin, a=a, p=p: chained(fin, "f", a, p, s),
+            )
+            out = transfer(
+                ("f_out", a.name, p), array_link(a, r), uc.tile_link, a.rows * a.col_blocks * bpv, tiles
+            )
+            if a.col_blocks > 1:
+                out = acc(("f_acc", a.name, p), a, (a.col_blocks - 1) * a.rows, [out])
+            if a.kind == "softmax":
+                work = costs.softmax_forward_work(a.rows)
+            else:
+                work = costs.activation_work(a.activation, a.rows)
+            fn = nlf(("f_nlf", a.name, p), a, work, [out])
+            ml = transfer(("f_mlink_o", a.name, p), MEMORY_LINK, uc.memory_link, out_bytes, [fn])
+            stores.append(store(("f_store", a.name, p), out_bytes, out_bytes, [ml]))
+        map_done = stores
+        if a.pooled_values != a.output_values:
+            nbytes, pooled = a.output_values * bpv, a.pooled_values * bpv
+            pl = load(("f_pool_load", a.name, 0), nbytes, 0, stores)
+            ml = transfer(("f_pool_mlink", a.name, 0), MEMORY_LINK, uc.memory_link, nbytes, [pl])
+            pn = nlf(("f_pool", a.name, 0), a, costs.pool_forward_work(a.output_values), [ml])
+            ml = transfer(("f_pool_mlink_o", a.name, 0), MEMORY_LINK, uc.memory_link, pooled, [pn])
+            map_done = [store(("f_pool_store", a.name, 0), pooled, pooled, [ml])]
+    # Backward, from the softmax down; the softmax's delta was formed and stored in its forward.
+    delta_ready: dict[int, list] = {len(arrays) - 1: [("f_store", arrays[-1].name, 0)]}
+    backward_done: dict[int, list] = {}
+    for ai in reversed(range(len(arrays))):
+        a = arrays[ai]
+        backward_done[ai] = []
+        if a.backward_mvms == 0:
+            continue
+        delta = a.rows * bpv
+        done = []
+        prev = None
+        for p in range(a.backward_mvms):
+            r = p % a.replicas
+            ld = load(("b_load", a.name, p), delta, 0, delta_ready[ai] + ([prev] if prev else []))
+            prev = ld
+            ml = transfer(("b_mlink", a.name, p), MEMORY_LINK, uc.memory_link, delta, [ld])
+            bin_ = transfer(("b_in", a.name, p), array_link(a, r), uc.tile_link, delta, [ml])
+            tiles = mvm(
+                "b",
+                "backward",
+                a,
+                p,
+                replicas[a.name][r],
+                lambda s, b=bin_, a=a, p=p: chained(b, "b", a, p, s),
+            )
+            out = transfer(
+                ("b_out", a.name, p),
+                array_link(a, r),
+                uc.tile_link,
+                (a.patch_values + 1) * a.row_blocks * bpv,
+                tiles,
+            )
+            if a.row_blocks > 1:
+                out = acc(("b_acc", a.name, p), a, (a.row_blocks - 1) * a.cols, [out])
+            if a.kind == "conv":
+                out = nlf(("b_nlf", a.name, p), a, costs.col2im_work(a.patch_values), [out])
+            done.append(out)
+        err = a.input_values * bpv
+        ml = transfer(("b_mlink_o", a.name, 0), MEMORY_LINK, uc.memory_link, err, done)
+        est = store(("b_store", a.name, 0), err, err, [ml])
+        backward_done[ai] = [est]
+        # The delta map of the array below, from the error map of its output (after its pooling).
+        below = arrays[ai - 1]
+        pooled = below.pooled_values != below.output_values
+        out_bytes = below.output_values * bpv
+        dl = load(("b_dload", below.name, 0), err + out_bytes, err + (out_bytes if pooled else 0), [est])
+        ml = transfer(("b_dmlink", below.name, 0), MEMORY_LINK, uc.memory_link, err + out_bytes, [dl])
+        work = costs.delta_work(below.activation, below.output_values, pooled)
+        dn = nlf(("b_delta", below.name, 0), below, work, [ml])
+        ml = transfer(("b_dmlink_o", below.name, 0), MEMORY_LINK, uc.memory_link, out_bytes, [dn])
+        delta_ready[ai - 1] = [store(("b_dstore", below.name, 0), out_bytes, out_bytes, [ml])]
+    # Updates: position by position, once the array's backward and its delta map are done.
+    for ai, a in enumerate(arrays):
+        nbytes = (a.patch_values + a.rows) * bpv
+        # The last update frees the array's input map and its delta map.
+        free = (a.input_values + a.output_values) * bpv
+        after = delta_ready[ai] + backward_done[ai]
+        if ai > 0 and a.backward_mvms > 0:
+            after.append(("b_dload", arrays[ai - 1].name, 0))  # the map below is read before it is freed
+        prev = None
+        last_on_tile: dict[int, tuple] = {}
+        for p in range(a.updates):
+            r = p % a.replicas
+            last = p == a.updates - 1
+            ld = load(("u_load", a.name, p), nbytes, free if last else 0, after if prev is None else [prev])
+            prev = ld
+            ml = transfer(("u_mlink", a.name, p), MEMORY_LINK, uc.memory_link, nbytes, [ld])
+            uin = transfer(("u_in", a.name, p), array_link(a, r), uc.tile_link, nbytes + bpv, [ml])
+            tiles = mvm(
+                "u",
+                "update",
+                a,
+                p,
+                replicas[a.name][r],
+                lambda s, u=uin, lt=dict(last_on_tile): [u] + ([lt[s.tile]] if s.tile in lt else []),
+            )
+            for s, k in zip(replicas[a.name][r], tiles, strict=True):
+                last_on_tile[s.tile] = k
+        # The next image's first forward on each tile waits for this image's last update there.
+        for r, slices in enumerate(replicas[a.name]):
+            for s in slices:
+                carry.append((last_on_tile[s.tile], ("f_mvm", a.name, r, s.tile)))
     g.graph["carry"] = carry
     return g
 

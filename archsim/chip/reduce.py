@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from archsim.chip import costs
-from archsim.chip.graph import MEMORY_LINK, critical_path
+from archsim.chip.graph import MEMORY_LINK, array_link, critical_path
 from archsim.chip.schedule import WindowRecord
 from archsim.config.chip import ChipConfig
 from archsim.results import ChipResult, Finding, MappedArraySummary, RunEnergy, SteadyState, UnitUse
@@ -370,7 +370,8 @@ def step_latency_cycles(run: ChipRun) -> float:
     first, last = run.mapping.arrays[0], run.mapping.arrays[-1]
     lat = []
     for t in range(run.mapping.bptt_steps):
-        begin = min(rec.start[index["f_mvm", first.name, t, s.tile]] for s in first.slices)
+        keys = [("f_mvm", first.name, t, s.tile) for s in first.slices]  # (the copy that ran step t)
+        begin = min(rec.start[index[k]] for k in keys if k in index)
         lat.append(rec.end[index["f_nlf", last.name, t]] - begin)
     return statistics.median(lat)
 
@@ -379,7 +380,7 @@ def unit_uses(run: ChipRun, busy: dict[str, float]) -> list[UnitUse]:
     """The utilization of every unit with what it is and the array it serves, so that readers
     (the report) need not decode unit names."""
     array_of = {f"tile{sl.tile}": a.name for a in run.mapping.arrays for sl in a.slices}
-    array_of |= {f"link:{a.name}": a.name for a in run.mapping.arrays}
+    array_of |= {array_link(a, r): a.name for a in run.mapping.arrays for r in range(a.replicas)}
     uses = []
     for u in run.chip.units:
         uses.append(UnitUse(u.name, u.kind, array_of.get(u.name), busy[u.name]))
@@ -408,6 +409,44 @@ def impossible_figures(utilization: dict[str, float], peak_fraction: float, m: M
         )
         for name, v in over
     ]
+
+
+def image_findings(run: ChipRun) -> list[Finding]:
+    """What an image network's mapping leaves out or costs: the skipped backward of the first
+    array, and each replicated layer's extra tiles and the synchronisation it needs (not modelled)."""
+    if not run.mapping.image:
+        return []
+    cfg = run.config
+    findings = []
+    skipped = [a.name for a in run.mapping.arrays if a.backward_mvms == 0]
+    if skipped:
+        findings.append(
+            Finding(
+                "warning",
+                "model.layers",
+                f"{', '.join(skipped)}: backward MVMs skipped (they would compute the input image's "
+                "error, which nothing uses)",
+            )
+        )
+    tile_area = sum(costs.tile_area_mm2(cfg.tile).values())
+    tile_mw = sum(costs.tile_leakage_mw(cfg.tile).values())
+    for a in run.mapping.arrays:
+        if a.replicas == 1:
+            continue
+        extra = len(a.slices) - len(a.slices) // a.replicas
+        extra_mw = extra * tile_mw + (a.replicas - 1) * cfg.links.tile_nlf.leakage_mw
+        findings.append(
+            Finding(
+                "warning",
+                "model.layers.replicas",
+                f"{a.name} is mapped {a.replicas} times, its {a.forward_mvms} positions split over the "
+                f"copies: {extra} extra tile(s) ({extra * tile_area:.4g} mm^2 of tiles, {extra_mw:.4g} mW "
+                "static). The copies hold separate weights that must be synchronised (averaged or "
+                "kept in step); the synchronisation is not modelled, neither its time and energy nor "
+                "its effect on accuracy (the numerics train one array)",
+            )
+        )
+    return findings
 
 
 def _steady_state(run: ChipRun, m: Measured, exact: bool) -> SteadyState:
@@ -487,7 +526,7 @@ def chip_result(run: ChipRun, epoch_cycles: int | None) -> ChipResult:
     dynamic = energy_per_window_pj(cfg, run.chip.periphery, counts, n_measured)
     energy = {key: v / steps for key, v in sorted(dynamic.items())}
     arrays = run.mapping.arrays
-    static_mw = costs.leakage_mw(cfg, len(run.chip.tiles), len(arrays))
+    static_mw = costs.leakage_mw(cfg, len(run.chip.tiles), sum(a.replicas for a in arrays))
     dynamic_pj_per_char = sum(energy.values())
     energy["leakage"] = static_mw["total"] * ns_per_char  # mW x ns = pJ
     per_array = energy_by_array_per_window_pj(cfg, run.chip.periphery, counts, n_measured)
@@ -498,7 +537,7 @@ def chip_result(run: ChipRun, epoch_cycles: int | None) -> ChipResult:
     # memory and its link are shared.
     tile_mw = sum(costs.tile_leakage_mw(cfg.tile).values())
     for a in arrays:
-        own_mw = len(a.slices) * tile_mw + cfg.links.tile_nlf.leakage_mw
+        own_mw = len(a.slices) * tile_mw + a.replicas * cfg.links.tile_nlf.leakage_mw
         energy_by_array[a.name]["leakage"] = own_mw * ns_per_char
     shared_mw = static_mw["nlf"] + static_mw["memory"] + cfg.links.nlf_memory.leakage_mw
     energy_by_array["shared"] = {"leakage": shared_mw * ns_per_char}
@@ -530,6 +569,7 @@ def chip_result(run: ChipRun, epoch_cycles: int | None) -> ChipResult:
                 f"exceeds memory.capacity_bytes = {mem.capacity_bytes}",
             )
         )
+    findings += image_findings(run)
     busy = utilization(run, m)
     findings += impossible_figures(busy, peak_fraction, m)
     rec = s.records[0, m.rounds[-1]]
@@ -570,7 +610,13 @@ def chip_result(run: ChipRun, epoch_cycles: int | None) -> ChipResult:
         },
         arrays=[
             MappedArraySummary(
-                a.name, a.rows, a.cols, a.devices, [f"tile{x.tile}" for x in a.slices], f"nlf{a.nlf_unit}"
+                a.name,
+                a.rows,
+                a.cols,
+                a.devices,
+                [f"tile{x.tile}" for x in a.slices],
+                f"nlf{a.nlf_unit}",
+                a.replicas,
             )
             for a in run.mapping.arrays
         ],
@@ -583,4 +629,7 @@ def chip_result(run: ChipRun, epoch_cycles: int | None) -> ChipResult:
         simulated_events=run.env.scheduled_events + run.extra_events + s.skipped_events,
         simulated_operations=sum(r.done for r in s.records.values()) + s.skipped_operations,
         record=run.record(),
+        sample="image" if run.mapping.image else "char",
+        ns_per_sample=ns_per_char,
+        samples_per_s=1e9 / ns_per_char if ns_per_char > 0 else None,
     )

@@ -18,7 +18,7 @@ from archsim.chip.graph import build_window_graph
 from archsim.chip.mapping import Mapping, map_workload
 from archsim.chip.schedule import ArrayOpHook, Scheduler
 from archsim.chip.trace import chrome_trace
-from archsim.config.corpus import corpus_info, windows_per_stream
+from archsim.config.corpus import corpus_info, train_images, windows_per_stream
 from archsim.config.design import Design
 from archsim.config.errors import ConfigError
 from archsim.config.options import SimulateOptions
@@ -39,17 +39,8 @@ class ChipRun:
         check_memory: bool = True,
     ) -> None:
         t0 = time.perf_counter()
-        # The epoch's length from the corpus catalogue, which also checks the corpus and its
-        # vocabulary, as training does, before anything is simulated.
-        corpus = corpus_info(workload.corpus, workload.vocab_size, source=f"workload '{workload.name}'")
-        steps = workload.training.bptt_steps
         #: Windows per stream in one epoch (whole windows of the train split, as training runs them).
-        self.windows_per_epoch = windows_per_stream(corpus.train_chars, steps, streams)
-        if self.windows_per_epoch < 1:
-            raise ConfigError(
-                f"workload '{workload.name}': corpus '{workload.corpus}': its {corpus.train_chars} training "
-                f"characters cannot give each of {streams} stream(s) one window of {steps + 1} characters"
-            )
+        self.windows_per_epoch = epoch_windows(workload, streams)
         self.workload = workload
         self.design = design
         self.config = chip = design.chip
@@ -183,3 +174,25 @@ def simulate(
     SimulateOptions(schedule=schedule, streams=streams, windows=windows, max_windows=max_windows)
     run = ChipRun(workload, design, schedule, streams, hook, check_memory)
     return run.run(windows, max_windows, progress=progress)
+
+
+def epoch_windows(workload: WorkloadConfig, streams: int) -> int:
+    """Windows per stream in one epoch, from the corpus catalogue (which also checks the corpus
+    and its vocabulary, as training does, before anything is simulated): whole windows of the
+    train split; for an image network a window is one image, the train images shared by the
+    streams (Fashion-MNIST: 60,000)."""
+    source = f"workload '{workload.name}'"
+    if workload.is_image:
+        samples, what, need = train_images(workload.corpus, source), "images", "one image"
+        windows = samples // streams
+    else:
+        corpus = corpus_info(workload.corpus, workload.vocab_size, source=source)
+        steps = workload.training.bptt_steps
+        samples, what, need = corpus.train_chars, "characters", f"one window of {steps + 1} characters"
+        windows = windows_per_stream(samples, steps, streams)
+    if windows < 1:
+        raise ConfigError(
+            f"workload '{workload.name}': corpus '{workload.corpus}': its {samples} training {what} "
+            f"cannot give each of {streams} stream(s) {need}"
+        )
+    return windows

@@ -159,13 +159,18 @@ def _table(result) -> Table:
     table.add_column("value")
     tr = result.train
     first = tr.curve[0].test_ce
-    table.add_row("test CE", f"{tr.test_ce:.4f} nats/char (from {first:.4f} at 0 chars)")
-    table.add_row("train CE", f"{tr.train_ce:.4f} nats/char" if tr.train_ce is not None else "-")
-    table.add_row("trained", f"{tr.chars_trained} chars, lr {tr.learning_rate:g}, dropout {tr.dropout:g}")
+    # An image network's samples are images, its curve points carry the test error rate.
+    error = tr.curve[-1].test_error
+    one, many = ("image", "images") if error is not None else ("char", "chars")
+    table.add_row("test CE", f"{tr.test_ce:.4f} nats/{one} (from {first:.4f} at 0 {many})")
+    if error is not None:
+        table.add_row("test error", f"{100 * error:.1f} % (from {100 * tr.curve[0].test_error:.1f} %)")
+    table.add_row("train CE", f"{tr.train_ce:.4f} nats/{one}" if tr.train_ce is not None else "-")
+    table.add_row("trained", f"{tr.chars_trained} {many}, lr {tr.learning_rate:g}, dropout {tr.dropout:g}")
     chip = result.chip
     if chip is not None:
         chip_s = tr.curve[-1].chip_seconds
-        table.add_row("chip time", f"{chip_s * 1e3:.4f} ms ({chip.ns_per_char:.1f} ns/char)")
+        table.add_row("chip time", f"{chip_s * 1e3:.4f} ms ({chip.ns_per_char:.1f} ns/{one})")
         table.add_row(
             "TeraOps/s",
             f"{chip.teraops_per_s:.2f} ({100 * chip.peak_fraction:.1f} % of "

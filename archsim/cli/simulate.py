@@ -32,17 +32,23 @@ def _table(result) -> Table:
     table.add_row("TeraOps/W", f"{r.teraops_per_w:.2f}")
     for label, value in area_rows(r):
         table.add_row(label, value)
-    table.add_row("time per char / window", f"{r.ns_per_char:.1f} ns / {r.ns_per_window / 1e3:.2f} us")
+    if r.sample == "image":  # a window is one image
+        table.add_row("time per image", f"{r.ns_per_sample / 1e3:.2f} us ({r.samples_per_s:,.0f} images/s)")
+    else:
+        table.add_row("time per char / window", f"{r.ns_per_char:.1f} ns / {r.ns_per_window / 1e3:.2f} us")
+        if r.samples_per_s is not None:
+            table.add_row("chars per second", f"{r.samples_per_s:,.0f}")
     table.add_row(
         "latency: step / window", f"{r.step_latency_ns:.0f} ns / {r.window_latency_ns / 1e3:.2f} us"
     )
-    table.add_row("epoch", f"{r.epoch_seconds:.3f} s ({r.windows_per_epoch} windows per stream)")
+    per = "images" if r.sample == "image" else "windows"
+    table.add_row("epoch", f"{r.epoch_seconds:.3f} s ({r.windows_per_epoch} {per} per stream)")
     parts = ", ".join(f"{k} {100 * v:.1f} %" for k, v in r.breakdown.items() if v >= 5e-4)
     table.add_row(f"busiest array ({r.busiest_array})", parts)
     top = sorted(r.utilization.items(), key=lambda kv: -kv[1])[:6]
     table.add_row("utilization", ", ".join(f"{k} {100 * v:.0f} %" for k, v in top))
     energy = ", ".join(f"{k} {v / 1e3:.1f}" for k, v in r.energy_pj_per_char.items() if k != "total")
-    table.add_row("energy per char", f"{r.energy_pj_per_char['total'] / 1e3:.1f} nJ ({energy})")
+    table.add_row(f"energy per {r.sample}", f"{r.energy_pj_per_char['total'] / 1e3:.1f} nJ ({energy})")
     if r.run_energy is not None:
         e = r.run_energy
         table.add_row(

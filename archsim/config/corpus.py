@@ -16,6 +16,7 @@ never past MAX_CORPUS_BYTES, so a small gzip file that expands without bound is 
 from __future__ import annotations
 
 import functools
+import gzip
 import hashlib
 import zlib
 from dataclasses import dataclass
@@ -222,8 +223,8 @@ def read_corpus(
             is_file = False
         if corpus in BUILTIN_DATASETS:
             raise ConfigError(
-                f"{source}: corpus: {echo(corpus, 200)} is an image dataset, which only `archsim train` "
-                "reads so far (image networks, docs/cnn.md)"
+                f"{source}: corpus: {echo(corpus, 200)} is an image dataset, which only an image network "
+                "reads (model.kind: layers with an input, docs/cnn.md)"
             )
         if not is_file:
             raise ConfigError(
@@ -267,3 +268,31 @@ def corpus_info(corpus: str, vocab_size: int | None = None, source: str = "workl
     except OSError:
         stamp = (str(path), None, None)
     return _cached_info(corpus, vocab_size, source, stamp)
+
+
+def train_images(dataset: str, source: str = "workload") -> int:
+    """Training images of an image dataset: a built-in's from the catalogue, a folder's from the
+    header of its train-labels idx file (the images themselves are checked when training reads them)."""
+    builtin = BUILTIN_DATASETS.get(dataset)
+    if builtin is not None:
+        return builtin.train_images
+    stem = IDX_FILES["train_labels"]
+    for name in (stem + ".gz", stem):
+        path = Path(dataset) / name
+        try:
+            if not path.is_file():
+                continue
+            opener = gzip.open if name.endswith(".gz") else open
+            with opener(path, "rb") as f:
+                header = f.read(8)
+        except (OSError, ValueError, EOFError, zlib.error) as err:
+            raise ConfigError(
+                f"{source}: corpus: {echo(dataset, 200)}: cannot read {path.name}: {err}"
+            ) from None
+        if len(header) < 8 or header[:4] != b"\x00\x00\x08\x01":
+            raise ConfigError(f"{source}: corpus: {echo(dataset, 200)}: {path.name} is not an idx label file")
+        return int.from_bytes(header[4:8], "big")
+    raise ConfigError(
+        f"{source}: corpus: {echo(dataset, 200)} is neither a built-in image dataset "
+        f"({', '.join(sorted(BUILTIN_DATASETS))}) nor a folder holding {stem}[.gz]"
+    )

@@ -45,17 +45,28 @@ def check_path(path: str, roots: Iterable[str], where: str, whole: Iterable[str]
 
 
 def set_path(data: dict[str, Any], parts: list[str], value: Any, where: str) -> None:
-    """Replace what sits at ``parts`` in plain data (creating missing mappings on the way)."""
-    node = data
-    for depth, part in enumerate(parts[:-1]):
-        nxt = node.setdefault(part, {})
-        if not isinstance(nxt, dict):
+    """Replace what sits at ``parts`` in plain data (creating missing mappings on the way); a part
+    that is a number indexes a list (``workload.model.layers.0.replicas``)."""
+    node: Any = data
+    for depth, part in enumerate(parts):
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                above = ".".join(parts[:depth])
+                raise ConfigError(
+                    f"{where}: {above} is a list of {len(node)}; {echo(part)} is not an index of it "
+                    f"(0 to {len(node) - 1}); cannot set {'.'.join(parts)}"
+                )
+            part = int(part)
+        if depth == len(parts) - 1:
+            node[part] = copy.deepcopy(value)
+            return
+        nxt = node[part] if isinstance(node, list) else node.setdefault(part, {})
+        if not isinstance(nxt, dict | list):
             above = ".".join(parts[: depth + 1])
             raise ConfigError(
                 f"{where}: {above} is a value ({echo(nxt)}), not a section; cannot set {'.'.join(parts)}"
             )
         node = nxt
-    node[parts[-1]] = copy.deepcopy(value)
 
 
 def parse_assignment(text: str, where: str = "--set") -> tuple[str, Any]:

@@ -45,6 +45,7 @@ MAX_CHANNELS = 4096
 MAX_LAYERS = 64
 #: Most devices per weight of a layer (device-variability reduction).
 MAX_DEVICES_PER_WEIGHT = 64
+MAX_REPLICAS = 64
 
 
 class _Frozen(BaseModel):
@@ -87,6 +88,13 @@ class ConvLayer(_Frozen):
     activation: Activation = Field("tanh", description="Activation of the output map.")
     devices_per_weight: int = Field(
         1, ge=1, le=MAX_DEVICES_PER_WEIGHT, description="Devices per weight, the weight their sum."
+    )
+    replicas: int = Field(
+        1,
+        ge=1,
+        le=MAX_REPLICAS,
+        description="Chip mapping: copies of the kernel array on separate tiles, the output positions "
+        "split over them (docs/chip.md); the numerics train one array (synchronisation not modelled).",
     )
 
 
@@ -208,6 +216,11 @@ class LayersModel(_Frozen):
                 if layer.channels is not None and layer.channels != c:
                     raise ValueError(f"{where}: channels: {layer.channels}, but its input has {c} channels")
                 new = (h - layer.size + 1, w - layer.size + 1, layer.kernels)
+                if layer.replicas > new[0] * new[1]:
+                    raise ValueError(
+                        f"{where}: replicas: {layer.replicas}, but the layer has only {new[0] * new[1]} "
+                        "output positions to split over them"
+                    )
             elif isinstance(layer, PoolLayer):
                 if h % layer.size or w % layer.size:
                     raise ValueError(
@@ -330,7 +343,7 @@ class WorkloadConfig(_Frozen):
         for layer in range(self.model.num_layers):
             shapes.append(ArrayShape(f"lstm{layer + 1}", rows=4 * m, cols=m + n + 1))
             n = m
-        shapes.append(ArrayShape("softmax", rows=v, cols=m + 1))
+        shapes.append(ArrayShape("softmax", rows=v, cols=m + 1, kind="softmax"))
         return shapes
 
 
@@ -360,6 +373,8 @@ def _image_arrays(model: LayersModel) -> list[ArrayShape]:
                 updates=positions,
                 devices_per_weight=layer.devices_per_weight,
                 layer=s.index,
+                kind=layer.kind,
+                replicas=getattr(layer, "replicas", 1),
             )
         )
         first = False
@@ -382,6 +397,10 @@ class ArrayShape:
     devices_per_weight: int = 1
     #: Index of the layer in the workload's layer list (None: an LSTM workload's array).
     layer: int | None = None
+    #: The layer's kind: lstm, conv, fc or softmax.
+    kind: str = "lstm"
+    #: Copies of the array on separate tiles, the positions split over them (chip mapping only).
+    replicas: int = 1
 
     @property
     def devices(self) -> int:

@@ -27,6 +27,7 @@ from archsim.config import ChipConfig, FloatingPointRPUConfig, RPUConfig, Worklo
 from archsim.config.design import Design
 from archsim.config.options import CosimOptions
 from archsim.cosim.executor import CosimDiverged, NumericsExecutor
+from archsim.cosim.images import image_executor
 from archsim.numerics import NonFiniteError
 from archsim.results import CosimCurvePoint, CosimRecord, CosimResult, CosimTraining, PassStats, UpdateBLStats
 from archsim.train.checkpoint import CheckpointError, fingerprint_differences, load_checkpoint, restore_tiles
@@ -122,7 +123,8 @@ class Cosimulation:
             if self.progress is not None:
                 self.progress(CosimProgress(session.chars, session.target, session.ema, chip_seconds()))
 
-        executor = NumericsExecutor(
+        executor = image_executor(session, window_done) if workload.is_image else None
+        executor = executor or NumericsExecutor(
             self.net,
             [a.name for a in workload.arrays()],
             session.texts,

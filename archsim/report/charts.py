@@ -286,7 +286,17 @@ def _ce_axes(ax, x: list[float], data: dict[str, Any], with_train: bool) -> None
             fontsize=8.5,
             color="#3b6fb6",
         )
-    ax.set_ylabel("cross-entropy (nats/char)")
+    per = "image" if data.get("unit") == "images" else "char"
+    ax.set_ylabel(f"cross-entropy (nats/{per})")
+    errors = [(xi, e) for xi, e in zip(x, data.get("test_error") or [], strict=False) if e is not None]
+    if errors:  # image networks: the test error rate on a second axis
+        ax2 = ax.twinx()
+        ax2.plot(*zip(*errors, strict=True), color="#2e8b57", marker="^", markersize=4, linewidth=1.4,
+                 label="test error")  # fmt: skip
+        ax2.set_ylabel("test error rate")
+        ax2.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.0f} %"))
+        ax2.grid(visible=False)
+        ax2.legend(loc="upper center")
     ax.legend(loc="upper right")
 
 
@@ -295,7 +305,7 @@ def ce_chars(data: dict[str, Any]) -> Figure:
     ax = fig.subplots()
     _ce_axes(ax, data["chars"], data, with_train=True)
     ax.xaxis.set_major_formatter(EngFormatter(sep=""))
-    ax.set_xlabel("training characters")
+    ax.set_xlabel(f"training {data.get('unit', 'characters')}")
     return fig
 
 

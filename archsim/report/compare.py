@@ -23,6 +23,7 @@ FIGURES = (
     ("TeraOps/s/mm^2", "", True),
     ("static power", "mW", False),
     ("time per char", "ns", False),
+    ("samples per second", "chars or images/s", True),
     ("step latency", "ns", False),
     ("epoch", "s", False),
     ("energy per char", "nJ", False),
@@ -38,7 +39,8 @@ def _chip(c: ChipResult) -> dict[str, float | None]:
         "TeraOps/s": c.teraops_per_s,
         "of the ideal peak": 100 * c.peak_fraction,
         "TeraOps/W": c.teraops_per_w,
-        "time per char": c.ns_per_char,
+        "time per char": c.ns_per_char,  # per image for an image network
+        "samples per second": c.samples_per_s,
         "step latency": c.step_latency_ns,
         "epoch": c.epoch_seconds,
         "energy per char": c.energy_pj_per_char.get("total", math.nan) / 1e3,

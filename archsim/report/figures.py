@@ -156,22 +156,32 @@ def chip_headline(c: dict[str, Any]) -> list[dict[str, Any]]:
         _row("Throughput", tops, _fmt(tops, ".2f", "TeraOps/s"), _fmt(tops, ".2f", "TeraOps/s")),
         _row("Of the ideal peak", frac, f"{_pct(frac)} of {peak_text}", _pct(frac), f"of {peak_text}"),
         _row("Energy efficiency", tpw, tpw_text, tpw_text),
-        _row(
-            "Time per character",
-            c["ns_per_char"],
-            _fmt(c["ns_per_char"], ".1f", "ns"),
-            _fmt(c["ns_per_char"], ".1f", "ns"),
-        ),
     ]
+    sample = c.get("sample", "char")  # what a window's samples are: characters or images
+    if sample == "image":
+        us = number(c["ns_per_char"])
+        text = _fmt(None if us is None else us / 1e3, ".2f", "µs")
+        rate = _fmt(c.get("samples_per_s"), ",.0f", "images/s")
+        rows.append(_row("Time per image", c["ns_per_char"], f"{text} ({rate})", text, rate))
+    else:
+        rows.append(
+            _row(
+                "Time per character",
+                c["ns_per_char"],
+                _fmt(c["ns_per_char"], ".1f", "ns"),
+                _fmt(c["ns_per_char"], ".1f", "ns"),
+            )
+        )
     if "epoch_seconds" in c:
         detail = []
         if "windows_per_epoch" in c:
             detail.append(f"{c['windows_per_epoch']:,} windows per stream")
+        unit = "images" if sample == "image" else "chars"
         if "chars_per_epoch" in c:
-            detail.append(f"{c['chars_per_epoch']:,} chars")
+            detail.append(f"{c['chars_per_epoch']:,} {unit}")
         short = _fmt(c["epoch_seconds"], ".3f", "s")
         text = short + (f" ({', '.join(detail)})" if detail else "")
-        note = f"{c['chars_per_epoch']:,} chars" if "chars_per_epoch" in c else ""
+        note = f"{c['chars_per_epoch']:,} {unit}" if "chars_per_epoch" in c else ""
         rows.append(_row("Epoch", c["epoch_seconds"], text, short, note))
     if "step_latency_ns" in c:
         text = _fmt(c["step_latency_ns"], ".0f", "ns")
@@ -186,11 +196,20 @@ def chip_headline(c: dict[str, Any]) -> list[dict[str, Any]]:
     energy = c["energy_pj_per_char"].get("total")
     if energy is not None:
         nj = number(energy)
-        rows.append(_row("Energy per character", energy, _fmt(None if nj is None else nj / 1e3, ".1f", "nJ")))
+        label = "Energy per image" if sample == "image" else "Energy per character"
+        rows.append(_row(label, energy, _fmt(None if nj is None else nj / 1e3, ".1f", "nJ")))
         layers = c.get("energy_pj_per_char_by_array") or {}
         if layers and nj:
             text = ", ".join(f"{a} {p['total'] / 1e3:.1f} nJ" for a, p in layers.items())
             rows.append(_row("Energy by layer", None, text))
+    by_layer: dict[str, list[float]] = {}
+    for u in c.get("units") or []:
+        if u.get("kind") == "tile" and u.get("array") is not None:
+            by_layer.setdefault(u["array"], []).append(number(u.get("fraction")) or 0.0)
+    if by_layer:
+        text = ", ".join(f"{a} {_pct(sum(v) / len(v))}" + (f" ({len(v)} tiles)" if len(v) > 1 else "")
+                         for a, v in by_layer.items())  # fmt: skip
+        rows.append(_row("Tile utilization by layer", None, text))
     rows.extend(_area_rows(c))
     busy = c["breakdown"].get("busy")
     rows.append(_row("Busiest array", c["busiest_array"], f"{c['busiest_array']} (busy {_pct(busy)})"))
@@ -401,13 +420,21 @@ def ce_curve(t: dict[str, Any]) -> dict[str, Any] | None:
     pts = [p for p in t["curve"] if number(p.get("chars")) is not None]
     if not pts:
         return None
+    unit = _sample_unit(pts)
     return {
-        "title": "Test cross-entropy against training characters",
+        "title": f"Test cross-entropy against training {unit}",
+        "unit": unit,
         "chars": [p["chars"] for p in pts],
         "test_ce": [number(p.get("test_ce")) for p in pts],
         "train_ce": [number(p.get("train_ce")) for p in pts],
+        "test_error": [number(p.get("test_error")) for p in pts],
         "dropout": number(t.get("dropout")) or 0.0,
     }
+
+
+def _sample_unit(points: list[dict[str, Any]]) -> str:
+    """What the curve's ``chars`` count: images when the points carry a test error rate."""
+    return "images" if any(number(p.get("test_error")) is not None for p in points) else "characters"
 
 
 def ce_chip_time(t: dict[str, Any]) -> dict[str, Any] | None:
@@ -417,8 +444,10 @@ def ce_chip_time(t: dict[str, Any]) -> dict[str, Any] | None:
         return None
     return {
         "title": "Test cross-entropy against simulated chip time",
+        "unit": _sample_unit(pts),
         "chip_seconds": [p["chip_seconds"] for p in pts],
         "test_ce": [number(p.get("test_ce")) for p in pts],
+        "test_error": [number(p.get("test_error")) for p in pts],
         "chars": [p["chars"] for p in pts],
     }
 

@@ -65,11 +65,17 @@ def summary(figs: dict[str, Any]) -> str:
         chip = charts.get(F.CE_CHIP_TIME)
         times = dict(zip(chip["chars"], chip["chip_seconds"], strict=True)) if chip else {}
         scale, unit = (1e3, "ms") if times and max(times.values()) < 1 else (1.0, "s")
-        head = "| chars | test CE (nats/char) | train CE |" + (f" chip time ({unit}) |" if times else "")
-        out += [head, "|---|---|---|" + ("---|" if times else "")]
-        for chars, test, train in zip(c["chars"], c["test_ce"], c["train_ce"], strict=True):
+        images = c.get("unit") == "images"
+        errors = c.get("test_error") or [None] * len(c["chars"])
+        per = "image" if images else "char"
+        head = f"| {'images' if images else 'chars'} | test CE (nats/{per}) | train CE |"
+        head += " test error |" * images + (f" chip time ({unit}) |" if times else "")
+        out += [head, "|---|---|---|" + "---|" * images + ("---|" if times else "")]
+        for chars, test, train, error in zip(c["chars"], c["test_ce"], c["train_ce"], errors, strict=True):
             row = f"| {chars:,} | {'n/a' if test is None else f'{test:.4f}'} | "
             row += f"{'' if train is None else f'{train:.4f}'} |"
+            if images:
+                row += f" {'' if error is None else f'{100 * error:.1f} %'} |"
             if times:
                 t = times.get(chars)
                 row += f" {'' if t is None else f'{t * scale:.4g}'} |"

@@ -15,10 +15,11 @@ def run_cosim(config: PointConfig) -> tuple[Any, float | None, dict[str, Any]]:
     """Co-simulate one point: (its ChipResult, the final test cross-entropy, the result as data).
     Raises when training diverged (the point is recorded as failed with the message)."""
     from archsim import cosim
-    from archsim.train.data import load_corpus
+    from archsim.train.data import load_workload_data
 
     workload = config.workload
-    corpus = load_corpus(workload.corpus, workload.vocab_size, source=f"workload '{workload.name}'")
+    # The corpus of an LSTM, the image dataset of an image network.
+    corpus = load_workload_data(workload, f"workload '{workload.name}'")
     options = CosimOptions.model_validate(config.command.model_dump(exclude={"kind"}))
     result, _trace = cosim.cosimulate(workload, config.chip, config.rpu, corpus, options)
     if result.chip is None or result.status != "completed":

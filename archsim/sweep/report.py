@@ -26,6 +26,8 @@ AXIS_FIGURES = (
     ("ns_per_char", "ns per character", 1.0),
     ("energy_pj_per_char_total", "energy per character, nJ", 1e-3),
     ("test_ce", "test cross-entropy", 1.0),
+    ("samples_per_s", "samples per second (images or characters)", 1.0),
+    ("test_error", "test error rate", 1.0),
 )
 
 #: Axes with at most this many numeric values are drawn evenly spaced, like categories.
@@ -45,6 +47,8 @@ TABLE_FIGURES = (
     ("energy_pj_per_char_total", "nJ/char", "{:.1f}"),
     ("peak_memory_bytes", "peak MiB", "{:.2f}"),
     ("test_ce", "test CE", "{:.3f}"),
+    ("samples_per_s", "samples/s", "{:,.0f}"),
+    ("test_error", "test error", "{:.1%}"),
     ("wall_seconds", "wall s", "{:.2f}"),
 )
 

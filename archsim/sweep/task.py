@@ -35,6 +35,9 @@ FIGURES = (
     "memory_fits",
     "error_findings",
     "test_ce",
+    "ns_per_sample",
+    "samples_per_s",
+    "test_error",
 )
 
 
@@ -60,6 +63,9 @@ def chip_figures(r: ChipResult) -> dict[str, Any]:
         "peak_memory_bytes": r.memory.get("peak_occupancy_bytes"),
         "memory_fits": r.memory.get("fits"),
         "error_findings": sum(f.level == "error" for f in r.findings),
+        # a sample is a character (LSTMs) or an image (image networks)
+        "ns_per_sample": r.ns_per_sample,
+        "samples_per_s": r.samples_per_s,
     }
 
 
@@ -88,11 +94,13 @@ def _execute(config: PointConfig) -> tuple[dict[str, Any], dict[str, Any]]:
             windows=command.windows, max_windows=command.max_windows,
         )  # fmt: skip
         result = run.result()
-        return {**chip_figures(result), "test_ce": None}, result.to_dict()
+        return {**chip_figures(result), "test_ce": None, "test_error": None}, result.to_dict()
     from archsim.sweep.cosim_adapter import run_cosim
 
     chip_result, test_ce, data = run_cosim(config)
-    return {**chip_figures(chip_result), "test_ce": test_ce}, data
+    curve = data.get("train", {}).get("curve") or [{}]
+    test_error = curve[-1].get("test_error")  # image networks
+    return {**chip_figures(chip_result), "test_ce": test_ce, "test_error": test_error}, data
 
 
 def run_point(payload: dict[str, Any]) -> dict[str, Any]:

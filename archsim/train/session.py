@@ -158,13 +158,10 @@ class TrainingSession:
         """The image network's session: one image per window, images counted as ``chars``."""
         data = self.images
         assert data is not None
-        if not isinstance(options, TrainOptions):
-            raise ConfigError(
-                f"workload '{workload.name}': the co-simulation runs LSTM workloads only so far; train an "
-                "image network with `archsim train` (docs/cnn.md)"
-            )
         if streams != 1:
-            raise ValueError(f"streams: image networks train one image at a time, got {streams}")
+            raise ConfigError(
+                f"streams: image networks train one image at a time (one stream), got {streams}"
+            )
         if self.dropout != 0.0:
             raise ValueError(f"dropout: image networks train without dropout, got {self.dropout}")
         self.steps = 1
@@ -230,7 +227,18 @@ class TrainingSession:
     @property
     def notes(self) -> list[str]:
         """What the result should say about how the network was run (skipped MVMs)."""
-        return [SKIPPED_NOTE] if self.images is not None else []
+        if self.images is None:
+            return []
+        replicated = [a.name for a in self.workload.arrays() if a.replicas > 1]
+        replicas = (
+            [
+                f"{', '.join(replicated)}: replicas are a chip mapping option; the numerics train one array "
+                "(the copies' weight synchronisation is not modelled)"
+            ]
+            if replicated
+            else []
+        )
+        return [SKIPPED_NOTE, *replicas]
 
     def epoch_order(self, epoch: int) -> np.ndarray:
         """The order of the train images in ``epoch``: a permutation drawn from the seed and the

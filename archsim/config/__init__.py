@@ -10,6 +10,7 @@ from archsim.config.errors import ConfigError
 from archsim.config.options import CosimOptions, OptionsError, SimulateOptions, TrainOptions
 from archsim.config.overrides import with_overrides
 from archsim.config.rpu import (
+    AlgorithmConfig,
     ConstantStepDevice,
     ExpStepDevice,
     FloatingPointRPUConfig,
@@ -32,6 +33,7 @@ from archsim.config.workload import (
 )
 
 __all__ = [
+    "AlgorithmConfig",
     "ArrayShape",
     "ChipConfig",
     "ConfigError",

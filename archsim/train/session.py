@@ -53,8 +53,14 @@ def network_fingerprint(workload: WorkloadConfig, rpu: RPUConfig | FloatingPoint
     """What a checkpoint's tiles are: the network (training settings aside) and the device model."""
     return {
         "workload": workload.model_dump(mode="json", exclude={"training", "description"}),
-        "rpu": rpu.model_dump(mode="json", exclude={"name", "description"}),
+        # Plain SGD leaves the fingerprint as it was before the algorithms: older checkpoints resume.
+        "rpu": rpu.model_dump(mode="json", exclude={"name", "description"} | _sgd(rpu)),
     }
+
+
+def _sgd(rpu: RPUConfig | FloatingPointRPUConfig) -> set[str]:
+    """{"algorithm"} when the RPU learns by plain SGD (its default), else nothing."""
+    return {"algorithm"} if isinstance(rpu, RPUConfig) and not rpu.algorithm.transfers else set()
 
 
 def target_chars(

@@ -295,9 +295,9 @@ class PulseUpdateConfig(_Frozen):
 
 
 class AlgorithmConfig(_Frozen):
-    """How the tile learns (NUMERICS.md 5): plain pulsed SGD, or Tiki-Taka (Gokmen & Haensch,
-    Front. Neurosci. 14:103, 2020) and its buffered successor TTv2 (Gokmen, Front. Artif. Intell.
-    4:699148, 2021), after the reference simulator's ``TransferCompound`` and
+    """How the tile learns (docs/numerics.md, "Learning algorithms"): plain pulsed SGD, or
+    Tiki-Taka (Gokmen & Haensch, Front. Neurosci. 14:103, 2020) and its buffered successor TTv2
+    (Gokmen, Front. Artif. Intell. 4:699148, 2021), after the reference simulator's ``TransferCompound`` and
     ``BufferedTransferCompound``. With Tiki-Taka each weight is two arrays: a fast array A takes
     the pulsed SGD updates; every ``transfer_every`` rank-1 updates, ``columns_per_transfer``
     columns of A (the next ones, cycling) are read by forward MVMs with one-hot inputs and pulsed

@@ -1,4 +1,5 @@
-"""Tiki-Taka and TTv2 (NUMERICS.md 5): a tile whose weight is two analog arrays, a fast A and a slow C.
+"""Tiki-Taka and TTv2: a tile whose weight is two analog arrays, a fast A and a slow C
+(docs/numerics.md, "Learning algorithms").
 
 After the reference simulator's ``TransferCompound`` (Tiki-Taka, Gokmen & Haensch 2020) and
 ``BufferedTransferCompound`` (TTv2, Gokmen 2021), with ``units_in_mbatch`` off, one-hot column

@@ -2,7 +2,9 @@
 
 A logical array of r x c devices larger than a tile of R x C is split into ceil(r/R) row blocks by
 ceil(c/C) column blocks; forward partial sums of the column blocks and backward partial sums of the
-row blocks are added digitally by the array's NLF unit.
+row blocks are added digitally by the array's NLF unit. With Tiki-Taka (``arrays_per_weight`` 2,
+chip/tikitaka.py) each logical array is two physical arrays, C (``slices``) and A
+(``fast_slices``), each split the same way onto tiles of its own.
 """
 
 from __future__ import annotations
@@ -42,10 +44,22 @@ class MappedArray:
     col_blocks: int
     slices: tuple[TileSlice, ...]
     nlf_unit: int
+    #: Tiki-Taka's fast array A (``slices`` then hold the slow array C); empty with plain SGD.
+    fast_slices: tuple[TileSlice, ...] = ()
+
+    @property
+    def all_slices(self) -> tuple[TileSlice, ...]:
+        """Every tile the array occupies (C's, then A's)."""
+        return self.slices + self.fast_slices
+
+    @property
+    def update_slices(self) -> tuple[TileSlice, ...]:
+        """The tiles that take the SGD updates: A's with Tiki-Taka, else the array's own."""
+        return self.fast_slices or self.slices
 
     @property
     def devices(self) -> int:
-        return self.rows * self.cols
+        return self.rows * self.cols * (2 if self.fast_slices else 1)
 
 
 @dataclass(frozen=True)
@@ -78,8 +92,11 @@ def _blocks(n: int, size: int) -> list[int]:
     return [size] * full + ([rest] if rest else [])
 
 
-def map_workload(workload: WorkloadConfig, chip: ChipConfig, check_memory: bool = True) -> Mapping:
-    """Assign each array to tiles (split when larger than a tile) and to an NLF unit (round robin).
+def map_workload(
+    workload: WorkloadConfig, chip: ChipConfig, check_memory: bool = True, arrays_per_weight: int = 1
+) -> Mapping:
+    """Assign each array to tiles (split when larger than a tile) and to an NLF unit (round robin);
+    ``arrays_per_weight`` 2: each array twice (Tiki-Taka's C and A, chip/tikitaka.py).
 
     Raises MappingError naming ``tile.count`` when the tiles do not suffice, and
     ``memory.capacity_bytes`` when one window's BPTT storage cannot fit (unless ``check_memory``
@@ -87,23 +104,28 @@ def map_workload(workload: WorkloadConfig, chip: ChipConfig, check_memory: bool 
     """
     tile = chip.tile
     # Tiles counted before any is assigned: a large array on tiny tiles needs millions of slices.
-    needs = {s.name: -(-s.rows // tile.rows) * -(-s.cols // tile.cols) for s in workload.arrays()}
+    copies = arrays_per_weight
+    needs = {s.name: copies * -(-s.rows // tile.rows) * -(-s.cols // tile.cols) for s in workload.arrays()}
     if sum(needs.values()) > tile.count:
         raise MappingError(
             f"chip '{chip.name}': tile.count: workload '{workload.name}' needs {sum(needs.values())} tiles "
             f"of {tile.rows}x{tile.cols} ("
             + "; ".join(f"{s.name} {s.rows}x{s.cols} needs {needs[s.name]}" for s in workload.arrays())
+            + (", two arrays each for Tiki-Taka" if copies == 2 else "")
             + f") but the chip has tile.count = {tile.count}"
         )
     arrays: list[MappedArray] = []
     next_tile = 0
     for index, shape in enumerate(workload.arrays()):
         row_sizes, col_sizes = _blocks(shape.rows, tile.rows), _blocks(shape.cols, tile.cols)
-        slices = []
-        for i, r in enumerate(row_sizes):
-            for j, c in enumerate(col_sizes):
-                slices.append(TileSlice(next_tile, i, j, r, c))
-                next_tile += 1
+        copy_slices: list[list[TileSlice]] = []
+        for _ in range(copies):
+            slices = []
+            for i, r in enumerate(row_sizes):
+                for j, c in enumerate(col_sizes):
+                    slices.append(TileSlice(next_tile, i, j, r, c))
+                    next_tile += 1
+            copy_slices.append(slices)
         kind = "softmax" if shape.name == "softmax" else "lstm"
         arrays.append(
             MappedArray(
@@ -113,8 +135,9 @@ def map_workload(workload: WorkloadConfig, chip: ChipConfig, check_memory: bool 
                 shape.cols,
                 len(row_sizes),
                 len(col_sizes),
-                tuple(slices),
+                tuple(copy_slices[0]),
                 index % chip.nlf.count,
+                tuple(copy_slices[1]) if copies == 2 else (),
             )
         )
     mapping = Mapping(workload.name, chip.name, tuple(arrays), workload.training.bptt_steps, next_tile)

@@ -22,6 +22,7 @@ import networkx as nx
 import numpy as np
 import simpy
 
+from archsim.chip import tikitaka
 from archsim.chip.chip import Chip
 from archsim.chip.graph import VERB_CLASS
 
@@ -223,7 +224,8 @@ class Scheduler:
             yield req
         if cg.is_tile[j]:
             passes = rec.passes[j]
-            if self.hook is not None:
+            if self.hook is not None and cg.keys[j][0] not in tikitaka.PHASES:
+                # (Tiki-Taka's transfers are timed at one pass and the design's BL.)
                 k = cg.keys[j]
                 rows, cols = cg.args[j]
                 passes = self.hook(

@@ -357,6 +357,31 @@ class AlgorithmConfig(_Frozen):
         return self.kind != "sgd"
 
 
+class MeasuresConfig(_Frozen):
+    """Two of the compensatory measures of Rasch, Gokmen & Haensch, IEEE D&T 2019
+    (arXiv:1906.02698), after the reference simulator's ``MappingParameter`` (docs/numerics.md,
+    "The 2019 measures")."""
+
+    weight_scaling_omega: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="Weight scaling: the weights set on the tile are mapped so that the largest "
+        "|w| is this fraction of the device range (the smaller of |w_min|, w_max); a digital scale "
+        "alpha restores them in forward and backward, and the array's learning rate is lr / alpha. "
+        "None: no scaling.",
+    )
+    digital_bias: bool = Field(
+        False,
+        description="Keep the bias (the array's last column, whose input is the constant 1) in "
+        "digital float32, updated by exact SGD, not on the array.",
+    )
+
+    @property
+    def active(self) -> bool:
+        return self.weight_scaling_omega is not None or self.digital_bias
+
+
 class RPUConfig(_Frozen):
     """An analog RPU tile: device model, forward and backward periphery, pulsed update."""
 
@@ -385,6 +410,9 @@ class RPUConfig(_Frozen):
     )
     algorithm: AlgorithmConfig = Field(
         AlgorithmConfig(), description="How the tile learns: sgd (default), tiki-taka or ttv2."
+    )
+    measures: MeasuresConfig = Field(
+        MeasuresConfig(), description="The 2019 measures: weight scaling and digital bias (default: off)."
     )
 
     @model_validator(mode="before")

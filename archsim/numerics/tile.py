@@ -270,9 +270,15 @@ class AnalogTile:
 
 def make_tile(out_size: int, in_size: int, rpu: RPUConfig | FloatingPointRPUConfig, seed: int = 0) -> Any:
     """The tile that ``rpu`` describes: analog for ``kind: analog`` (Tiki-Taka's two arrays when its
-    ``algorithm`` transfers), floating point for ``kind: fp``."""
+    ``algorithm`` transfers; in a digital layer when its ``measures`` are on), floating point for
+    ``kind: fp``."""
     if isinstance(rpu, FloatingPointRPUConfig):
         return FloatingPointTile(out_size, in_size, rpu, seed)
+    if rpu.measures.active:
+        from archsim.numerics.measures import MeasuredTile  # a digital layer around the tile below
+
+        plain = rpu.model_copy(update={"measures": type(rpu.measures)()})
+        return MeasuredTile(out_size, in_size, rpu, lambda rows, cols: make_tile(rows, cols, plain, seed))
     if rpu.algorithm.transfers:
         from archsim.numerics.transfer import TransferTile  # it builds on AnalogTile
 

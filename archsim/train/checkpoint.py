@@ -7,11 +7,13 @@ uncompressed:
 - ``tile{k}.npy``: the weights of tile k, float32 (rows, cols); the workload's arrays in order,
   input layer first, softmax last (a Tiki-Taka tile: its slow array C);
 - ``fast{k}.npy``, ``buffer{k}.npy``: a Tiki-Taka tile's fast array A and (TTv2) digital buffer;
+- ``bias{k}.npy``: the digital bias (1, rows) of a tile with ``measures.digital_bias``;
 - ``h{l}.npy``, ``c{l}.npy``: hidden and cell state of layer l carried into the next window,
   float32 (1, hidden);
 - ``meta.json``: the format and its version, the run's fingerprint (what ``--resume`` must match),
   each tile's kind (analog tiles: their seed and random-stream counter; Tiki-Taka tiles also A's
-  counter, the update count, the next column and whether a buffer is stored), the dropout RNG state and
+  counter, the update count, the next column and whether a buffer is stored; a tile with the 2019
+  measures its weight scale and whether a digital bias is stored), the dropout RNG state and
   the progress (characters trained, data position, accumulators, the curve);
 - ``sha256.json``: the SHA-256 of every other member.
 
@@ -52,9 +54,9 @@ FORMAT = "archsim training checkpoint"
 VERSION = 2
 
 _META, _DIGESTS = "meta.json", "sha256.json"
-_ARRAY = re.compile(r"(tile|fast|buffer|h|c)(\d{1,4})\.npy")
+_ARRAY = re.compile(r"(tile|fast|buffer|bias|h|c)(\d{1,4})\.npy")
 #: The arrays of a tile state besides its weights, and their members (``fast{k}.npy``, ...).
-_TILE_ARRAYS = {"fast_weights": "fast", "buffer": "buffer"}
+_TILE_ARRAYS = {"fast_weights": "fast", "buffer": "buffer", "bias": "bias"}
 _FLOAT32 = np.dtype("<f4")
 #: What the old format is and how to proceed, for the messages that meet one.
 OLD_FORMAT = (
@@ -143,6 +145,8 @@ def _tile_meta(state: dict[str, Any]) -> dict[str, Any]:
     meta = {key: value for key, value in state.items() if key != "weights" and key not in _TILE_ARRAYS}
     if state["kind"] == "transfer":
         meta["buffer"] = "buffer" in state
+    if "scale" in state:
+        meta["digital_bias"] = "bias" in state
     return meta
 
 
@@ -262,6 +266,7 @@ def _payload(members: dict[str, bytes]) -> dict[str, Any]:
     names = {_META} | {f"tile{k}.npy" for k in range(len(tiles))}
     names |= {f"fast{k}.npy" for k, t in enumerate(tiles) if t["kind"] == "transfer"}
     names |= {f"buffer{k}.npy" for k, t in enumerate(tiles) if t["kind"] == "transfer" and t["buffer"]}
+    names |= {f"bias{k}.npy" for k, t in enumerate(tiles) if t.get("digital_bias")}
     names |= {f"{v}{layer}.npy" for layer in range(layers) for v in "hc"}
     if set(members) != names:
         raise _Problem(f"the members do not match {len(tiles)} tiles and {layers} layers of state")
@@ -279,7 +284,7 @@ def _payload(members: dict[str, bytes]) -> dict[str, Any]:
 
 def _tile_state(k: int, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     """Tile k's state dict from its meta and its arrays (the inverse of :func:`_tile_meta`)."""
-    state = {key: value for key, value in meta.items() if key != "buffer"}
+    state = {key: value for key, value in meta.items() if key not in ("buffer", "digital_bias")}
     state["weights"] = arrays[f"tile{k}.npy"]
     for key, member in _TILE_ARRAYS.items():
         if f"{member}{k}.npy" in arrays:
@@ -303,6 +308,11 @@ def _check_tile_meta(k: int, tile: Any) -> None:
     where = f"{_META}: tiles[{k}]"
     if not isinstance(tile, dict) or tile.get("kind") not in ("analog", "fp", "transfer"):
         raise _Problem(f"{where}: expected an object with kind 'analog', 'fp' or 'transfer'")
+    if tile["kind"] != "fp" and ("scale" in tile or "digital_bias" in tile):  # the 2019 measures
+        scale, bias = tile.get("scale"), tile.get("digital_bias")
+        if not (type(scale) in (int, float) and 0 < scale < float("inf")) or type(bias) is not bool:
+            raise _Problem(f"{where}: scale (a number > 0) and digital_bias (true or false) go together")
+        tile = {key: value for key, value in tile.items() if key not in ("scale", "digital_bias")}
     if tile["kind"] == "fp" and set(tile) != {"kind"}:
         raise _Problem(f"{where}: a floating-point tile has only a kind")
     if tile["kind"] == "analog":
@@ -438,7 +448,9 @@ def restore_tiles(
         fail(f"{len(states)} tiles, the network has {len(tiles)}")
     for k, (logical, state, name) in enumerate(zip(tiles, states, names, strict=True)):
         where = f"tile {k} ({name})"
-        tile = getattr(logical, "array", logical)  # several devices per weight: the physical array
+        measured = getattr(logical, "inner", None)  # the 2019 measures: the analog tile inside
+        tile = logical if measured is None else measured
+        tile = getattr(tile, "array", tile)  # several devices per weight: the physical array
         kind = {AnalogTile: "analog", TransferTile: "transfer"}.get(type(tile), "fp")
         if state["kind"] != kind:
             fail(f"{where}: a tile of kind {state['kind']}, the run's RPU has {kind} tiles")
@@ -459,6 +471,12 @@ def restore_tiles(
                 fail(f"{where}: column {state['column']}, the tile has {tile.in_size} columns")
         for what, weights, array in arrays:
             _check_weights(fail, f"{what} of {where}", weights, (tile.out_size, tile.in_size), array)
+        if ("scale" in state) != (measured is not None):
+            fail(f"{where}: weight scale and digital bias only with the run's measures")
+        if ("bias" in state) != (getattr(logical, "bias", None) is not None):
+            fail(f"{where}: a digital bias only with measures.digital_bias")
+        if "bias" in state:
+            _check_weights(fail, f"bias of {where}", state["bias"], (1, logical.out_size), None)
     for tile, state in zip(tiles, states, strict=True):
         tile.load_state_dict(state)
 

@@ -59,8 +59,12 @@ def network_fingerprint(workload: WorkloadConfig, rpu: RPUConfig | FloatingPoint
 
 
 def _sgd(rpu: RPUConfig | FloatingPointRPUConfig) -> set[str]:
-    """{"algorithm"} when the RPU learns by plain SGD (its default), else nothing."""
-    return {"algorithm"} if isinstance(rpu, RPUConfig) and not rpu.algorithm.transfers else set()
+    """The RPU fields at their defaults that older runs did not have: "algorithm" (plain SGD) and
+    "measures" (none)."""
+    if not isinstance(rpu, RPUConfig):
+        return set()
+    defaults = {"algorithm": not rpu.algorithm.transfers, "measures": not rpu.measures.active}
+    return {name for name, default in defaults.items() if default}
 
 
 def target_chars(

@@ -55,3 +55,21 @@ def test_a_checkpoint_of_another_algorithm_is_refused(small_corpus, tmp_path):
     assert "buffer" not in load_checkpoint(folder / CHECKPOINT_NAME)["tiles"][0]
     with pytest.raises(CheckpointError, match=r"tile 0 \(.*\): a buffer only with algorithm ttv2"):
         train(workload, ttv2, corpus, more, folder, resume=True)
+
+
+@pytest.mark.parametrize("rpu_name", ["idealized-2019-measures"])
+def test_the_2019_measures_resume_bit_for_bit(small_corpus, tmp_path, rpu_name):
+    workload = tiny_workload(small_corpus, lr=0.05, hidden=8)
+    corpus = load_corpus(workload.corpus, workload.vocab_size)
+    rpu = load_rpu(rpu_name)
+    opts = [TrainOptions(chars=n, eval_every=400, eval_chars=200) for n in (400, 800)]
+    straight = train(workload, rpu, corpus, opts[1], tmp_path / "a")
+    train(workload, rpu, corpus, opts[0], tmp_path / "b")
+    assert train(workload, rpu, corpus, opts[1], tmp_path / "b", resume=True).curve == straight.curve
+    a = load_checkpoint(tmp_path / "a" / CHECKPOINT_NAME)["tiles"]
+    b = load_checkpoint(tmp_path / "b" / CHECKPOINT_NAME)["tiles"]
+    for ta, tb in zip(a, b, strict=True):
+        assert ta["kind"] == "analog" and ta["bias"].shape == (1, ta["weights"].shape[0])
+        assert ta.keys() == tb.keys() and 0 < ta["scale"] < 10
+        for key in ta:
+            np.testing.assert_array_equal(ta[key], tb[key])

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from archsim.chip import costs, tikitaka
+from archsim.chip import costs, measures, tikitaka
 from archsim.chip.mapping import MappedArray, Mapping
 from archsim.config.design import Design
 
@@ -193,6 +193,7 @@ def build_window_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
                 out = acc(("f_acc", a.name, t), a, (a.col_blocks - 1) * a.rows, [out])
             m = a.rows // 4
             work = costs.lstm_forward_work(m) if a.kind == "lstm" else costs.softmax_forward_work(a.rows)
+            work = measures.forward_work(design.rpu, a.rows) + work  # scale, bias, then the cell
             f_nlf[ai, t] = nlf(("f_nlf", a.name, t), a, work, [out])
             b = store[a.name]
             ml = transfer(
@@ -246,6 +247,9 @@ def build_window_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
             )
             if a.row_blocks > 1:
                 out = acc(("b_acc", a.name, t), a, (a.row_blocks - 1) * a.cols, [out])
+            scale = measures.backward_work(design.rpu, a.cols)
+            if scale:
+                out = nlf(("b_scale", a.name, t), a, scale, [out])
             b_res[ai, t] = out
     # The nBPTT rank-1 updates of every array, once its backward chain is done.
     for ai, a in enumerate(arrays):
@@ -273,6 +277,9 @@ def build_window_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
                 "u", "update", a, t, lambda s, fin=prev_in, bt=prev_tiles: [fin, bt[s.row_block, s.col_block]]
             )
             prev_tiles = {(s.row_block, s.col_block): k for s, k in zip(a.update_slices, tiles, strict=True)}
+            bias = measures.update_work(design.rpu, a.rows)
+            if bias:
+                nlf(("u_bias", a.name, t), a, bias, [prev_in])
             if algorithm is not None and t in transfers:
                 transfer_nodes(a, t, transfers[t], prev_tiles)
     g.graph["carry"] = carry

@@ -9,6 +9,7 @@ chip/tikitaka.py) each logical array is two physical arrays, C (``slices``) and 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from archsim.chip.costs import bptt_bytes
@@ -93,10 +94,15 @@ def _blocks(n: int, size: int) -> list[int]:
 
 
 def map_workload(
-    workload: WorkloadConfig, chip: ChipConfig, check_memory: bool = True, arrays_per_weight: int = 1
+    workload: WorkloadConfig,
+    chip: ChipConfig,
+    check_memory: bool = True,
+    arrays_per_weight: int = 1,
+    digital_bias: bool = False,
 ) -> Mapping:
     """Assign each array to tiles (split when larger than a tile) and to an NLF unit (round robin);
-    ``arrays_per_weight`` 2: each array twice (Tiki-Taka's C and A, chip/tikitaka.py).
+    ``arrays_per_weight`` 2: each array twice (Tiki-Taka's C and A, chip/tikitaka.py);
+    ``digital_bias``: each array without its bias column (chip/measures.py).
 
     Raises MappingError naming ``tile.count`` when the tiles do not suffice, and
     ``memory.capacity_bytes`` when one window's BPTT storage cannot fit (unless ``check_memory``
@@ -105,18 +111,19 @@ def map_workload(
     tile = chip.tile
     # Tiles counted before any is assigned: a large array on tiny tiles needs millions of slices.
     copies = arrays_per_weight
-    needs = {s.name: copies * -(-s.rows // tile.rows) * -(-s.cols // tile.cols) for s in workload.arrays()}
+    shapes = [dataclasses.replace(s, cols=s.cols - 1) if digital_bias else s for s in workload.arrays()]
+    needs = {s.name: copies * -(-s.rows // tile.rows) * -(-s.cols // tile.cols) for s in shapes}
     if sum(needs.values()) > tile.count:
         raise MappingError(
             f"chip '{chip.name}': tile.count: workload '{workload.name}' needs {sum(needs.values())} tiles "
             f"of {tile.rows}x{tile.cols} ("
-            + "; ".join(f"{s.name} {s.rows}x{s.cols} needs {needs[s.name]}" for s in workload.arrays())
+            + "; ".join(f"{s.name} {s.rows}x{s.cols} needs {needs[s.name]}" for s in shapes)
             + (", two arrays each for Tiki-Taka" if copies == 2 else "")
             + f") but the chip has tile.count = {tile.count}"
         )
     arrays: list[MappedArray] = []
     next_tile = 0
-    for index, shape in enumerate(workload.arrays()):
+    for index, shape in enumerate(shapes):
         row_sizes, col_sizes = _blocks(shape.rows, tile.rows), _blocks(shape.cols, tile.cols)
         copy_slices: list[list[TileSlice]] = []
         for _ in range(copies):

@@ -11,7 +11,7 @@ import time
 
 import networkx as nx
 
-from archsim.chip import reduce
+from archsim.chip import measures, reduce
 from archsim.chip.chip import Chip, CountingEnvironment
 from archsim.chip.graph import build_window_graph
 from archsim.chip.mapping import Mapping, map_workload
@@ -54,7 +54,11 @@ class ChipRun:
         self.design = design
         self.config = chip = design.chip
         self.mapping: Mapping = map_workload(
-            workload, chip, check_memory=check_memory, arrays_per_weight=arrays_per_weight(design.rpu)
+            workload,
+            chip,
+            check_memory=check_memory,
+            arrays_per_weight=arrays_per_weight(design.rpu),
+            digital_bias=measures.digital_bias(design.rpu),
         )
         self.graph: nx.DiGraph = build_window_graph(self.mapping, design)
         self.env = CountingEnvironment()

@@ -69,6 +69,7 @@ class TransferTile:
         self.last_transfers = 0
         self.last_transfer_d: list[np.ndarray] = []
         self.clip_level = self.slow.clip_level
+        self._effective_weights: np.ndarray | None = None
 
     @property
     def last_passes(self) -> np.ndarray:
@@ -76,20 +77,23 @@ class TransferTile:
 
     def set_weights(self, weights: np.ndarray) -> None:
         """The weights go to C; A (and the buffer) start at zero, as in the reference."""
+        self._effective_weights = None
         self.slow.set_weights(weights)
         self.fast.set_weights(np.zeros((self.out_size, self.in_size), np.float32))
         if self.buffer is not None:
             self.buffer[:] = 0
 
     def _effective(self) -> np.ndarray | None:
-        """C + gamma A (float32), or None when gamma is 0 (C is read alone)."""
+        """C + gamma A (float32), or None when gamma is 0 (C is read alone); kept until an update."""
         if self.gamma == 0:
             return None
-        return self.slow._weights + self.gamma * self.fast._weights
+        if self._effective_weights is None:
+            self._effective_weights = self.slow._weights + self.gamma * self.fast._weights
+        return self._effective_weights
 
     def get_weights(self) -> np.ndarray:
         effective = self._effective()
-        return self.slow.get_weights() if effective is None else effective
+        return self.slow.get_weights() if effective is None else effective.copy()
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         xb, single = as_vectors(x, "x", self.in_size, check_finite=False)
@@ -110,6 +114,7 @@ class TransferTile:
         if xb.shape[0] != db.shape[0]:
             raise ValueError(f"x, d: expected the same batch size, got {xb.shape[0]} and {db.shape[0]}")
         lr = check_lr(lr)
+        self._effective_weights = None
         every = self.algorithm.transfer_every
         self.last_transfers = 0
         self.last_transfer_d = []
@@ -175,6 +180,7 @@ class TransferTile:
         if ("buffer" in state) != (self.buffer is not None):
             raise ValueError(f"state: a buffer only with algorithm ttv2, the tile's is {self.algorithm.kind}")
         shape = (self.out_size, self.in_size)
+        self._effective_weights = None
         self.slow.load_state_dict(
             {"kind": "analog", "seed": self.seed, "counter": state["counter"], "weights": state["weights"]}
         )

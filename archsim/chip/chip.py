@@ -37,7 +37,7 @@ class Chip:
         self.periphery = uc.periphery
         units: list = []
         for a in mapping.arrays:
-            for s in a.slices:
+            for s in a.all_slices:  # with Tiki-Taka: C's tiles and A's
                 units.append(RPUTile(env, graph.tile_unit(s.tile), config.tile, uc.tile))
         for u in range(config.nlf.count):
             units.append(NLFUnit(env, graph.nlf_unit(u), uc.nlf))

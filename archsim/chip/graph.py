@@ -6,6 +6,8 @@ reverse time order; then the nBPTT rank-1 updates of every array. Every node car
 its hardware verb and arguments, its cost in cycles (one pass) and its operations (counting rule),
 so the graph is inspectable without running SimPy. Edges into the next window of the same
 sequence (the recurrent state, the updated weights) are listed in ``graph.graph["carry"]``.
+With Tiki-Taka (chip/tikitaka.py) the updates run on the fast array A's tiles and each window
+adds its transfers: one-hot reads of A, TTv2's buffer work and rank-1 updates of C.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from archsim.chip import costs
+from archsim.chip import costs, measures, tikitaka
 from archsim.chip.mapping import MappedArray, Mapping
 from archsim.config.design import Design
 
@@ -107,7 +109,7 @@ def build_window_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
 
     def mvm(phase, verb, a, t, preds_of):
         keys = []
-        for s in a.slices:
+        for s in a.update_slices if verb == "update" else a.slices:
             if verb == "update":
                 cycles = uc.tile.update_cycles()
             elif verb == "forward":
@@ -129,6 +131,47 @@ def build_window_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
         return keys
 
     store = {a.name: costs.bptt_bytes(a.kind, a.rows, a.cols, bpv) for a in arrays}
+    algorithm = tikitaka.algorithm_of(design.rpu)
+    transfers = (
+        {} if algorithm is None else {t: n for n, t in enumerate(tikitaka.transfer_steps(algorithm, steps))}
+    )
+    last_write: dict[int, tuple] = {}  # C's tile -> its last transfer update
+
+    def transfer_nodes(a, t, n, prev_tiles):
+        """Tiki-Taka's n-th transfer of the window, after the update of step t: per column, a
+        one-hot read of A's tiles that hold it, out over the link, TTv2's buffer work, back over
+        the link, a rank-1 update of C's tiles that hold it. A's next update waits for the reads."""
+        for i, col in enumerate(tikitaka.transfer_columns(algorithm, n, a.cols)):
+            block = col // chip.tile.cols
+            reads = []
+            for s in a.fast_slices:
+                if s.col_block == block:
+                    key = (tikitaka.READ, a.name, t, i, s.tile)
+                    cycles = uc.tile.mvm_cycles(0, s.rows)
+                    pred = prev_tiles[s.row_block, s.col_block]
+                    reads.append(
+                        node(key, tile_unit(s.tile), "forward", (s.rows, 1), cycles, [pred], 2 * s.rows)
+                    )
+                    prev_tiles[s.row_block, s.col_block] = key
+            src = transfer(
+                (tikitaka.READ_OUT, a.name, t, i), array_link(a), uc.tile_link, a.rows * bpv, reads
+            )
+            work = tikitaka.buffer_work(algorithm, a.rows)
+            if work:
+                key = (tikitaka.BUFFER, a.name, t, i)
+                src = node(key, nlf_unit(a.nlf_unit), "activate", (work,), uc.nlf.cycles(work), [src])
+            src = transfer(
+                (tikitaka.WRITE_IN, a.name, t, i), array_link(a), uc.tile_link, a.rows * bpv, [src]
+            )
+            for s in a.slices:
+                if s.col_block == block:
+                    key = (tikitaka.WRITE, a.name, t, i, s.tile)
+                    preds = [src] + ([last_write[s.tile]] if s.tile in last_write else [])
+                    cycles = uc.tile.update_cycles()
+                    last_write[s.tile] = node(
+                        key, tile_unit(s.tile), "update", (s.rows, 1), cycles, preds, 2 * s.rows
+                    )
+
     f_nlf: dict[tuple[int, int], tuple] = {}
     # Forward, step by step, layer by layer.
     for t in range(steps):
@@ -144,7 +187,8 @@ def build_window_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
             tiles = mvm("f", "forward", a, t, lambda s, fin=fin: [fin])
             if t == 0:
                 carry.extend(
-                    (("u_mvm", a.name, steps - 1, s.tile), k) for s, k in zip(a.slices, tiles, strict=True)
+                    (("u_mvm", a.name, steps - 1, s.tile), k)
+                    for s, k in zip(a.update_slices, tiles, strict=True)
                 )
             out = transfer(
                 ("f_out", a.name, t), array_link(a), uc.tile_link, a.rows * a.col_blocks * bpv, tiles
@@ -153,6 +197,7 @@ def build_window_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
                 out = acc(("f_acc", a.name, t), a, (a.col_blocks - 1) * a.rows, [out])
             m = a.rows // 4
             work = costs.lstm_forward_work(m) if a.kind == "lstm" else costs.softmax_forward_work(a.rows)
+            work = measures.forward_work(design.rpu, a.rows) + work  # scale, bias, then the cell
             f_nlf[ai, t] = nlf(("f_nlf", a.name, t), a, work, [out])
             b = store[a.name]
             ml = transfer(
@@ -206,13 +251,18 @@ def build_window_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
             )
             if a.row_blocks > 1:
                 out = acc(("b_acc", a.name, t), a, (a.row_blocks - 1) * a.cols, [out])
+            scale = measures.backward_work(design.rpu, a.cols)
+            if scale:
+                out = nlf(("b_scale", a.name, t), a, scale, [out])
             b_res[ai, t] = out
     # The nBPTT rank-1 updates of every array, once its backward chain is done.
     for ai, a in enumerate(arrays):
         b = store[a.name]
         kept = b.delta if a.kind == "lstm" else b.saved
         prev_in = None
-        prev_tiles: list[tuple] = b_mvm[ai, 0]
+        # The tile operation each update of a tile block waits for: the backward at step 0, then
+        # the update (or Tiki-Taka's last read of A) of the step before.
+        prev_tiles = {(s.row_block, s.col_block): k for s, k in zip(a.slices, b_mvm[ai, 0], strict=True)}
         for t in range(steps):
             preds = [("b_store", a.name, t) if a.kind == "lstm" else ("f_store", a.name, t)]
             if prev_in is None:
@@ -227,8 +277,15 @@ def build_window_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
             prev_in = transfer(
                 ("u_in", a.name, t), array_link(a), uc.tile_link, (a.rows + a.cols) * bpv, [ml]
             )
-            by_tile = {k[3]: k for k in prev_tiles}
-            prev_tiles = mvm("u", "update", a, t, lambda s, fin=prev_in, bt=by_tile: [fin, bt[s.tile]])
+            tiles = mvm(
+                "u", "update", a, t, lambda s, fin=prev_in, bt=prev_tiles: [fin, bt[s.row_block, s.col_block]]
+            )
+            prev_tiles = {(s.row_block, s.col_block): k for s, k in zip(a.update_slices, tiles, strict=True)}
+            bias = measures.update_work(design.rpu, a.rows)
+            if bias:
+                nlf(("u_bias", a.name, t), a, bias, [prev_in])
+            if algorithm is not None and t in transfers:
+                transfer_nodes(a, t, transfers[t], prev_tiles)
     g.graph["carry"] = carry
     return g
 

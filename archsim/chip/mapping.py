@@ -5,11 +5,14 @@ ceil(c/C) column blocks; forward partial sums of the column blocks and backward 
 row blocks are added digitally by the array's NLF unit.
 
 An image network's conv layer may be replicated (``replicas`` R on the layer): R copies of its
-blocks on separate tiles, output position p running on copy p mod R (docs/chip.md).
+blocks on separate tiles, output position p running on copy p mod R (docs/chip.md). With Tiki-Taka
+(``arrays_per_weight`` 2, chip/tikitaka.py) each logical array is two physical arrays, C
+(``slices``) and A (``fast_slices``), each split the same way onto tiles of its own.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from archsim.chip.costs import bptt_bytes
@@ -61,10 +64,22 @@ class MappedArray:
     #: layer's activation (tanh, sigmoid, none; the softmax's is its own).
     patch_values: int = 0
     activation: str = "none"
+    #: Tiki-Taka's fast array A (``slices`` then hold the slow array C); empty with plain SGD.
+    fast_slices: tuple[TileSlice, ...] = ()
+
+    @property
+    def all_slices(self) -> tuple[TileSlice, ...]:
+        """Every tile the array occupies (C's, then A's)."""
+        return self.slices + self.fast_slices
+
+    @property
+    def update_slices(self) -> tuple[TileSlice, ...]:
+        """The tiles that take the SGD updates: A's with Tiki-Taka, else the array's own."""
+        return self.fast_slices or self.slices
 
     @property
     def devices(self) -> int:
-        return self.rows * self.cols * self.replicas
+        return self.rows * self.cols * self.replicas * (2 if self.fast_slices else 1)
 
     def replica_slices(self, replica: int) -> tuple[TileSlice, ...]:
         return tuple(s for s in self.slices if s.replica == replica)
@@ -107,8 +122,16 @@ def _blocks(n: int, size: int) -> list[int]:
     return [size] * full + ([rest] if rest else [])
 
 
-def map_workload(workload: WorkloadConfig, chip: ChipConfig, check_memory: bool = True) -> Mapping:
-    """Assign each array to tiles (split when larger than a tile) and to an NLF unit (round robin).
+def map_workload(
+    workload: WorkloadConfig,
+    chip: ChipConfig,
+    check_memory: bool = True,
+    arrays_per_weight: int = 1,
+    digital_bias: bool = False,
+) -> Mapping:
+    """Assign each array to tiles (split when larger than a tile) and to an NLF unit (round robin);
+    ``arrays_per_weight`` 2: each array twice (Tiki-Taka's C and A, chip/tikitaka.py);
+    ``digital_bias``: each array without its bias column (chip/measures.py).
 
     Raises MappingError naming ``tile.count`` when the tiles do not suffice, and
     ``memory.capacity_bytes`` when one window's BPTT storage cannot fit (unless ``check_memory``
@@ -117,8 +140,20 @@ def map_workload(workload: WorkloadConfig, chip: ChipConfig, check_memory: bool 
     tile = chip.tile
     shapes = workload.arrays()
     # Tiles counted before any is assigned: a large array on tiny tiles needs millions of slices.
+    copies = arrays_per_weight
+    shapes = [dataclasses.replace(s, cols=s.cols - 1) if digital_bias else s for s in shapes]
+    if copies > 1 and workload.is_image:
+        raise MappingError(
+            f"workload '{workload.name}': algorithm: the chip cost of Tiki-Taka (two arrays per weight) "
+            "is modelled for LSTM workloads only so far; simulate an image network with plain SGD"
+        )
+    if copies > 1 and any(s.replicas > 1 for s in shapes):
+        raise MappingError(
+            f"workload '{workload.name}': replicas: a replicated layer with Tiki-Taka (two arrays per "
+            "weight) is not modelled; use replicas 1 or plain SGD"
+        )
     needs = {
-        s.name: -(-s.rows // tile.rows) * -(-s.cols * s.devices_per_weight // tile.cols) * s.replicas
+        s.name: copies * -(-s.rows // tile.rows) * -(-s.cols * s.devices_per_weight // tile.cols) * s.replicas
         for s in shapes
     }
     if sum(needs.values()) > tile.count:
@@ -126,6 +161,7 @@ def map_workload(workload: WorkloadConfig, chip: ChipConfig, check_memory: bool 
             f"chip '{chip.name}': tile.count: workload '{workload.name}' needs {sum(needs.values())} tiles "
             f"of {tile.rows}x{tile.cols} ("
             + "; ".join(f"{s.name} {s.rows}x{s.cols} needs {needs[s.name]}" for s in shapes)
+            + (", two arrays each for Tiki-Taka" if copies == 2 else "")
             + f") but the chip has tile.count = {tile.count}"
         )
     arrays: list[MappedArray] = []
@@ -134,12 +170,15 @@ def map_workload(workload: WorkloadConfig, chip: ChipConfig, check_memory: bool 
     for index, shape in enumerate(shapes):
         cols = shape.cols * shape.devices_per_weight
         row_sizes, col_sizes = _blocks(shape.rows, tile.rows), _blocks(cols, tile.cols)
-        slices = []
-        for replica in range(shape.replicas):
-            for i, r in enumerate(row_sizes):
-                for j, c in enumerate(col_sizes):
-                    slices.append(TileSlice(next_tile, i, j, r, c, replica))
-                    next_tile += 1
+        copy_slices: list[list[TileSlice]] = []
+        for _ in range(copies):
+            slices = []
+            for replica in range(shape.replicas):
+                for i, r in enumerate(row_sizes):
+                    for j, c in enumerate(col_sizes):
+                        slices.append(TileSlice(next_tile, i, j, r, c, replica))
+                        next_tile += 1
+            copy_slices.append(slices)
         arrays.append(
             MappedArray(
                 shape.name,
@@ -148,13 +187,14 @@ def map_workload(workload: WorkloadConfig, chip: ChipConfig, check_memory: bool 
                 cols,
                 len(row_sizes),
                 len(col_sizes),
-                tuple(slices),
+                tuple(copy_slices[0]),
                 index % chip.nlf.count,
                 shape.forward_mvms,
                 shape.backward_mvms,
                 shape.updates,
                 shape.replicas,
                 *maps.get(shape.name, (0, 0, 0, 0, "none")),
+                fast_slices=tuple(copy_slices[1]) if copies == 2 else (),
             )
         )
     if workload.is_image:

@@ -379,7 +379,7 @@ def step_latency_cycles(run: ChipRun) -> float:
 def unit_uses(run: ChipRun, busy: dict[str, float]) -> list[UnitUse]:
     """The utilization of every unit with what it is and the array it serves, so that readers
     (the report) need not decode unit names."""
-    array_of = {f"tile{sl.tile}": a.name for a in run.mapping.arrays for sl in a.slices}
+    array_of = {f"tile{sl.tile}": a.name for a in run.mapping.arrays for sl in a.all_slices}
     array_of |= {array_link(a, r): a.name for a in run.mapping.arrays for r in range(a.replicas)}
     uses = []
     for u in run.chip.units:
@@ -516,7 +516,7 @@ def chip_result(run: ChipRun, epoch_cycles: int | None) -> ChipResult:
     by_array = {}
     busiest, best = "", -1.0
     for a in run.mapping.arrays:
-        names = [f"tile{sl.tile}" for sl in a.slices]
+        names = [f"tile{sl.tile}" for sl in a.all_slices]
         top = max(names, key=lambda n: by_tile[n]["busy"] + by_tile[n]["extra_passes"])
         by_array[a.name] = by_tile[top]
         load = by_tile[top]["busy"] + by_tile[top]["extra_passes"]
@@ -537,7 +537,7 @@ def chip_result(run: ChipRun, epoch_cycles: int | None) -> ChipResult:
     # memory and its link are shared.
     tile_mw = sum(costs.tile_leakage_mw(cfg.tile).values())
     for a in arrays:
-        own_mw = len(a.slices) * tile_mw + a.replicas * cfg.links.tile_nlf.leakage_mw
+        own_mw = len(a.all_slices) * tile_mw + a.replicas * cfg.links.tile_nlf.leakage_mw
         energy_by_array[a.name]["leakage"] = own_mw * ns_per_char
     shared_mw = static_mw["nlf"] + static_mw["memory"] + cfg.links.nlf_memory.leakage_mw
     energy_by_array["shared"] = {"leakage": shared_mw * ns_per_char}
@@ -614,7 +614,7 @@ def chip_result(run: ChipRun, epoch_cycles: int | None) -> ChipResult:
                 a.rows,
                 a.cols,
                 a.devices,
-                [f"tile{x.tile}" for x in a.slices],
+                [f"tile{x.tile}" for x in a.all_slices],
                 f"nlf{a.nlf_unit}",
                 a.replicas,
             )

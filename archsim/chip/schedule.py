@@ -36,6 +36,7 @@ import networkx as nx
 import numpy as np
 import simpy
 
+from archsim.chip import tikitaka
 from archsim.chip.chip import Chip
 from archsim.chip.graph import VERB_CLASS
 
@@ -307,7 +308,8 @@ class Scheduler:
         (arriving at real cycle ``now``: a skipped one); without a hook the nominal amount."""
         cg = self.cg
         nominal = cg.default_amount[j]
-        if self.hook is None:
+        if self.hook is None or cg.keys[j][0] in tikitaka.PHASES:
+            # (Tiki-Taka's transfers are timed at one pass and the design's BL.)
             return nominal
         k = cg.keys[j]
         rows, cols = cg.args[j]

@@ -12,11 +12,12 @@ from collections.abc import Callable
 
 import networkx as nx
 
-from archsim.chip import reduce
+from archsim.chip import measures, reduce
 from archsim.chip.chip import Chip, CountingEnvironment
 from archsim.chip.graph import build_window_graph
 from archsim.chip.mapping import Mapping, map_workload
 from archsim.chip.schedule import ArrayOpHook, Scheduler
+from archsim.chip.tikitaka import arrays_per_weight
 from archsim.chip.trace import chrome_trace
 from archsim.config.corpus import corpus_info, train_images, windows_per_stream
 from archsim.config.design import Design
@@ -44,7 +45,13 @@ class ChipRun:
         self.workload = workload
         self.design = design
         self.config = chip = design.chip
-        self.mapping: Mapping = map_workload(workload, chip, check_memory=check_memory)
+        self.mapping: Mapping = map_workload(
+            workload,
+            chip,
+            check_memory=check_memory,
+            arrays_per_weight=arrays_per_weight(design.rpu),
+            digital_bias=measures.digital_bias(design.rpu),
+        )
         self.graph: nx.DiGraph = build_window_graph(self.mapping, design)
         self.env = CountingEnvironment()
         self.chip = Chip(self.env, design, self.mapping)

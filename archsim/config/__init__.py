@@ -10,11 +10,13 @@ from archsim.config.errors import ConfigError
 from archsim.config.options import CosimOptions, OptionsError, SimulateOptions, TrainOptions
 from archsim.config.overrides import with_overrides
 from archsim.config.rpu import (
+    AlgorithmConfig,
     ConstantStepDevice,
     ExpStepDevice,
     FloatingPointRPUConfig,
     IOConfig,
     LinearStepDevice,
+    MeasuresConfig,
     PowStepDevice,
     PulseUpdateConfig,
     RPUConfig,
@@ -32,6 +34,7 @@ from archsim.config.workload import (
 )
 
 __all__ = [
+    "AlgorithmConfig",
     "ArrayShape",
     "ChipConfig",
     "ConfigError",
@@ -44,6 +47,7 @@ __all__ = [
     "IOConfig",
     "LSTMModel",
     "LinearStepDevice",
+    "MeasuresConfig",
     "OptionsError",
     "PowStepDevice",
     "PulseUpdateConfig",

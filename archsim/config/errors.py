@@ -7,6 +7,7 @@ or minutes; an error message never echoes more than a short prefix of an input v
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import reprlib
@@ -51,10 +52,6 @@ class ConfigError(ValueError):
 _REPR = reprlib.Repr()  # short reprs of nested input: a few items per level, two levels
 _REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxtuple, _REPR.maxset = 2, 4, 4, 4, 4
 _REPR.maxstring = _REPR.maxother = MAX_ECHO
-
-
-#: Characters of the preset names an unknown-preset error lists.
-MAX_PRESET_LIST = 160
 
 
 def echo(value: Any, limit: int = MAX_ECHO) -> str:
@@ -313,13 +310,29 @@ def resolve_preset(name_or_path: str | Path, folder: Path, what: str) -> Path:
     if _holds(preset, Path.is_file):
         return preset
     available = sorted(p.stem for p in folder.glob("*.yaml"))
-    names = ", ".join(available) or "(none)"
-    if len(names) > MAX_PRESET_LIST:  # a one-line error stays readable as presets are added
-        names = names[:MAX_PRESET_LIST].rsplit(", ", 1)[0] + f", ... ({len(available)} in all)"
     raise ConfigError(
         f"unknown {what} {echo(str(name_or_path))}: not a file and not a preset in {folder}; "
-        f"available presets: {names}"
+        f"available presets: {_listed_presets(text, available)}"
     )
+
+
+#: Longest list of preset names in an error message (it stays one readable line).
+MAX_PRESET_LIST_CHARS = 150
+
+
+def _listed_presets(name: str, available: list[str]) -> str:
+    """The preset names for an error: all (sorted) when they fit MAX_PRESET_LIST_CHARS, else the
+    ones most like ``name`` first, as many as fit, and how many more ``archsim presets`` lists."""
+    listed = ", ".join(available)
+    if len(listed) <= MAX_PRESET_LIST_CHARS:
+        return listed or "(none)"
+    like = sorted(available, key=lambda p: -difflib.SequenceMatcher(None, name[:100], p).ratio())
+    shown: list[str] = []
+    for preset in like:
+        if len(", ".join([*shown, preset])) > MAX_PRESET_LIST_CHARS:
+            break
+        shown.append(preset)
+    return f"{', '.join(shown)} and {len(available) - len(shown)} more (archsim presets lists them)"
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

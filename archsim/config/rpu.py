@@ -50,6 +50,12 @@ MAX_POW_GAMMA = 10.0
 #: Largest output bound and output noise, normalised domain (the paper's: 12 and 0.06).
 MAX_OUT_BOUND = 1000.0
 MAX_OUT_NOISE = 100.0
+#: Most rank-1 updates between two transfers and most columns read per transfer (Tiki-Taka).
+MAX_TRANSFER_EVERY = 1_000_000
+MAX_COLUMNS_PER_TRANSFER = 65_536
+#: Largest transfer learning rate and largest TTv2 buffer threshold (in units of C's dw_min).
+MAX_TRANSFER_LR = 1000.0
+MAX_BUFFER_THRESHOLD = 1000.0
 
 
 class _Frozen(BaseModel):
@@ -288,6 +294,94 @@ class PulseUpdateConfig(_Frozen):
     )
 
 
+class AlgorithmConfig(_Frozen):
+    """How the tile learns (docs/numerics.md, "Learning algorithms"): plain pulsed SGD, or
+    Tiki-Taka (Gokmen & Haensch, Front. Neurosci. 14:103, 2020) and its buffered successor TTv2
+    (Gokmen, Front. Artif. Intell. 4:699148, 2021), after the reference simulator's ``TransferCompound`` and
+    ``BufferedTransferCompound``. With Tiki-Taka each weight is two arrays: a fast array A takes
+    the pulsed SGD updates; every ``transfer_every`` rank-1 updates, ``columns_per_transfer``
+    columns of A (the next ones, cycling) are read by forward MVMs with one-hot inputs and pulsed
+    into the slow array C; the weight is C + gamma A. TTv2 adds the reads to a digital buffer and
+    pulses only whole thresholds of it into C."""
+
+    kind: Literal["sgd", "tiki-taka", "ttv2"] = Field(
+        "sgd", description="sgd: one array takes the updates; tiki-taka, ttv2: the fast and slow arrays."
+    )
+    transfer_every: int = Field(
+        1,
+        ge=1,
+        le=MAX_TRANSFER_EVERY,
+        description="Rank-1 updates of A between two transfers (the reference's transfer_every with "
+        "units_in_mbatch false).",
+    )
+    columns_per_transfer: int = Field(
+        1,
+        ge=1,
+        le=MAX_COLUMNS_PER_TRANSFER,
+        description="Columns of A read and transferred per transfer, in order, wrapping at the last "
+        "(the reference's n_reads_per_transfer).",
+    )
+    transfer_lr: float = Field(
+        1.0,
+        gt=0,
+        le=MAX_TRANSFER_LR,
+        description="Learning rate of the transfer: C[:, j] gains transfer_lr times the read of A[:, j] "
+        "(tiki-taka), or the buffer does (ttv2); not scaled by the SGD learning rate.",
+    )
+    gamma: float = Field(
+        0.0, ge=0, le=1, description="The weight read in forward and backward is C + gamma A."
+    )
+    buffer_threshold: float = Field(
+        1.0,
+        gt=0,
+        le=MAX_BUFFER_THRESHOLD,
+        description="ttv2: the buffer's threshold in units of C's dw_min (the reference's thres_scale); "
+        "whole thresholds are pulsed into C, the remainder stays in the buffer.",
+    )
+
+    @model_validator(mode="after")
+    def _fields_of_the_kind(self) -> AlgorithmConfig:
+        # A field another kind uses must keep its default (checked on values, so a dumped config
+        # loads again).
+        fields = type(self).model_fields
+        unused = {"sgd": [f for f in fields if f != "kind"], "tiki-taka": ["buffer_threshold"]}
+        for name in unused.get(self.kind, []):
+            if getattr(self, name) != fields[name].default:
+                kinds = "ttv2" if name == "buffer_threshold" else "tiki-taka or ttv2"
+                raise ValueError(f"{name}: only with kind {kinds}, not with kind {self.kind}")
+        return self
+
+    @property
+    def transfers(self) -> bool:
+        """Whether the tile is the fast and slow arrays of Tiki-Taka (either version)."""
+        return self.kind != "sgd"
+
+
+class MeasuresConfig(_Frozen):
+    """Two of the compensatory measures of Rasch, Gokmen & Haensch, IEEE D&T 2019
+    (arXiv:1906.02698), after the reference simulator's ``MappingParameter`` (docs/numerics.md,
+    "The 2019 measures")."""
+
+    weight_scaling_omega: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="Weight scaling: the weights set on the tile are mapped so that the largest "
+        "|w| is this fraction of the device range (the smaller of |w_min|, w_max); a digital scale "
+        "alpha restores them in forward and backward, and the array's learning rate is lr / alpha. "
+        "None: no scaling.",
+    )
+    digital_bias: bool = Field(
+        False,
+        description="Keep the bias (the array's last column, whose input is the constant 1) in "
+        "digital float32, updated by exact SGD, not on the array.",
+    )
+
+    @property
+    def active(self) -> bool:
+        return self.weight_scaling_omega is not None or self.digital_bias
+
+
 class RPUConfig(_Frozen):
     """An analog RPU tile: device model, forward and backward periphery, pulsed update."""
 
@@ -313,6 +407,12 @@ class RPUConfig(_Frozen):
         True,
         description="Bound management in backward too: True is the paper's mode, False the "
         "reference simulator's. Sets backward.bound_management.",
+    )
+    algorithm: AlgorithmConfig = Field(
+        AlgorithmConfig(), description="How the tile learns: sgd (default), tiki-taka or ttv2."
+    )
+    measures: MeasuresConfig = Field(
+        MeasuresConfig(), description="The 2019 measures: weight scaling and digital bias (default: off)."
     )
 
     @model_validator(mode="before")

@@ -168,13 +168,23 @@ class AnalogTile:
         self._stream[1] = self.counter + 1
         return self._stream
 
-    def _mvm(self, vectors: np.ndarray, name: str, transpose: bool, io: np.ndarray, n_out: int) -> np.ndarray:
+    def _mvm(
+        self,
+        vectors: np.ndarray,
+        name: str,
+        transpose: bool,
+        io: np.ndarray,
+        n_out: int,
+        weights: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """The MVM of this tile's periphery and random stream; ``weights``: another (M, N) float32
+        conductance matrix read through them (Tiki-Taka's C + gamma A), by default this tile's."""
         n = vectors.shape[0]
         out = np.empty((n, n_out), dtype=np.float32)
         # One vector at a time is the common call (the recurrence): reuse its passes buffer.
         passes = self._single_passes if n == 1 else np.empty(n, dtype=np.int32)
         status = mvm(
-            self._weights,
+            self._weights if weights is None else weights,
             vectors,
             transpose,
             io,
@@ -258,10 +268,19 @@ class AnalogTile:
         self.counter = int(state["counter"])
 
 
-def make_tile(
-    out_size: int, in_size: int, rpu: RPUConfig | FloatingPointRPUConfig, seed: int = 0
-) -> AnalogTile | FloatingPointTile:
-    """The tile that ``rpu`` describes: analog for ``kind: analog``, floating point for ``kind: fp``."""
+def make_tile(out_size: int, in_size: int, rpu: RPUConfig | FloatingPointRPUConfig, seed: int = 0) -> Any:
+    """The tile that ``rpu`` describes: analog for ``kind: analog`` (Tiki-Taka's two arrays when its
+    ``algorithm`` transfers; in a digital layer when its ``measures`` are on), floating point for
+    ``kind: fp``."""
     if isinstance(rpu, FloatingPointRPUConfig):
         return FloatingPointTile(out_size, in_size, rpu, seed)
+    if rpu.measures.active:
+        from archsim.numerics.measures import MeasuredTile  # a digital layer around the tile below
+
+        plain = rpu.model_copy(update={"measures": type(rpu.measures)()})
+        return MeasuredTile(out_size, in_size, rpu, lambda rows, cols: make_tile(rows, cols, plain, seed))
+    if rpu.algorithm.transfers:
+        from archsim.numerics.transfer import TransferTile  # it builds on AnalogTile
+
+        return TransferTile(out_size, in_size, rpu, seed)
     return AnalogTile(out_size, in_size, rpu, seed)

@@ -5,11 +5,15 @@ cannot be silently corrupt, written atomically.
 uncompressed:
 
 - ``tile{k}.npy``: the weights of tile k, float32 (rows, cols); the workload's arrays in order,
-  input layer first, softmax last;
+  input layer first, softmax last (a Tiki-Taka tile: its slow array C);
+- ``fast{k}.npy``, ``buffer{k}.npy``: a Tiki-Taka tile's fast array A and (TTv2) digital buffer;
+- ``bias{k}.npy``: the digital bias (1, rows) of a tile with ``measures.digital_bias``;
 - ``h{l}.npy``, ``c{l}.npy``: hidden and cell state of layer l carried into the next window,
   float32 (1, hidden);
 - ``meta.json``: the format and its version, the run's fingerprint (what ``--resume`` must match),
-  each tile's kind (analog tiles: their seed and random-stream counter), the dropout RNG state and
+  each tile's kind (analog tiles: their seed and random-stream counter; Tiki-Taka tiles also A's
+  counter, the update count, the next column and whether a buffer is stored; a tile with the 2019
+  measures its weight scale and whether a digital bias is stored), the dropout RNG state and
   the progress (characters trained, data position, accumulators, the curve);
 - ``sha256.json``: the SHA-256 of every other member.
 
@@ -39,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from archsim.numerics import AnalogTile
+from archsim.numerics.transfer import TransferTile
 from archsim.train.lstm import RecurrentState
 from archsim.train.session import DIVERGE_WINDOWS, TrainingSession
 
@@ -49,7 +54,9 @@ FORMAT = "archsim training checkpoint"
 VERSION = 2
 
 _META, _DIGESTS = "meta.json", "sha256.json"
-_ARRAY = re.compile(r"(tile|h|c)(\d{1,4})\.npy")
+_ARRAY = re.compile(r"(tile|fast|buffer|bias|h|c)(\d{1,4})\.npy")
+#: The arrays of a tile state besides its weights, and their members (``fast{k}.npy``, ...).
+_TILE_ARRAYS = {"fast_weights": "fast", "buffer": "buffer", "bias": "bias"}
 _FLOAT32 = np.dtype("<f4")
 #: What the old format is and how to proceed, for the messages that meet one.
 OLD_FORMAT = (
@@ -96,13 +103,16 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
         "format": FORMAT,
         "version": VERSION,
         "fingerprint": payload["fingerprint"],
-        "tiles": [{key: value for key, value in t.items() if key != "weights"} for t in payload["tiles"]],
+        "tiles": [_tile_meta(t) for t in payload["tiles"]],
         "rng_dropout": payload["rng_dropout"],
         "progress": payload["progress"],
     }
     members[_META] = json.dumps(meta, allow_nan=False).encode()
     for k, tile in enumerate(payload["tiles"]):
         members[f"tile{k}.npy"] = _npy(tile["weights"])
+        for key, member in _TILE_ARRAYS.items():
+            if key in tile:
+                members[f"{member}{k}.npy"] = _npy(tile[key])
     for layer, (h, c) in enumerate(zip(payload["state"]["h"], payload["state"]["c"], strict=True)):
         members[f"h{layer}.npy"], members[f"c{layer}.npy"] = _npy(h), _npy(c)
     members[_DIGESTS] = json.dumps({name: _sha256(data) for name, data in members.items()}).encode()
@@ -128,6 +138,16 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
         os.fsync(folder)  # the rename itself survives a crash
     finally:
         os.close(folder)
+
+
+def _tile_meta(state: dict[str, Any]) -> dict[str, Any]:
+    """A tile state without its arrays (a transfer tile says whether it has a buffer)."""
+    meta = {key: value for key, value in state.items() if key != "weights" and key not in _TILE_ARRAYS}
+    if state["kind"] == "transfer":
+        meta["buffer"] = "buffer" in state
+    if "scale" in state:
+        meta["digital_bias"] = "bias" in state
+    return meta
 
 
 def _npy(array: np.ndarray) -> bytes:
@@ -244,6 +264,9 @@ def _payload(members: dict[str, bytes]) -> dict[str, Any]:
         _check_tile_meta(k, tile)
     layers = sum(1 for name in members if name.startswith("h"))
     names = {_META} | {f"tile{k}.npy" for k in range(len(tiles))}
+    names |= {f"fast{k}.npy" for k, t in enumerate(tiles) if t["kind"] == "transfer"}
+    names |= {f"buffer{k}.npy" for k, t in enumerate(tiles) if t["kind"] == "transfer" and t["buffer"]}
+    names |= {f"bias{k}.npy" for k, t in enumerate(tiles) if t.get("digital_bias")}
     names |= {f"{v}{layer}.npy" for layer in range(layers) for v in "hc"}
     if set(members) != names:
         raise _Problem(f"the members do not match {len(tiles)} tiles and {layers} layers of state")
@@ -252,11 +275,21 @@ def _payload(members: dict[str, bytes]) -> dict[str, Any]:
     arrays = {name: _array(name, data) for name, data in members.items() if name != _META}
     return {
         "fingerprint": meta["fingerprint"],
-        "tiles": [{**t, "weights": arrays[f"tile{k}.npy"]} for k, t in enumerate(tiles)],
+        "tiles": [_tile_state(k, t, arrays) for k, t in enumerate(tiles)],
         "state": {v: [arrays[f"{v}{layer}.npy"] for layer in range(layers)] for v in "hc"},
         "rng_dropout": meta["rng_dropout"],
         "progress": meta["progress"],
     }
+
+
+def _tile_state(k: int, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Tile k's state dict from its meta and its arrays (the inverse of :func:`_tile_meta`)."""
+    state = {key: value for key, value in meta.items() if key not in ("buffer", "digital_bias")}
+    state["weights"] = arrays[f"tile{k}.npy"]
+    for key, member in _TILE_ARRAYS.items():
+        if f"{member}{k}.npy" in arrays:
+            state[key] = arrays[f"{member}{k}.npy"]
+    return state
 
 
 def _is_int(value: Any, low: int, high: int) -> bool:
@@ -273,8 +306,13 @@ _COUNT = 2**63  # counts and counters: an int64
 
 def _check_tile_meta(k: int, tile: Any) -> None:
     where = f"{_META}: tiles[{k}]"
-    if not isinstance(tile, dict) or tile.get("kind") not in ("analog", "fp"):
-        raise _Problem(f"{where}: expected an object with kind 'analog' or 'fp'")
+    if not isinstance(tile, dict) or tile.get("kind") not in ("analog", "fp", "transfer"):
+        raise _Problem(f"{where}: expected an object with kind 'analog', 'fp' or 'transfer'")
+    if tile["kind"] != "fp" and ("scale" in tile or "digital_bias" in tile):  # the 2019 measures
+        scale, bias = tile.get("scale"), tile.get("digital_bias")
+        if not (type(scale) in (int, float) and 0 < scale < float("inf")) or type(bias) is not bool:
+            raise _Problem(f"{where}: scale (a number > 0) and digital_bias (true or false) go together")
+        tile = {key: value for key, value in tile.items() if key not in ("scale", "digital_bias")}
     if tile["kind"] == "fp" and set(tile) != {"kind"}:
         raise _Problem(f"{where}: a floating-point tile has only a kind")
     if tile["kind"] == "analog":
@@ -282,6 +320,18 @@ def _check_tile_meta(k: int, tile: Any) -> None:
             raise _Problem(f"{where}: an analog tile has a kind, a seed and a counter")
         if not _is_int(tile["seed"], 0, 2**32) or not _is_int(tile["counter"], 0, _COUNT):
             raise _Problem(f"{where}: seed and counter must be integers >= 0 (seed < 2**32, counter < 2**63)")
+    if tile["kind"] == "transfer":
+        fields = {"kind", "seed", "counter", "fast_counter", "updates", "column", "buffer"}
+        if set(tile) != fields:
+            raise _Problem(f"{where}: a transfer tile has the fields {', '.join(sorted(fields))}")
+        counts = (tile["seed"], tile["counter"], tile["fast_counter"], tile["updates"], tile["column"])
+        if not _is_int(counts[0], 0, 2**32) or not all(_is_int(v, 0, _COUNT) for v in counts[1:]):
+            raise _Problem(
+                f"{where}: seed, counter, fast_counter, updates and column must be integers >= 0 "
+                "(seed < 2**32, the others < 2**63)"
+            )
+        if type(tile["buffer"]) is not bool:
+            raise _Problem(f"{where}: buffer: expected true or false")
 
 
 def _check_rng(state: Any) -> None:
@@ -398,27 +448,55 @@ def restore_tiles(
         fail(f"{len(states)} tiles, the network has {len(tiles)}")
     for k, (logical, state, name) in enumerate(zip(tiles, states, names, strict=True)):
         where = f"tile {k} ({name})"
-        tile = getattr(logical, "array", logical)  # several devices per weight: the physical array
-        kind = "analog" if isinstance(tile, AnalogTile) else "fp"
+        measured = getattr(logical, "inner", None)  # the 2019 measures: the analog tile inside
+        tile = logical if measured is None else measured
+        tile = getattr(tile, "array", tile)  # several devices per weight: the physical array
+        kind = {AnalogTile: "analog", TransferTile: "transfer"}.get(type(tile), "fp")
         if state["kind"] != kind:
             fail(f"{where}: a tile of kind {state['kind']}, the run's RPU has {kind} tiles")
-        weights = state["weights"]
-        if weights.shape != (tile.out_size, tile.in_size):
-            fail(f"weights of {where}: shape {weights.shape}, expected {(tile.out_size, tile.in_size)}")
-        bad = int(np.count_nonzero(~np.isfinite(weights)))
-        if bad:
-            fail(f"weights of {where}: {_values(bad)} not finite (NaN or inf)")
-        if kind == "analog":
-            if state["seed"] != tile.seed:
-                fail(f"{where}: seed {state['seed']}, the run's tile has seed {tile.seed}")
-            # The kernels clip in float64 and store float32: allow the float32 rounding of a bound.
-            low = np.nextafter(tile.devices.bmin, np.float32(-np.inf))
-            high = np.nextafter(tile.devices.bmax, np.float32(np.inf))
-            outside = int(np.count_nonzero((weights < low) | (weights > high)))
-            if outside:
-                fail(f"weights of {where}: {_values(outside)} outside the device bounds")
+        if kind != "fp" and state["seed"] != tile.seed:
+            fail(f"{where}: seed {state['seed']}, the run's tile has seed {tile.seed}")
+        # The arrays of the state and the analog array whose bounds each must keep (None: none).
+        arrays = [("weights", state["weights"], tile if kind == "analog" else None)]
+        if kind == "transfer":
+            arrays = [
+                ("weights", state["weights"], tile.slow),
+                ("fast array", state["fast_weights"], tile.fast),
+            ]
+            if ("buffer" in state) != (tile.buffer is not None):
+                fail(f"{where}: a buffer only with algorithm ttv2, the run's is {tile.algorithm.kind}")
+            if "buffer" in state:
+                arrays.append(("buffer", state["buffer"], None))
+            if state["column"] >= tile.in_size:
+                fail(f"{where}: column {state['column']}, the tile has {tile.in_size} columns")
+        for what, weights, array in arrays:
+            _check_weights(fail, f"{what} of {where}", weights, (tile.out_size, tile.in_size), array)
+        if ("scale" in state) != (measured is not None):
+            fail(f"{where}: weight scale and digital bias only with the run's measures")
+        if ("bias" in state) != (getattr(logical, "bias", None) is not None):
+            fail(f"{where}: a digital bias only with measures.digital_bias")
+        if "bias" in state:
+            _check_weights(fail, f"bias of {where}", state["bias"], (1, logical.out_size), None)
     for tile, state in zip(tiles, states, strict=True):
         tile.load_state_dict(state)
+
+
+def _check_weights(
+    fail: Callable[[str], None], where: str, weights: np.ndarray, shape: tuple[int, int], array: Any
+) -> None:
+    """Shape, finite values and (``array``: an AnalogTile) every value within its device's bounds."""
+    if weights.shape != shape:
+        fail(f"{where}: shape {weights.shape}, expected {shape}")
+    bad = int(np.count_nonzero(~np.isfinite(weights)))
+    if bad:
+        fail(f"{where}: {_values(bad)} not finite (NaN or inf)")
+    if array is not None:
+        # The kernels clip in float64 and store float32: allow the float32 rounding of a bound.
+        low = np.nextafter(array.devices.bmin, np.float32(-np.inf))
+        high = np.nextafter(array.devices.bmax, np.float32(np.inf))
+        outside = int(np.count_nonzero((weights < low) | (weights > high)))
+        if outside:
+            fail(f"{where}: {_values(outside)} outside the device bounds")
 
 
 def _values(n: int) -> str:

@@ -28,6 +28,11 @@ def seeds(seed: int) -> tuple[np.random.SeedSequence, np.random.SeedSequence, np
 def _tile(array: ArrayShape, rpu: RPUConfig | FloatingPointRPUConfig, seed: int) -> Any:
     """The tile of one array: with several devices per weight (analog), their summed tile."""
     if array.devices_per_weight > 1 and isinstance(rpu, RPUConfig):
+        if rpu.algorithm.transfers or rpu.measures.active:
+            raise ValueError(
+                f"array {array.name}: devices_per_weight {array.devices_per_weight} with algorithm "
+                f"{rpu.algorithm.kind} or measures: these arrays have one device per weight"
+            )
         return SummedTile(array.rows, array.cols, rpu, seed, array.devices_per_weight)
     return make_tile(array.rows, array.cols, rpu, seed)
 

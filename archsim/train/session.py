@@ -53,8 +53,18 @@ def network_fingerprint(workload: WorkloadConfig, rpu: RPUConfig | FloatingPoint
     """What a checkpoint's tiles are: the network (training settings aside) and the device model."""
     return {
         "workload": workload.model_dump(mode="json", exclude={"training", "description"}),
-        "rpu": rpu.model_dump(mode="json", exclude={"name", "description"}),
+        # Plain SGD leaves the fingerprint as it was before the algorithms: older checkpoints resume.
+        "rpu": rpu.model_dump(mode="json", exclude={"name", "description"} | _sgd(rpu)),
     }
+
+
+def _sgd(rpu: RPUConfig | FloatingPointRPUConfig) -> set[str]:
+    """The RPU fields at their defaults that older runs did not have: "algorithm" (plain SGD) and
+    "measures" (none)."""
+    if not isinstance(rpu, RPUConfig):
+        return set()
+    defaults = {"algorithm": not rpu.algorithm.transfers, "measures": not rpu.measures.active}
+    return {name for name, default in defaults.items() if default}
 
 
 def target_chars(

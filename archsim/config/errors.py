@@ -317,7 +317,7 @@ def resolve_preset(name_or_path: str | Path, folder: Path, what: str) -> Path:
 
 
 #: Longest list of preset names in an error message (it stays one readable line).
-MAX_PRESET_LIST_CHARS = 150
+MAX_PRESET_LIST_CHARS = 100
 
 
 def _listed_presets(name: str, available: list[str]) -> str:

@@ -16,7 +16,9 @@ stream every tile then sees the same vectors in the same order and batches as in
 (forward t = 0..T-1, backward T-1..0, the window's updates), so the weights after n windows are
 bit-identical to training's, for floating point too.
 
-With one stream the softmax tile's backward MVMs of a window run as one batch, as in training:
+The softmax's cross-entropy and gradient are taken for the whole window once its last forward MVM
+has run (nothing reads them before: its backward follows), as in training. With one stream the
+softmax tile's backward MVMs of a window run as one batch, as in training:
 the schedule performs them in the order t = T-1 .. 0 with nothing else on that tile in between
 (its forwards of the window are done, its updates and the next window wait for its backward at
 step 0), and the tiles' random draws do not depend on batching; the batch's passes answer each
@@ -59,6 +61,9 @@ class _InFlight:
     updates_left: int
     passes: dict[tuple[str, str, int], int]
     pairs: list[tuple[np.ndarray, np.ndarray]] | None = None
+    #: The softmax's logits of each step, its cross-entropy taken once they are all there.
+    logits: np.ndarray | None = None
+    logits_done: int = 0
     #: Per tile, whether each step's update gradient is finite (with ``pairs``).
     finite: list[np.ndarray] | None = None
     #: The passes of the softmax's batched backward, step t at [T-1-t]; the next step expected
@@ -151,8 +156,16 @@ class NumericsExecutor:
                 return passes
         if op.verb == "forward":
             if softmax:
-                net.softmax_forward(window, t)
+                logits = net.softmax_logits(window, t)
+                if run.logits is None:
+                    run.logits = np.empty((self.steps, *logits.shape), logits.dtype)
+                run.logits[t] = logits
+                run.logits_done += 1
                 if t == self.steps - 1:
+                    if run.logits_done != self.steps:
+                        raise RuntimeError(f"co-simulation: softmax forward step {t} came before others")
+                    # The cross-entropy of the whole window at once, as in training.
+                    net.softmax_loss(window, slice(None), run.logits.reshape(-1, logits.shape[-1]))
                     self.on_loss(float(window.loss.mean(dtype=np.float64)))
             else:
                 net.forward_step(window, a, t, self.streams[op.stream].state)

@@ -238,12 +238,21 @@ class LSTMNetwork:
 
     def softmax_forward(self, window: Window, t: slice | int) -> None:
         """Softmax tile forward, cross-entropy and its gradient for step(s) ``t``."""
-        buf, batch, m = window.buffers, window.batch, self.hidden_size
-        rows = _rows(t, batch)
+        self.softmax_loss(window, t, self.softmax_logits(window, t))
+
+    def softmax_logits(self, window: Window, t: slice | int) -> np.ndarray:
+        """The softmax tile's forward for step(s) ``t``: the logits (rows t-major, B per step).
+        :meth:`softmax_loss` takes them (the co-simulation batches it over the window)."""
+        m = self.hidden_size
         tile = self.softmax_tile
-        logits = tile.forward(buf.hs[t].reshape(-1, m + 1))
+        logits = tile.forward(window.buffers.hs[t].reshape(-1, m + 1))
         if tile.clip_level is not None:
-            window.clipped_logits[rows] = np.abs(logits) >= tile.clip_level
+            window.clipped_logits[_rows(t, window.batch)] = np.abs(logits) >= tile.clip_level
+        return logits
+
+    def softmax_loss(self, window: Window, t: slice | int, logits: np.ndarray) -> None:
+        """Cross-entropy and its gradient for step(s) ``t`` from their ``logits``."""
+        rows = _rows(t, window.batch)
         loss, grad = softmax_cross_entropy(logits, window.targets[t].reshape(-1))
         window.loss[rows] = loss
         window.grad_logits[rows] = grad

@@ -10,7 +10,8 @@ reference and the analog runs share every line here. The LSTM layers run through
 methods (:meth:`LSTMNetwork.forward_step`, :meth:`LSTMNetwork.backward_step`), which training calls
 for a whole window and the co-simulation one array operation at a time, in the order the chip's
 schedule performs them; the softmax layer is batched over the window in training (the tiles'
-random draws do not depend on batching, so both give the same result).
+random draws do not depend on batching, so both give the same result), and the co-simulation
+batches its cross-entropy (:meth:`LSTMNetwork.softmax_loss`) and, with one stream, its backward.
 """
 
 from __future__ import annotations

@@ -21,6 +21,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
+import numpy as np
+
 from archsim.chip import costs
 from archsim.chip.graph import MEMORY_LINK, array_link, critical_path
 from archsim.chip.schedule import WindowRecord
@@ -113,18 +115,30 @@ class Action(NamedTuple):
 
 
 def action_counts(run: ChipRun, records: list[WindowRecord]) -> Counter[Action]:
-    """How often each action ran in ``records`` (completed operations only)."""
+    """How often each action ran in ``records`` (completed operations only); the actions in the
+    order of their first operation (records in order, nodes in order)."""
     cg = run.scheduler.cg
-    by_node: Counter[tuple[int, int]] = Counter()
-    for rec in records:
-        weight = rec.weight
-        for i in range(cg.n):
-            if rec.end[i] >= 0:
-                by_node[i, rec.passes[i]] += 1 if weight is None else weight[i]
-    units = run.chip.units
     counts: Counter[Action] = Counter()
-    for (i, passes), n in by_node.items():
-        counts[Action(units[cg.unit[i]].name, cg.verb[i], cg.args[i], passes, cg.keys[i][1])] += n
+    if not records:
+        return counts
+    # Every record's operations at once: the key (node, passes) of each completed one, its weight.
+    end = np.array([rec.end for rec in records], dtype=np.int64).ravel()
+    passes = np.array([rec.passes for rec in records], dtype=np.int64).ravel()
+    weight = np.array(
+        [[1] * cg.n if rec.weight is None else rec.weight for rec in records], dtype=np.int64
+    ).ravel()
+    node = np.tile(np.arange(cg.n, dtype=np.int64), len(records))
+    done = end >= 0
+    node, passes, weight = node[done], passes[done], weight[done]
+    keys = node * (int(passes.max(initial=0)) + 1) + passes
+    unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    totals = np.zeros(len(unique), dtype=np.int64)
+    np.add.at(totals, inverse, weight)
+    units = run.chip.units
+    for u in np.argsort(first, kind="stable"):
+        i, amount = int(node[first[u]]), int(passes[first[u]])
+        action = Action(units[cg.unit[i]].name, cg.verb[i], cg.args[i], amount, cg.keys[i][1])
+        counts[action] += int(totals[u])
     return counts
 
 

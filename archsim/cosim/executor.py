@@ -15,6 +15,15 @@ schedule put before it, and the analog tiles' random draws do not depend on batc
 stream every tile then sees the same vectors in the same order and batches as in ``archsim train``
 (forward t = 0..T-1, backward T-1..0, the window's updates), so the weights after n windows are
 bit-identical to training's, for floating point too.
+
+The softmax's cross-entropy and gradient are taken for the whole window once its last forward MVM
+has run (nothing reads them before: its backward follows), as in training. With one stream the
+softmax tile's backward MVMs of a window run as one batch, as in training:
+the schedule performs them in the order t = T-1 .. 0 with nothing else on that tile in between
+(its forwards of the window are done, its updates and the next window wait for its backward at
+step 0), and the tiles' random draws do not depend on batching; the batch's passes answer each
+step's arrival. With several streams another stream's reads may fall between them, so each runs
+alone.
 """
 
 from __future__ import annotations
@@ -52,6 +61,15 @@ class _InFlight:
     updates_left: int
     passes: dict[tuple[str, str, int], int]
     pairs: list[tuple[np.ndarray, np.ndarray]] | None = None
+    #: The softmax's logits of each step, its cross-entropy taken once they are all there.
+    logits: np.ndarray | None = None
+    logits_done: int = 0
+    #: Per tile, whether each step's update gradient is finite (with ``pairs``).
+    finite: list[np.ndarray] | None = None
+    #: The passes of the softmax's batched backward, step t at [T-1-t]; the next step expected
+    #: (-2: the batch met NaN/inf, the steps run one by one).
+    softmax_back: np.ndarray | None = None
+    softmax_next: int = -1
 
 
 class NumericsExecutor:
@@ -96,7 +114,9 @@ class NumericsExecutor:
     # -- the hook --------------------------------------------------------------------------------
 
     def __call__(self, op: ArrayOp) -> int:
-        run = self.in_flight.get((op.stream, op.window)) or self._start(op.stream, op.window)
+        run = self.in_flight.get((op.stream, op.window))
+        if run is None:
+            run = self._start(op.stream, op.window)
         key = (op.verb, op.array, op.step)
         passes = run.passes.get(key)
         if passes is None:
@@ -118,19 +138,34 @@ class NumericsExecutor:
         if op.verb == "update":
             if run.pairs is None:  # the window's (X, D) per tile, once its backward pass is done
                 run.pairs = net.update_pairs(window)
+                run.finite = [np.isfinite(d).all(axis=1) for _, d in run.pairs]
             x, d = run.pairs[a]
-            if not np.isfinite(d[t]).all():
+            if not run.finite[a][t]:
                 raise CosimDiverged(f"the gradient of {op.array} became NaN/inf")
             self.pending[a].append((x[t], d[t]))
             run.updates_left -= 1
             bl = tile.update_bl(x[t], d[t], self.lr)
             self._count(op.array, "update", bl)
             return bl
-        self.flush(a)
+        if self.pending[a]:
+            self.flush(a)
+        if softmax and op.verb == "backward" and len(self.streams) == 1 and run.softmax_next != -2:
+            passes = self._softmax_backward(run, t)
+            if passes is not None:
+                self._count(op.array, op.verb, passes)
+                return passes
         if op.verb == "forward":
             if softmax:
-                net.softmax_forward(window, t)
+                logits = net.softmax_logits(window, t)
+                if run.logits is None:
+                    run.logits = np.empty((self.steps, *logits.shape), logits.dtype)
+                run.logits[t] = logits
+                run.logits_done += 1
                 if t == self.steps - 1:
+                    if run.logits_done != self.steps:
+                        raise RuntimeError(f"co-simulation: softmax forward step {t} came before others")
+                    # The cross-entropy of the whole window at once, as in training.
+                    net.softmax_loss(window, slice(None), run.logits.reshape(-1, logits.shape[-1]))
                     self.on_loss(float(window.loss.mean(dtype=np.float64)))
             else:
                 net.forward_step(window, a, t, self.streams[op.stream].state)
@@ -140,15 +175,39 @@ class NumericsExecutor:
             net.backward_step(window, a, t)
             if a == 0 and t == 0:
                 return 1  # the chip runs it, but its result is never used: no numerics
-        passes = int(tile.last_passes.max())
+        last = tile.last_passes
+        passes = int(last[0]) if last.shape[0] == 1 else int(last.max())
         self._count(op.array, op.verb, passes)
         return passes
 
+    def _softmax_backward(self, run: _InFlight, t: int) -> int | None:
+        """Step ``t`` of the softmax's backward with one stream: the whole window's at the first
+        (t = T-1), as in training; the later steps read their passes from it. None: run this step
+        alone (the batch met NaN/inf, which a failed MVM leaves unconsumed: the step by step run
+        then finds the step that has it)."""
+        last = self.steps - 1
+        if run.softmax_back is None:
+            if t != last:
+                raise RuntimeError(f"co-simulation: the softmax backward began at step {t}, not {last}")
+            try:
+                self.net.softmax_backward(run.window, slice(None))
+            except NonFiniteError:
+                run.softmax_next = -2
+                return None
+            run.softmax_back = self.net.softmax_tile.last_passes.reshape(self.steps, -1).max(axis=1)
+        elif t != run.softmax_next:
+            raise RuntimeError(f"co-simulation: softmax backward step {t} came after step {t + 1} was due")
+        run.softmax_next = t - 1
+        return int(run.softmax_back[last - t])
+
     def _count(self, array: str, verb: str, amount: int) -> None:
-        stats = self.pass_stats.setdefault((array, verb), [0, 0, 0])
+        stats = self.pass_stats.get((array, verb))
+        if stats is None:
+            stats = self.pass_stats[array, verb] = [0, 0, 0]
         stats[0] += 1
         stats[1] += amount
-        stats[2] = max(stats[2], amount)
+        if amount > stats[2]:
+            stats[2] = amount
 
     def flush(self, tile: int | None = None) -> None:
         """Apply the held-back updates of one tile (all tiles: None), in schedule order."""

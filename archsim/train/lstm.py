@@ -10,7 +10,8 @@ reference and the analog runs share every line here. The LSTM layers run through
 methods (:meth:`LSTMNetwork.forward_step`, :meth:`LSTMNetwork.backward_step`), which training calls
 for a whole window and the co-simulation one array operation at a time, in the order the chip's
 schedule performs them; the softmax layer is batched over the window in training (the tiles'
-random draws do not depend on batching, so both give the same result).
+random draws do not depend on batching, so both give the same result), and the co-simulation
+batches its cross-entropy (:meth:`LSTMNetwork.softmax_loss`) and, with one stream, its backward.
 """
 
 from __future__ import annotations
@@ -238,12 +239,21 @@ class LSTMNetwork:
 
     def softmax_forward(self, window: Window, t: slice | int) -> None:
         """Softmax tile forward, cross-entropy and its gradient for step(s) ``t``."""
-        buf, batch, m = window.buffers, window.batch, self.hidden_size
-        rows = _rows(t, batch)
+        self.softmax_loss(window, t, self.softmax_logits(window, t))
+
+    def softmax_logits(self, window: Window, t: slice | int) -> np.ndarray:
+        """The softmax tile's forward for step(s) ``t``: the logits (rows t-major, B per step).
+        :meth:`softmax_loss` takes them (the co-simulation batches it over the window)."""
+        m = self.hidden_size
         tile = self.softmax_tile
-        logits = tile.forward(buf.hs[t].reshape(-1, m + 1))
+        logits = tile.forward(window.buffers.hs[t].reshape(-1, m + 1))
         if tile.clip_level is not None:
-            window.clipped_logits[rows] = np.abs(logits) >= tile.clip_level
+            window.clipped_logits[_rows(t, window.batch)] = np.abs(logits) >= tile.clip_level
+        return logits
+
+    def softmax_loss(self, window: Window, t: slice | int, logits: np.ndarray) -> None:
+        """Cross-entropy and its gradient for step(s) ``t`` from their ``logits``."""
+        rows = _rows(t, window.batch)
         loss, grad = softmax_cross_entropy(logits, window.targets[t].reshape(-1))
         window.loss[rows] = loss
         window.grad_logits[rows] = grad

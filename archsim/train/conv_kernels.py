@@ -129,3 +129,34 @@ def max_unpool_reference(grad: np.ndarray, where: np.ndarray, p: int, out: np.nd
     np.put_along_axis(blocks, where[..., None], grad[..., None], axis=-1)
     out[...] = blocks.reshape(h, w, c, p, p).transpose(0, 3, 1, 4, 2).reshape(h * p, w * p, c)
     return out
+
+
+@jit
+def tanh_error(grad, a, clipped, delta, masked):
+    """The error at the input of a tanh layer, float32: ``delta = grad * (1 - a * a)`` from the
+    layer's outputs ``a`` and the error ``grad`` at them (all (B, M), each product rounded to
+    float32 as NumPy rounds it), and, when ``clipped`` (B, M) bool has entries, ``masked``: delta
+    with 0 where the output was clipped (what backward sends through the tile). Returns whether
+    every delta is finite. One pass, no temporaries."""
+    one, zero = np.float32(1.0), np.float32(0.0)
+    mask = clipped.size > 0
+    finite = True
+    for r in range(a.shape[0]):
+        for c in range(a.shape[1]):
+            v = a[r, c]
+            e = grad[r, c] * (one - v * v)
+            delta[r, c] = e
+            finite &= np.isfinite(e)
+            if mask:
+                masked[r, c] = zero if clipped[r, c] else e
+    return finite
+
+
+def tanh_error_reference(
+    grad: np.ndarray, a: np.ndarray, clipped: np.ndarray, delta: np.ndarray, masked: np.ndarray
+) -> bool:
+    """NumPy twin of :func:`tanh_error`."""
+    delta[...] = grad * (1 - a * a)
+    if clipped.size:
+        masked[...] = np.where(clipped, 0.0, delta)
+    return bool(np.isfinite(delta).all())

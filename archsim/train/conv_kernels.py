@@ -16,21 +16,24 @@ from archsim.numerics.jit import jit
 @jit
 def im2col(maps, k, out):
     """The patches of ``maps`` (B, H, W, C) for a k x k kernel (stride 1, no padding) into ``out``
-    (B (H-k+1) (W-k+1), k k C + 1), the bias column set to 1; returns ``out``."""
+    (B (H-k+1) (W-k+1), k k C + 1), the bias column set to 1; returns ``out``. Each kernel row
+    of a patch is k C consecutive elements of ``maps`` (C innermost), copied as one run."""
     b_n, h, w, c_n = maps.shape
     oh, ow = h - k + 1, w - k + 1
     width = k * k * c_n
+    run = k * c_n
+    flat = maps.reshape(maps.size)
     row = 0
     for b in range(b_n):
         for p in range(oh):
             for q in range(ow):
-                col = 0
+                dst = out[row]
                 for i in range(k):
-                    for j in range(k):
-                        for c in range(c_n):
-                            out[row, col] = maps[b, p + i, q + j, c]
-                            col += 1
-                out[row, width] = 1.0
+                    src = ((b * h + p + i) * w + q) * c_n
+                    col = i * run
+                    for t in range(run):
+                        dst[col + t] = flat[src + t]
+                dst[width] = 1.0
                 row += 1
     return out
 

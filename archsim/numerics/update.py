@@ -333,6 +333,7 @@ def pulsed_update_shaped(
     start = np.zeros((n_batch, bl + 1), dtype=np.int64)
     fired = np.zeros(n_batch, dtype=np.uint64)  # the slots in which some row of update b fires
     threshold = np.empty(max(n_rows, n_cols), dtype=np.uint64)  # _trains' scratch
+    row_count = np.zeros(n_rows + 1, dtype=np.int64)  # row i: the updates that pulse it, counted
     live = np.empty(max(n_rows, n_cols), dtype=np.int64)
     for b in range(n_batch):
         if xmax[b] == 0.0 or dmax[b] == 0.0 or lr == 0.0:
@@ -346,6 +347,7 @@ def pulsed_update_shaped(
         fired[b] = 0
         for i in range(n_rows):
             fired[b] |= row_masks[b, i]
+            row_count[i + 1] += np.int64(row_masks[b, i] != 0)
         if not fired[b]:
             continue
         base_x = call_base(key, counter + np.uint64(b), TAG_TRAIN_X)
@@ -377,6 +379,18 @@ def pulsed_update_shaped(
             for j in range(n_cols):
                 cols[position] = entry[j]
                 position += np.int64((masks[j] >> shift) & np.uint64(1))
+    # The updates that pulse each row, in order (row i: row_updates[row_count[i]:row_count[i + 1]]).
+    for i in range(n_rows):
+        row_count[i + 1] += row_count[i]
+    row_updates = np.empty(row_count[n_rows], dtype=np.int64)
+    filled = row_count[:n_rows].copy()
+    for b in range(n_batch):
+        if not fired[b]:
+            continue
+        for i in range(n_rows):
+            if row_masks[b, i]:
+                row_updates[filled[i]] = b
+                filled[i] += 1
     packed = devices.reshape(devices.size).view(np.int64).reshape(n_rows, n_cols)
     # Pass 2, row by row and, within a row, update by update: a device still receives its pulses
     # in the order of the updates (and of the slots within one), while the row's weights and
@@ -388,9 +402,7 @@ def pulsed_update_shaped(
     table = np.empty((4, n_cols), dtype=np.float64)
     total = 0
     for i in range(n_rows):
-        pulsed = 0
-        for b in range(n_batch):
-            pulsed += row_masks[b, i] != 0
+        pulsed = row_count[i + 1] - row_count[i]
         if not pulsed:
             continue
         row = weights[i]
@@ -399,10 +411,9 @@ def pulsed_update_shaped(
         if decoded:
             _decode_row(packed[i], means, scales, table)
         cell0 = i * n_cols
-        for b in range(n_batch):
+        for m in range(row_count[i], row_count[i + 1]):
+            b = row_updates[m]
             row_mask = row_masks[b, i]
-            if not row_mask:
-                continue
             d_negative = np.uint32(ds[b, i] <= 0)
             # Within one update a device's weight is carried in float64 and stored once: rows
             # with pulses in several slots accumulate in a float64 copy of the row.

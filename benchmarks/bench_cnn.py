@@ -7,8 +7,9 @@ One training image = forward (K1 576, K2 64, W3 1, W4 1 MVMs), backward (K2 64, 
 skipped), and every tile's rank-1 updates (576, 64, 1, 1), with pooling, activations, softmax and
 im2col (docs/cnn.md). Images are Fashion-MNIST's first training images, in order; the first 5
 (JIT compilation, allocation) are not timed. Each of ``--repeat`` blocks of ``--images`` images
-gives a mean; the median block is reported, as wall-clock and as the thread's CPU time (on a loaded
-machine the CPU time is the cost of the work, the wall-clock also the wait for a core).
+gives a mean; the median block is reported, as wall-clock and as the process's CPU time
+(``time.process_time``; one thread: on a loaded machine the CPU time is the cost of the work, the
+wall-clock also the wait for a core).
 
 The floor, timed in the same run: the plain float32 work of the same MVMs per image, one NumPy
 GEMV per vector (forward W @ x of every position of every array, backward W.T @ d of every
@@ -40,9 +41,9 @@ def _median_block(run, blocks: int) -> tuple[float, float]:
     """(wall ms, CPU ms) of the median block of ``run()`` (which returns its item count)."""
     results = []
     for _ in range(blocks):
-        wall, cpu = time.perf_counter(), time.thread_time()
+        wall, cpu = time.perf_counter(), time.process_time()
         n = run()
-        results.append((1e3 * (time.perf_counter() - wall) / n, 1e3 * (time.thread_time() - cpu) / n))
+        results.append((1e3 * (time.perf_counter() - wall) / n, 1e3 * (time.process_time() - cpu) / n))
     results.sort()
     return results[len(results) // 2]
 

@@ -110,16 +110,19 @@ def mvm(weights, vectors, transpose, io, stream, out, passes):
         p = 0
         while True:
             denom = a * s
-            for j in range(n_in):
-                x = np.float64(v[j]) / denom
-                if inp_res > 0.0:
-                    if inp_sr:
-                        r = uniform(base_round, p * n_in + j)
-                        x = inp_res * np.rint(x * inp_levels + r - 0.5)
-                    else:
-                        x = inp_res * np.rint(x * inp_levels)
-                    x = min(max(x, -1.0), 1.0)
-                u[j] = x
+            # One loop per DAC kind, so that the common ones (no stochastic rounding) vectorise.
+            if inp_res > 0.0 and inp_sr:
+                for j in range(n_in):
+                    r = uniform(base_round, p * n_in + j)
+                    x = inp_res * np.rint(np.float64(v[j]) / denom * inp_levels + r - 0.5)
+                    u[j] = min(max(x, -1.0), 1.0)
+            elif inp_res > 0.0:
+                for j in range(n_in):
+                    x = inp_res * np.rint(np.float64(v[j]) / denom * inp_levels)
+                    u[j] = min(max(x, -1.0), 1.0)
+            else:
+                for j in range(n_in):
+                    u[j] = np.float64(v[j]) / denom
             if transpose:
                 np.dot(u, weights, z)
             else:

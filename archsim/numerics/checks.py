@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 _FLOAT32 = np.dtype(np.float32)
@@ -64,6 +66,6 @@ def as_matrix(value: np.ndarray, name: str, rows: int, cols: int) -> np.ndarray:
 
 def check_lr(lr: float) -> float:
     lr = float(lr)
-    if not np.isfinite(lr) or lr < 0:
+    if not math.isfinite(lr) or lr < 0:
         raise ValueError(f"lr: expected a finite learning rate >= 0, got {lr}")
     return lr

@@ -89,6 +89,7 @@ def mvm(weights, vectors, transpose, io, stream, out, passes):
     out_res, out_levels, out_noise, out_bound = io[OUT_RES], io[OUT_LEVELS], io[OUT_NOISE], io[OUT_BOUND]
     noise_management, bound_management, s_cap = io[NM] != 0.0, io[BM] != 0.0, io[S_CAP]
     u = np.empty(n_in, dtype=np.float32)
+    z = np.empty(n_out, dtype=np.float32)  # the GEMV's output, reused (the same BLAS call)
     raw = np.empty(n_out, dtype=np.uint64)
     noise = np.zeros(n_out)
     key, counter = stream[0], stream[1]
@@ -109,17 +110,23 @@ def mvm(weights, vectors, transpose, io, stream, out, passes):
         p = 0
         while True:
             denom = a * s
-            for j in range(n_in):
-                x = np.float64(v[j]) / denom
-                if inp_res > 0.0:
-                    if inp_sr:
-                        r = uniform(base_round, p * n_in + j)
-                        x = inp_res * np.rint(x * inp_levels + r - 0.5)
-                    else:
-                        x = inp_res * np.rint(x * inp_levels)
-                    x = min(max(x, -1.0), 1.0)
-                u[j] = x
-            z = np.dot(u, weights) if transpose else np.dot(weights, u)
+            # One loop per DAC kind, so that the common ones (no stochastic rounding) vectorise.
+            if inp_res > 0.0 and inp_sr:
+                for j in range(n_in):
+                    r = uniform(base_round, p * n_in + j)
+                    x = inp_res * np.rint(np.float64(v[j]) / denom * inp_levels + r - 0.5)
+                    u[j] = min(max(x, -1.0), 1.0)
+            elif inp_res > 0.0:
+                for j in range(n_in):
+                    x = inp_res * np.rint(np.float64(v[j]) / denom * inp_levels)
+                    u[j] = min(max(x, -1.0), 1.0)
+            else:
+                for j in range(n_in):
+                    u[j] = np.float64(v[j]) / denom
+            if transpose:
+                np.dot(u, weights, z)
+            else:
+                np.dot(weights, u, z)
             if out_noise > 0.0:
                 fill_normals_range(base_noise, p * n_out, n_out, raw, noise)
             # Branch-free, so that the compiler vectorises the output stage.

@@ -99,27 +99,39 @@ def train_length(xmax, dmax, lr, dw_min, bl, update_management, bl_management) -
 
 
 @jit
-def _trains(base, values, amp, n_slots, out, needed):
+def _trains(base, values, amp, n_slots, out, needed, threshold, live):
     """``out[i]``: the Bernoulli train of n_slots slots (slot k is bit k of a uint64) with
     probability min(amp |values[i]|, 1), for every i. Slots 2k and 2k + 1 of train i are the low
     and high 32 bits of draw ``i * 32 + k`` of the stream ``base``, each below
     ``threshold = prob * 2**32`` (so a zero probability never fires and a probability of 1
-    always does). Branch-free and vectorised over i. Only the slot pairs with a bit in
-    ``needed`` are drawn (the others stay 0): every draw is addressed by (i, k), so skipping
-    some changes none of the others."""
+    always does). Only the slot pairs with a bit in ``needed`` are drawn (the others stay 0), and
+    only for the trains whose threshold is not 0 (those never fire; in a conv layer most errors
+    are 0, where pooling did not pick the output): every draw is addressed by (i, k), so skipping
+    some changes none of the others. ``threshold``, ``live``: scratch of at least ``values.size``
+    entries (the thresholds, and the indices of the nonzero ones, compacted branch-free); the
+    draws run over those indices when they are at most half, else over every train (vectorised)."""
     n = values.size
-    threshold = np.empty(n, dtype=np.uint64)
+    n_live = 0
     for i in range(n):
         threshold[i] = np.uint64(min(amp * abs(np.float64(values[i])), 1.0) * _TWO32)
         out[i] = 0
+        live[n_live] = i
+        n_live += np.int64(threshold[i] != 0)
     for k in range((n_slots + 1) // 2):
         if not (needed >> np.uint64(2 * k)) & np.uint64(3):
             continue
         low, high = np.uint64(2 * k), np.uint64(2 * k + 1)
-        for i in range(n):
-            r = draw(base, i * 32 + k)
-            bits = np.uint64((r & _LOW32) < threshold[i]) << low
-            out[i] |= bits | (np.uint64((r >> _S32) < threshold[i]) << high)
+        if 2 * n_live > n:  # dense: the vectorised pass over every train
+            for i in range(n):
+                r = draw(base, i * 32 + k)
+                bits = np.uint64((r & _LOW32) < threshold[i]) << low
+                out[i] |= bits | (np.uint64((r >> _S32) < threshold[i]) << high)
+        else:
+            for m in range(n_live):
+                i = live[m]
+                r = draw(base, i * 32 + k)
+                bits = np.uint64((r & _LOW32) < threshold[i]) << low
+                out[i] |= bits | (np.uint64((r >> _S32) < threshold[i]) << high)
     if n_slots & 1:  # drop the unused half of the last draw
         keep = ~np.uint64(0) >> np.uint64(64 - n_slots)
         for i in range(n):
@@ -320,6 +332,9 @@ def pulsed_update_shaped(
     row_masks = np.zeros((n_batch, n_rows), dtype=np.uint64)
     start = np.zeros((n_batch, bl + 1), dtype=np.int64)
     fired = np.zeros(n_batch, dtype=np.uint64)  # the slots in which some row of update b fires
+    threshold = np.empty(max(n_rows, n_cols), dtype=np.uint64)  # _trains' scratch
+    row_count = np.zeros(n_rows + 1, dtype=np.int64)  # row i: the updates that pulse it, counted
+    live = np.empty(max(n_rows, n_cols), dtype=np.int64)
     for b in range(n_batch):
         if xmax[b] == 0.0 or dmax[b] == 0.0 or lr == 0.0:
             continue  # n_slots[b] = 0: no pulse
@@ -328,14 +343,15 @@ def pulsed_update_shaped(
         )
         # The row trains first: the column trains (and column lists) are needed only in the slots
         # where some row fires, usually a few (errors are small), so only those are drawn.
-        _trains(base_d[b], ds[b], amp_d[b], n_slots[b], row_masks[b], _ALL_SLOTS)
+        _trains(base_d[b], ds[b], amp_d[b], n_slots[b], row_masks[b], _ALL_SLOTS, threshold, live)
         fired[b] = 0
         for i in range(n_rows):
             fired[b] |= row_masks[b, i]
+            row_count[i + 1] += np.int64(row_masks[b, i] != 0)
         if not fired[b]:
             continue
         base_x = call_base(key, counter + np.uint64(b), TAG_TRAIN_X)
-        _trains(base_x, xs[b], amp_x, n_slots[b], col_mask[b], fired[b])
+        _trains(base_x, xs[b], amp_x, n_slots[b], col_mask[b], fired[b], threshold, live)
         for slot in range(n_slots[b]):
             if (fired[b] >> np.uint64(slot)) & np.uint64(1):
                 start[b, slot + 1] = _count_slot(col_mask[b], np.uint64(slot))
@@ -363,6 +379,18 @@ def pulsed_update_shaped(
             for j in range(n_cols):
                 cols[position] = entry[j]
                 position += np.int64((masks[j] >> shift) & np.uint64(1))
+    # The updates that pulse each row, in order (row i: row_updates[row_count[i]:row_count[i + 1]]).
+    for i in range(n_rows):
+        row_count[i + 1] += row_count[i]
+    row_updates = np.empty(row_count[n_rows], dtype=np.int64)
+    filled = row_count[:n_rows].copy()
+    for b in range(n_batch):
+        if not fired[b]:
+            continue
+        for i in range(n_rows):
+            if row_masks[b, i]:
+                row_updates[filled[i]] = b
+                filled[i] += 1
     packed = devices.reshape(devices.size).view(np.int64).reshape(n_rows, n_cols)
     # Pass 2, row by row and, within a row, update by update: a device still receives its pulses
     # in the order of the updates (and of the slots within one), while the row's weights and
@@ -374,9 +402,7 @@ def pulsed_update_shaped(
     table = np.empty((4, n_cols), dtype=np.float64)
     total = 0
     for i in range(n_rows):
-        pulsed = 0
-        for b in range(n_batch):
-            pulsed += row_masks[b, i] != 0
+        pulsed = row_count[i + 1] - row_count[i]
         if not pulsed:
             continue
         row = weights[i]
@@ -385,10 +411,9 @@ def pulsed_update_shaped(
         if decoded:
             _decode_row(packed[i], means, scales, table)
         cell0 = i * n_cols
-        for b in range(n_batch):
+        for m in range(row_count[i], row_count[i + 1]):
+            b = row_updates[m]
             row_mask = row_masks[b, i]
-            if not row_mask:
-                continue
             d_negative = np.uint32(ds[b, i] <= 0)
             # Within one update a device's weight is carried in float64 and stored once: rows
             # with pulses in several slots accumulate in a float64 copy of the row.

@@ -38,7 +38,7 @@ from archsim.config.workload import (
     SoftmaxLayer,
 )
 from archsim.numerics.checks import NonFiniteError
-from archsim.train.conv_kernels import col2im, im2col, max_pool, max_unpool
+from archsim.train.conv_kernels import col2im, im2col, max_pool, max_unpool, tanh_error
 from archsim.train.images import pixels
 from archsim.train.lstm import Tile, init_weights
 
@@ -49,11 +49,15 @@ SKIPPED_NOTE = (
 )
 #: Images evaluated per batch (bounds the memory of the im2col matrices).
 EVAL_BATCH = 64
+_TINY = np.finfo(np.float64).tiny
+#: ``clipped`` of :func:`tanh_error` when nothing is masked.
+_NO_MASK = np.zeros((0, 0), dtype=bool)
 
 
 def _activate(kind: str, z: np.ndarray) -> np.ndarray:
+    """The activation of ``z``; tanh in place (``z`` is not kept)."""
     if kind == "tanh":
-        return np.tanh(z)
+        return np.tanh(z, out=z)
     if kind == "sigmoid":
         return (1.0 / (1.0 + np.exp(-z))).astype(z.dtype)
     return z
@@ -164,8 +168,10 @@ class ImageNetwork:
             outputs.append(a)
             h, w, c = s.output
             x = a.reshape(batch, h, w, c)
-        picked = probs[np.arange(batch), labels]
-        loss = float(-np.log(np.maximum(picked, np.finfo(np.float64).tiny)).mean())
+        picked = probs[np.arange(batch), labels] if batch > 1 else probs[0, labels[0]]
+        # The mean of one image's loss is that loss (exactly): no reduction for training's batch 1.
+        logs = -np.log(np.maximum(picked, _TINY))
+        loss = float(logs.mean() if batch > 1 else logs)
         return _Trace(inputs, outputs, clipped, probs, loss)
 
     # -- backward and update ---------------------------------------------------------------------
@@ -185,15 +191,28 @@ class ImageNetwork:
                 grad = max_unpool(grad.reshape(s.output), trace.inputs[index][0], layer.size, out)[None]
                 continue
             tile = self.tiles[t]
-            if not isinstance(layer, SoftmaxLayer):
+            clip = trace.clipped[index]
+            masked = None
+            if isinstance(layer, SoftmaxLayer):
+                finite = np.isfinite(delta).all()
+            elif layer.activation == "tanh" and self.dtype is np.float32:
+                # One Numba pass (conv_kernels.tanh_error, the NumPy expression below's twin).
+                a = trace.outputs[index]
+                delta = np.empty(a.shape, dtype=np.float32)
+                masked = delta if clip is None else np.empty(a.shape, dtype=np.float32)
+                mask = _NO_MASK if clip is None else clip
+                finite = tanh_error(grad.reshape(a.shape), a, mask, delta, masked)
+            else:
                 a = trace.outputs[index]
                 delta = (grad.reshape(a.shape) * _derivative(layer.activation, a)).astype(self.dtype)
-            if not np.isfinite(delta).all():
+                finite = np.isfinite(delta).all()
+            if not finite:
                 raise NonFiniteError(f"layer {index} ({layer.kind}): the error became NaN/inf")
             pairs[t] = (trace.inputs[index], np.ascontiguousarray(delta))
             if index == self.first_tile_layer:
                 break  # the input image's error is unused: no backward MVMs
-            masked = delta if trace.clipped[index] is None else np.where(trace.clipped[index], 0.0, delta)
+            if masked is None:
+                masked = delta if clip is None else np.where(clip, 0.0, delta)
             back = tile.backward(np.ascontiguousarray(masked, dtype=self.dtype))
             if isinstance(layer, ConvLayer):
                 grad = col2im(back, layer.size, np.empty(s.input, dtype=back.dtype))[None]

@@ -16,21 +16,24 @@ from archsim.numerics.jit import jit
 @jit
 def im2col(maps, k, out):
     """The patches of ``maps`` (B, H, W, C) for a k x k kernel (stride 1, no padding) into ``out``
-    (B (H-k+1) (W-k+1), k k C + 1), the bias column set to 1; returns ``out``."""
+    (B (H-k+1) (W-k+1), k k C + 1), the bias column set to 1; returns ``out``. Each kernel row
+    of a patch is k C consecutive elements of ``maps`` (C innermost), copied as one run."""
     b_n, h, w, c_n = maps.shape
     oh, ow = h - k + 1, w - k + 1
     width = k * k * c_n
+    run = k * c_n
+    flat = maps.reshape(maps.size)
     row = 0
     for b in range(b_n):
         for p in range(oh):
             for q in range(ow):
-                col = 0
+                dst = out[row]
                 for i in range(k):
-                    for j in range(k):
-                        for c in range(c_n):
-                            out[row, col] = maps[b, p + i, q + j, c]
-                            col += 1
-                out[row, width] = 1.0
+                    src = ((b * h + p + i) * w + q) * c_n
+                    col = i * run
+                    for t in range(run):
+                        dst[col + t] = flat[src + t]
+                dst[width] = 1.0
                 row += 1
     return out
 
@@ -129,3 +132,34 @@ def max_unpool_reference(grad: np.ndarray, where: np.ndarray, p: int, out: np.nd
     np.put_along_axis(blocks, where[..., None], grad[..., None], axis=-1)
     out[...] = blocks.reshape(h, w, c, p, p).transpose(0, 3, 1, 4, 2).reshape(h * p, w * p, c)
     return out
+
+
+@jit
+def tanh_error(grad, a, clipped, delta, masked):
+    """The error at the input of a tanh layer, float32: ``delta = grad * (1 - a * a)`` from the
+    layer's outputs ``a`` and the error ``grad`` at them (all (B, M), each product rounded to
+    float32 as NumPy rounds it), and, when ``clipped`` (B, M) bool has entries, ``masked``: delta
+    with 0 where the output was clipped (what backward sends through the tile). Returns whether
+    every delta is finite. One pass, no temporaries."""
+    one, zero = np.float32(1.0), np.float32(0.0)
+    mask = clipped.size > 0
+    finite = True
+    for r in range(a.shape[0]):
+        for c in range(a.shape[1]):
+            v = a[r, c]
+            e = grad[r, c] * (one - v * v)
+            delta[r, c] = e
+            finite &= np.isfinite(e)
+            if mask:
+                masked[r, c] = zero if clipped[r, c] else e
+    return finite
+
+
+def tanh_error_reference(
+    grad: np.ndarray, a: np.ndarray, clipped: np.ndarray, delta: np.ndarray, masked: np.ndarray
+) -> bool:
+    """NumPy twin of :func:`tanh_error`."""
+    delta[...] = grad * (1 - a * a)
+    if clipped.size:
+        masked[...] = np.where(clipped, 0.0, delta)
+    return bool(np.isfinite(delta).all())

@@ -137,6 +137,26 @@ def test_update_kernel_matches_its_twin(preset, update_management, bl_management
     assert not np.array_equal(w_kernel, w0)
 
 
+def test_update_kernel_matches_its_twin_on_mostly_zero_errors_and_inputs():
+    """A pooled conv layer's errors are mostly 0 (and an image's pixels often): the kernel then
+    draws only the trains that can fire; the twin draws them all."""
+    rpu = load_rpu("rpu-baseline")
+    tile = AnalogTile(16, 26, rpu, seed=4)
+    dev = tile.devices
+    gen = np.random.default_rng(7)
+    xs = gen.uniform(-1, 1, (40, 26)).astype(np.float32) * (gen.random((40, 26)) < 0.3)
+    ds = gen.normal(0, 0.5, (40, 16)).astype(np.float32) * (gen.random((40, 16)) < 0.25)
+    ds[:20] = np.abs(ds[:20])  # some updates with only dense and all-zero rows as well
+    xs[::2, :13] = 0.7
+    args = (xs, ds, 0.05, rpu.device.dw_min, 10, rpu.device.dw_min_c2c, False, False)
+    packed = (dev.packed, dev.means, dev.scales)
+    w_kernel = np.zeros((16, 26), np.float32)
+    total = pulsed_update(w_kernel, *packed, *args, np.array([5, 1], dtype=np.uint64))
+    w_twin = np.zeros((16, 26), np.float32)
+    assert total == pulsed_update_reference(w_twin, *packed, *args, 5, 1) > 0
+    np.testing.assert_allclose(w_kernel, w_twin, rtol=0, atol=1e-7)
+
+
 def test_kernels_compose_inside_another_jitted_function():
     @numba.njit
     def forward_then_update(w, packed, means, scales, io, x, d, out, passes):

@@ -267,6 +267,23 @@ def test_conv_kernels_equal_their_numpy_twins_bit_for_bit():
     )
 
 
+def test_tanh_error_equals_its_numpy_twin_bit_for_bit():
+    rng = np.random.default_rng(9)
+    a = np.tanh(rng.standard_normal((7, 5)) * 2).astype(np.float32)
+    grad = rng.standard_normal((7, 5)).astype(np.float32)
+    clipped = rng.random((7, 5)) < 0.3
+    for mask in (clipped, np.zeros((0, 0), bool)):
+        got = [np.full((7, 5), 9, np.float32) for _ in range(2)]
+        want = [np.full((7, 5), 9, np.float32) for _ in range(2)]
+        assert ck.tanh_error(grad, a, mask, *got) and ck.tanh_error_reference(grad, a, mask, *want)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])  # untouched (9) without a mask
+        assert (got[1] == 0).any() == bool(mask.size)
+    grad[3, 2] = np.inf
+    assert not ck.tanh_error(grad, a, clipped, *got)
+    assert not ck.tanh_error_reference(grad, a, clipped, *want)
+
+
 def test_the_cli_trains_an_image_network_by_samples(tmp_path):
     folder = _dataset(tmp_path / "data")
     wl = tmp_path / "tiny.yaml"

@@ -139,7 +139,6 @@ def map_workload(
     """
     tile = chip.tile
     shapes = workload.arrays()
-    # Tiles counted before any is assigned: a large array on tiny tiles needs millions of slices.
     copies = arrays_per_weight
     shapes = [dataclasses.replace(s, cols=s.cols - 1) if digital_bias else s for s in shapes]
     if copies > 1 and workload.is_image:
@@ -152,6 +151,7 @@ def map_workload(
             f"workload '{workload.name}': replicas: a replicated layer with Tiki-Taka (two arrays per "
             "weight) is not modelled; use replicas 1 or plain SGD"
         )
+    # Tiles counted before any is assigned: a large array on tiny tiles needs millions of slices.
     needs = {
         s.name: copies * -(-s.rows // tile.rows) * -(-s.cols * s.devices_per_weight // tile.cols) * s.replicas
         for s in shapes

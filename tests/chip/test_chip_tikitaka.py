@@ -3,10 +3,19 @@ reads on A, the transfer updates on C and TTv2's buffer work, counted by hand.""
 
 from __future__ import annotations
 
+import pytest
 from chip_factories import ideal_chip, ideal_design, make_rpu, make_workload
 
-from archsim.chip import build_window_graph, critical_path, map_workload, operation_counts, tikitaka
+from archsim.chip import (
+    MappingError,
+    build_window_graph,
+    critical_path,
+    map_workload,
+    operation_counts,
+    tikitaka,
+)
 from archsim.chip.simulation import simulate
+from archsim.config import load_chip, load_workload
 from archsim.config.design import Design
 
 
@@ -86,3 +95,12 @@ def test_one_step_critical_path_adds_a_read_and_a_write():
     tt = simulate(w, design, windows=1).result()
     assert tt.ns_per_window > sgd.ns_per_window
     assert sum(len(a.tiles) for a in tt.arrays) == 2 * sum(len(a.tiles) for a in sgd.arrays)
+
+
+def test_tiki_taka_is_refused_where_its_chip_cost_is_not_modelled():
+    chip = load_chip("baseline")
+    with pytest.raises(MappingError, match=r"'cnn2-fmnist': algorithm: the chip cost of Tiki-Taka"):
+        map_workload(load_workload("cnn2-fmnist"), chip, arrays_per_weight=2)
+    assert map_workload(load_workload("cnn2-fmnist"), chip).tiles_used > 0  # plain SGD maps
+    lstm = load_workload("lstm1-64-wp")
+    assert len(map_workload(lstm, chip, arrays_per_weight=2).arrays[0].fast_slices) > 0

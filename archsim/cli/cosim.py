@@ -189,7 +189,7 @@ def _table(result) -> Table:
             t = result.timing_only
             table.add_row(
                 "vs timing only",
-                f"{t['ns_per_char']:.1f} ns/char without numerics: x{t['slowdown_from_numerics']:.4f}",
+                f"{t['ns_per_char']:.1f} ns/{one} without numerics: x{t['slowdown_from_numerics']:.4f}",
             )
     extra = [p for p in result.passes if p.extra_passes]
     table.add_row(

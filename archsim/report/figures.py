@@ -104,7 +104,7 @@ def _numerics_rows(c: dict[str, Any]) -> list[dict[str, Any]]:
     timing = c.get("timing_only") or {}
     if "ns_per_char" in timing:
         ratio = number(timing.get("slowdown_from_numerics"))
-        text = _fmt(timing["ns_per_char"], ".1f", "ns per char")
+        text = _fmt(timing["ns_per_char"], ".1f", f"ns per {c.get('sample', 'char')}")
         if ratio is not None:
             text += f"; the numerics make the chip x{ratio:.4f} slower"
         rows.append(_row("Without numerics", timing["ns_per_char"], text))
@@ -241,24 +241,40 @@ def chip_headline(c: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def sample_unit(t: dict[str, Any] | None) -> str:
+    """What a training result counts: "image" (an image network: its curve carries the test error
+    rate) or "char"."""
+    t = t or {}
+    curve = t.get("curve") or []
+    last = curve[-1].get("test_error") if curve else None
+    return "image" if t.get("test_error") is not None or last is not None else "char"
+
+
 def train_headline(t: dict[str, Any]) -> list[dict[str, Any]]:
     """Headline figures of a training result (rows with a ``card`` are also shown as cards)."""
     test_ce, train_ce = t.get("test_ce"), t.get("train_ce")
+    unit = sample_unit(t)
     nats = number(test_ce)
-    bits = "" if nats is None else f"{nats / math.log(2):.3f} bits/char"
-    rows = [
+    bits = "" if nats is None else f"{nats / math.log(2):.3f} bits/{unit}"
+    rows = []
+    error = t.get("test_error")
+    if error is None and t.get("curve"):
+        error = t["curve"][-1].get("test_error")
+    if number(error) is not None:
+        rows.append(_row("Test error", error, f"{100 * error:.2f} %", f"{100 * error:.2f} %"))
+    rows += [
         _row(
             "Test cross-entropy",
             test_ce,
-            _fmt(test_ce, ".4f", "nats/char") + (f" ({bits})" if bits else ""),
-            _fmt(test_ce, ".3f", "nats/char"),
+            _fmt(test_ce, ".4f", f"nats/{unit}") + (f" ({bits})" if bits else ""),
+            _fmt(test_ce, ".3f", f"nats/{unit}"),
             bits,
         ),
         _row(
             "Train cross-entropy",
             train_ce,
-            _fmt(train_ce, ".4f", "nats/char"),
-            _fmt(train_ce, ".3f", "nats/char"),
+            _fmt(train_ce, ".4f", f"nats/{unit}"),
+            _fmt(train_ce, ".3f", f"nats/{unit}"),
         ),
     ]
     chars = t.get("chars_trained")
@@ -268,7 +284,7 @@ def train_headline(t: dict[str, Any]) -> list[dict[str, Any]]:
         epochs = f"{t['epochs']:.3f} epochs" if number(t.get("epochs")) is not None else ""
         rows.append(
             _row(
-                "Characters trained",
+                "Images trained" if unit == "image" else "Characters trained",
                 chars,
                 f"{chars:,}" + (f" ({epochs})" if epochs else ""),
                 f"{chars:,}",
@@ -276,7 +292,7 @@ def train_headline(t: dict[str, Any]) -> list[dict[str, Any]]:
             )
         )
     if "ms_per_char" in t:
-        text = _fmt(t["ms_per_char"], ".4f", "ms/char")
+        text = _fmt(t["ms_per_char"], ".4f", f"ms/{unit}")
         rows.append(
             _row(
                 "Simulator speed",
@@ -295,12 +311,15 @@ def train_headline(t: dict[str, Any]) -> list[dict[str, Any]]:
         "dropout": "dropout",
         "bptt_steps": "BPTT steps",
     }
+    if unit == "image":
+        labels.pop("bptt_steps")  # one image per window
     setup = [f"{label} {t[k]}" for k, label in labels.items() if k in t]
     if setup:
         rows.append(_row("Setup", None, ", ".join(setup)))
     if "eval_chars" in t:
         streams = f" in {t['eval_streams']} streams" if "eval_streams" in t else ""
-        rows.append(_row("Evaluation", t["eval_chars"], f"{t['eval_chars']:,} test characters{streams}"))
+        what = "test images" if unit == "image" else "test characters"
+        rows.append(_row("Evaluation", t["eval_chars"], f"{t['eval_chars']:,} {what}{streams}"))
     return rows
 
 

@@ -34,3 +34,9 @@ def test_report_of_a_cosimulated_cnn(tmp_path):
     summary = (tmp_path / "summary.md").read_text()
     assert "| images | test CE (nats/image) | train CE | test error |" in summary
     assert f"{100 * errors[-1]:.1f} %" in summary
+    # The training figures count images, not characters, and show the test error.
+    train = {r["figure"]: r for r in figures["train_headline"]}
+    assert train["Test error"]["text"] == f"{100 * errors[-1]:.2f} %"
+    assert "nats/image" in train["Test cross-entropy"]["text"] and "Images trained" in train
+    assert "test images" in train["Evaluation"]["text"] and "BPTT" not in train["Setup"]["text"]
+    assert "char" not in json.dumps([train[k]["text"] for k in ("Test cross-entropy", "Train cross-entropy")])

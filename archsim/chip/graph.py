@@ -78,6 +78,48 @@ class UnitCosts:
         )
 
 
+class _Nodes:
+    """Adds the nodes of a window graph ``g`` with the costs ``uc``: the helpers both graph builders
+    (a character window, an image) share. A node's key is (name, array, step or position, ...)."""
+
+    def __init__(self, g: nx.DiGraph, uc: UnitCosts) -> None:
+        self.g, self.uc = g, uc
+
+    def node(self, key, unit, verb, args, cycles, preds=(), ops=0):
+        self.g.add_node(
+            key, unit=unit, verb=verb, args=args, cycles=cycles, ops=ops, array=key[1], step=key[2]
+        )
+        for p in preds:
+            self.g.add_edge(p, key)
+        return key
+
+    def transfer(self, key, unit, timing, nbytes, preds):
+        return self.node(key, unit, "transfer", (nbytes,), timing.cycles(nbytes), preds)
+
+    def nlf(self, key, a, work, preds):
+        return self.node(key, nlf_unit(a.nlf_unit), "activate", (work,), self.uc.nlf.cycles(work), preds)
+
+    def acc(self, key, a, adds, preds):
+        work = costs.accumulate_work(adds)
+        return self.node(key, nlf_unit(a.nlf_unit), "accumulate", (work,), self.uc.nlf.cycles(work), preds)
+
+    def mvm(self, phase, verb, a, step, slices, preds_of):
+        """One operation of ``verb`` on each of ``slices`` (tiles of array ``a``) at ``step``."""
+        tile = self.uc.tile
+        keys = []
+        for s in slices:
+            if verb == "update":
+                cycles = tile.update_cycles()
+            elif verb == "forward":
+                cycles = tile.mvm_cycles(0, s.rows)
+            else:
+                cycles = tile.mvm_cycles(1, s.cols)
+            key = (f"{phase}_mvm", a.name, step, s.tile)
+            ops = costs.operations(s.rows, s.cols)
+            keys.append(self.node(key, tile_unit(s.tile), verb, (s.rows, s.cols), cycles, preds_of(s), ops))
+        return keys
+
+
 def build_window_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
     """The DAG of one training window (one sequence) on the mapped chip of ``design``; an image
     network's window is one image (:func:`build_image_graph`)."""
@@ -91,44 +133,13 @@ def build_window_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
     g = nx.DiGraph(steps=steps, workload=mapping.workload, chip=mapping.chip)
     carry: list[tuple[tuple, tuple]] = []
 
-    def node(key, unit, verb, args, cycles, preds=(), ops=0):
-        g.add_node(key, unit=unit, verb=verb, args=args, cycles=cycles, ops=ops, array=key[1], step=key[2])
-        for p in preds:
-            g.add_edge(p, key)
-        return key
+    nodes = _Nodes(g, uc)
+    node, transfer = nodes.node, nodes.transfer
 
-    def transfer(key, unit, timing, nbytes, preds):
-        return node(key, unit, "transfer", (nbytes,), timing.cycles(nbytes), preds)
-
-    def nlf(key, a, work, preds):
-        return node(key, nlf_unit(a.nlf_unit), "activate", (work,), uc.nlf.cycles(work), preds)
-
-    def acc(key, a, adds, preds):
-        work = costs.accumulate_work(adds)
-        return node(key, nlf_unit(a.nlf_unit), "accumulate", (work,), uc.nlf.cycles(work), preds)
+    nlf, acc = nodes.nlf, nodes.acc
 
     def mvm(phase, verb, a, t, preds_of):
-        keys = []
-        for s in a.update_slices if verb == "update" else a.slices:
-            if verb == "update":
-                cycles = uc.tile.update_cycles()
-            elif verb == "forward":
-                cycles = uc.tile.mvm_cycles(0, s.rows)
-            else:
-                cycles = uc.tile.mvm_cycles(1, s.cols)
-            key = (f"{phase}_mvm", a.name, t, s.tile)
-            keys.append(
-                node(
-                    key,
-                    tile_unit(s.tile),
-                    verb,
-                    (s.rows, s.cols),
-                    cycles,
-                    preds_of(s),
-                    costs.operations(s.rows, s.cols),
-                )
-            )
-        return keys
+        return nodes.mvm(phase, verb, a, t, a.update_slices if verb == "update" else a.slices, preds_of)
 
     store = {a.name: costs.bptt_bytes(a.kind, a.rows, a.cols, bpv) for a in arrays}
     algorithm = tikitaka.algorithm_of(design.rpu)
@@ -315,14 +326,8 @@ def build_image_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
     g = nx.DiGraph(steps=1, workload=mapping.workload, chip=mapping.chip)
     carry: list[tuple[tuple, tuple]] = []
 
-    def node(key, unit, verb, args, cycles, preds=(), ops=0):
-        g.add_node(key, unit=unit, verb=verb, args=args, cycles=cycles, ops=ops, array=key[1], step=key[2])
-        for p in preds:
-            g.add_edge(p, key)
-        return key
-
-    def transfer(key, unit, timing, nbytes, preds):
-        return node(key, unit, "transfer", (nbytes,), timing.cycles(nbytes), preds)
+    nodes = _Nodes(g, uc)
+    node, transfer = nodes.node, nodes.transfer
 
     def store(key, nbytes, keep, preds):
         return node(key, MEMORY, "store", (nbytes, keep), mem.cycles(nbytes), preds)
@@ -330,35 +335,9 @@ def build_image_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
     def load(key, nbytes, free, preds):
         return node(key, MEMORY, "load", (nbytes, free), mem.cycles(nbytes), preds)
 
-    def nlf(key, a, work, preds):
-        return node(key, nlf_unit(a.nlf_unit), "activate", (work,), uc.nlf.cycles(work), preds)
+    nlf, acc = nodes.nlf, nodes.acc
 
-    def acc(key, a, adds, preds):
-        work = costs.accumulate_work(adds)
-        return node(key, nlf_unit(a.nlf_unit), "accumulate", (work,), uc.nlf.cycles(work), preds)
-
-    def mvm(phase, verb, a, p, slices, preds_of):
-        keys = []
-        for s in slices:
-            if verb == "update":
-                cycles = uc.tile.update_cycles()
-            elif verb == "forward":
-                cycles = uc.tile.mvm_cycles(0, s.rows)
-            else:
-                cycles = uc.tile.mvm_cycles(1, s.cols)
-            key = (f"{phase}_mvm", a.name, p, s.tile)
-            keys.append(
-                node(
-                    key,
-                    tile_unit(s.tile),
-                    verb,
-                    (s.rows, s.cols),
-                    cycles,
-                    preds_of(s),
-                    costs.operations(s.rows, s.cols),
-                )
-            )
-        return keys
+    mvm = nodes.mvm
 
     replicas = {a.name: [a.replica_slices(r) for r in range(a.replicas)] for a in arrays}
 

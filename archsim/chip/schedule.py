@@ -38,6 +38,7 @@ import simpy
 
 from archsim.chip import tikitaka
 from archsim.chip.chip import Chip
+from archsim.chip.engine import URGENT, LeanEnvironment, LeanResource
 from archsim.chip.graph import VERB_CLASS
 
 SCHEDULES = ("sequential", "dataflow")
@@ -101,10 +102,9 @@ class CompiledGraph:
             for i in range(self.n)
         ]
         self.method = [getattr(units[self.unit[i]], self.verb[i]) for i in range(self.n)]
-        self.account = [
-            getattr(units[self.unit[i]], f"account_{self.verb[i]}") if self.inline[i] else None
-            for i in range(self.n)
-        ]
+        #: The cost of each operation: its cycles, and the unit's state changes (units.py).
+        self.cost = [getattr(units[self.unit[i]], f"account_{self.verb[i]}") for i in range(self.n)]
+        self.account = [self.cost[i] if self.inline[i] else None for i in range(self.n)]
         #: Without a hook: one pass per MVM, the design's BL per update.
         self.default_amount = [
             units[self.unit[i]].timing.bl if self.verb[i] == "update" else 1 for i in range(self.n)
@@ -150,6 +150,8 @@ class Scheduler:
         streams: int = 1,
         hook: ArrayOpHook | None = None,
     ) -> None:
+        """``env``: a :class:`LeanEnvironment` runs the processes on the lean engine
+        (:mod:`archsim.chip.engine`), a SimPy environment as SimPy processes; the same records."""
         if schedule not in SCHEDULES:
             raise ValueError(f"schedule: unknown {schedule!r}; allowed: {', '.join(SCHEDULES)}")
         if streams < 1:
@@ -160,7 +162,12 @@ class Scheduler:
         self.schedule = schedule
         self.streams = streams
         self.hook = hook
-        self.token = simpy.PriorityResource(env, capacity=1) if schedule == "sequential" else None
+        self.lean = isinstance(env, LeanEnvironment)
+        if self.lean:
+            self.token = LeanResource(env) if schedule == "sequential" else None
+            self._units = [LeanResource(env) if u.resource is not None else None for u in chip.units]
+        else:
+            self.token = simpy.PriorityResource(env, capacity=1) if schedule == "sequential" else None
         self.records: dict[tuple[int, int], WindowRecord] = {}
         self.round_streams_done: dict[int, int] = {}
         self.round_end: list[int] = []  # completion cycle of each complete round
@@ -248,7 +255,7 @@ class Scheduler:
             r.ready[j] = now
             r.crit[j] = c
             if not cg.inline[j]:
-                self.env.process(self._operate(r, j))
+                self._spawn(r, j)
                 continue
             cg.account[j](*cg.args[j])
             r.start[j] = r.end[j] = now
@@ -279,6 +286,8 @@ class Scheduler:
         return ready
 
     def _operate(self, rec: WindowRecord, j: int):
+        """The process of one timed operation (the SimPy engine; the lean engine's ``_lean_*``
+        callbacks do the same steps in the same order)."""
         cg = self.cg
         token = self.token
         # Older windows first, then lower streams: the streams settle into a fixed phase.
@@ -287,21 +296,69 @@ class Scheduler:
             req = token.request(priority=priority)
             yield req
         if cg.is_tile[j]:
-            passes = rec.passes[j]
-            if self._fast:
-                passes = rec.passes[j] = self._arrive(rec, j)
-            elif self.hook is not None:
-                passes = rec.passes[j] = self._ask(rec, j, rec.window)
-            start = yield from cg.method[j](*cg.args[j], passes, priority)
+            start = yield from cg.method[j](*cg.args[j], self._passes(rec, j), priority)
         else:
             start = yield from cg.method[j](*cg.args[j], priority=priority)
         if token is not None:
             token.release(req)
+        self._finish(rec, j, start)
+
+    def _passes(self, rec: WindowRecord, j: int) -> int:
+        """An array operation's passes (an update's BL): the hook's answer, recorded."""
+        if self._fast:
+            passes = rec.passes[j] = self._arrive(rec, j)
+        elif self.hook is not None:
+            passes = rec.passes[j] = self._ask(rec, j, rec.window)
+        else:
+            passes = rec.passes[j]
+        return passes
+
+    def _finish(self, rec: WindowRecord, j: int, start: int) -> None:
+        now = rec.end[j] = self.env.now
         rec.start[j] = start
-        rec.end[j] = self.env.now
-        ready = self._completed(rec, j)
-        for r, k, c in ready:
-            self._launch(r, [k], c)
+        inline = self.cg.inline
+        for r, k, c in self._completed(rec, j):
+            if inline[k]:
+                self._launch(r, [k], c)
+            else:  # (what _launch does for it)
+                r.ready[k] = now
+                r.crit[k] = c
+                self._spawn(r, k)
+
+    def _spawn(self, rec: WindowRecord, j: int) -> None:
+        """Start the process of timed operation ``j`` of ``rec``."""
+        if not self.lean:
+            self.env.process(self._operate(rec, j))
+            return
+        priority = rec.window * self.streams + rec.stream
+        if self.token is None:
+            self.env.schedule(self._lean_request, (rec, j, priority), priority=URGENT)
+        else:
+            self.env.schedule(self._lean_start, (rec, j, priority), priority=URGENT)
+
+    # The lean engine (archsim.chip.engine): _operate's steps as callbacks of plain events.
+
+    def _lean_start(self, op: tuple[WindowRecord, int, int]) -> None:
+        self.token.request(op[2], self._lean_request, op)
+
+    def _lean_request(self, op: tuple[WindowRecord, int, int]) -> None:
+        rec, j, priority = op
+        cg = self.cg
+        args = (*cg.args[j], self._passes(rec, j)) if cg.is_tile[j] else cg.args[j]
+        cycles = cg.cost[j](*args)
+        self._units[cg.unit[j]].request(priority, self._lean_granted, (rec, j, cycles))
+
+    def _lean_granted(self, op: tuple[WindowRecord, int, int]) -> None:
+        rec, j, cycles = op
+        self.env.schedule(self._lean_done, (rec, j, self.env.now), cycles)
+
+    def _lean_done(self, op: tuple[WindowRecord, int, int]) -> None:
+        rec, j, start = op
+        self._units[self.cg.unit[j]].release()
+        if self.token is not None:
+            self.token.release()
+        self._finish(rec, j, start)
+        self.env.scheduled_events += 1  # the process's end (nothing waits for it)
 
     def _ask(self, rec: WindowRecord, j: int, window: int, now: int | None = None) -> int:
         """The hook's answer for node ``j`` of ``rec`` as the operation of real window ``window``

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import get_args
 
 import networkx as nx
 
 from archsim.chip import measures, reduce
 from archsim.chip.chip import Chip, CountingEnvironment
+from archsim.chip.engine import LeanEnvironment
 from archsim.chip.graph import build_window_graph
 from archsim.chip.mapping import Mapping, map_workload
 from archsim.chip.schedule import ArrayOpHook, Scheduler
@@ -22,9 +24,12 @@ from archsim.chip.trace import chrome_trace
 from archsim.config.corpus import corpus_info, train_images, windows_per_stream
 from archsim.config.design import Design
 from archsim.config.errors import ConfigError
-from archsim.config.options import SimulateOptions
+from archsim.config.options import Engine, SimulateOptions
 from archsim.config.workload import WorkloadConfig
 from archsim.results import ChipResult, SimulateRecord
+
+#: Event engines: the lean one (default) and SimPy's processes themselves (docs/chip.md).
+ENGINES = get_args(Engine)
 
 
 class ChipRun:
@@ -38,7 +43,11 @@ class ChipRun:
         streams: int = 1,
         hook: ArrayOpHook | None = None,
         check_memory: bool = True,
+        engine: Engine = "lean",
     ) -> None:
+        """``engine``: "lean" (the default) or "simpy", the same records (:mod:`archsim.chip.engine`)."""
+        if engine not in ENGINES:
+            raise ValueError(f"engine: unknown {engine!r}; allowed: {', '.join(ENGINES)}")
         t0 = time.perf_counter()
         #: Windows per stream in one epoch (whole windows of the train split, as training runs them).
         self.windows_per_epoch = epoch_windows(workload, streams)
@@ -53,7 +62,8 @@ class ChipRun:
             digital_bias=measures.digital_bias(design.rpu),
         )
         self.graph: nx.DiGraph = build_window_graph(self.mapping, design)
-        self.env = CountingEnvironment()
+        self.engine = engine
+        self.env = LeanEnvironment() if engine == "lean" else CountingEnvironment()
         self.chip = Chip(self.env, design, self.mapping)
         self.scheduler = Scheduler(self.env, self.graph, self.chip, schedule, streams, hook)
         self.hook = hook
@@ -88,6 +98,7 @@ class ChipRun:
             streams=self.scheduler.streams,
             windows=windows,
             max_windows=max_windows,
+            engine=self.engine,
         )
         if fast and windows is None:
             raise ValueError("the fast path needs the number of windows")
@@ -124,9 +135,9 @@ class ChipRun:
         if n not in self._full_runs:
             t0 = time.perf_counter()
             s = self.scheduler
-            run = ChipRun(self.workload, self.design, s.schedule, s.streams, check_memory=False).run(
-                windows=n
-            )
+            run = ChipRun(
+                self.workload, self.design, s.schedule, s.streams, check_memory=False, engine=self.engine
+            ).run(windows=n)
             self._full_runs[n] = run.scheduler.round_end[-1]
             self.extra_events += run.env.scheduled_events
             self.wall_seconds += time.perf_counter() - t0
@@ -174,12 +185,15 @@ def simulate(
     hook: ArrayOpHook | None = None,
     check_memory: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    engine: Engine = "lean",
 ) -> ChipRun:
     """Map, build the graph and simulate; ``.result()`` gives the figures, ``.trace()`` the trace.
     The run options are checked against their limits first (OptionsError); ``progress``: see
     :meth:`ChipRun.run`."""
-    SimulateOptions(schedule=schedule, streams=streams, windows=windows, max_windows=max_windows)
-    run = ChipRun(workload, design, schedule, streams, hook, check_memory)
+    SimulateOptions(
+        schedule=schedule, streams=streams, windows=windows, max_windows=max_windows, engine=engine
+    )
+    run = ChipRun(workload, design, schedule, streams, hook, check_memory, engine)
     return run.run(windows, max_windows, progress=progress)
 
 

@@ -4,8 +4,10 @@ return the cycle at which the unit started serving. The units keep state (the me
 occupancy), not counts: operations, energy and traffic are reduced from the scheduler's records
 (:mod:`archsim.chip.reduce`).
 
-Ideal units (no time) hold no resource: they never contend. Every verb also has a zero-time path
-used by the scheduler for ideal units (``account_*``), so no SimPy event is spent on them.
+Ideal units (no time) hold no resource: they never contend. Every verb ``V`` has its cost as a
+plain function, ``account_V`` (the cycles, and the unit's state changes such as the memory's
+occupancy): the scheduler calls it directly for ideal units, so no event is spent on them, and
+the lean event engine (:mod:`archsim.chip.engine`) for every operation.
 """
 
 from __future__ import annotations
@@ -81,23 +83,31 @@ class RPUTile(_Unit):
         self.dac = DACBank(tile, timing)
         self.adc = ADCBank(tile, timing)
 
-    def _mvm(self, direction: int, outputs: int, passes: int, priority: int):
+    def _mvm_cycles(self, direction: int, outputs: int, passes: int) -> int:
         cycles = self.dac.encode(direction, passes) + passes * self.timing.integrate_cycles
-        cycles += self.adc.convert(direction, outputs, passes)
-        return (yield from self._hold(cycles, priority))
+        return cycles + self.adc.convert(direction, outputs, passes)
+
+    def account_forward(self, rows: int, cols: int, passes: int = 1) -> int:
+        return self._mvm_cycles(0, rows, passes)
 
     def forward(self, rows: int, cols: int, passes: int = 1, priority: int = 0):
         """Forward MVM on the used rows x cols: cols inputs driven, rows outputs converted."""
-        return (yield from self._mvm(0, rows, passes, priority))
+        return (yield from self._hold(self.account_forward(rows, cols, passes), priority))
+
+    def account_backward(self, rows: int, cols: int, passes: int = 1) -> int:
+        return self._mvm_cycles(1, cols, passes)
 
     def backward(self, rows: int, cols: int, passes: int = 1, priority: int = 0):
         """Backward (transposed) MVM: rows inputs driven, cols outputs converted."""
-        return (yield from self._mvm(1, cols, passes, priority))
+        return (yield from self._hold(self.account_backward(rows, cols, passes), priority))
+
+    def account_update(self, rows: int, cols: int, bl: int | None = None) -> int:
+        return self.timing.update_cycles(bl)
 
     def update(self, rows: int, cols: int, bl: int | None = None, priority: int = 0):
         """Rank-1 pulsed update of the used rows x cols with trains of ``bl`` slots (None: the
         design's BL; BL management in the co-simulation picks it per update)."""
-        return (yield from self._hold(self.timing.update_cycles(bl), priority))
+        return (yield from self._hold(self.account_update(rows, cols, bl), priority))
 
 
 class NLFUnit(_Unit):

@@ -58,6 +58,7 @@ def cosim_command(
             help="Simulate every window event by event (the same figures as the default fast path, slower).",
         ),
     ] = False,
+    engine: opt.EngineOption = "lean",
     progress: opt.ShowProgress = True,
 ) -> None:
     """Train WORKLOAD on RPU tiles while the CHIP model runs it: test cross-entropy and throughput."""
@@ -77,6 +78,7 @@ def cosim_command(
         dropout=dropout,
         init=init,
         exact_timing=exact_timing,
+        engine=engine,
     )
     rpu_cfg = opt.load("--rpu", load_rpu, rpu)
     chip_cfg = opt.load("--chip", load_chip, chip)

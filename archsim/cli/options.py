@@ -20,6 +20,13 @@ L = TypeVar("L")
 #: The command-line option of a run option's field, where it is not ``--field-name``.
 FLAGS = {"learning_rate": "--lr"}
 
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="Event engine: lean, or simpy (SimPy's processes: the same figures, slower; to validate).",
+    ),
+]
 Workload = Annotated[str, typer.Argument(help="Workload preset name (workloads/NAME.yaml) or path.")]
 Rpu = Annotated[str, typer.Option("--rpu", help="RPU preset name (models/rpu/NAME.yaml, e.g. fp) or path.")]
 EvalChars = Annotated[

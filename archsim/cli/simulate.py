@@ -129,6 +129,7 @@ def simulate_command(
         Path | None,
         typer.Option(help="Write result.json, trace.json and the report (index.html) into this folder."),
     ] = None,
+    engine: opt.EngineOption = "lean",
     progress: opt.ShowProgress = True,
 ) -> None:
     """Simulate training WORKLOAD on a chip and RPU preset: TeraOps/s, latency, utilization, energy."""
@@ -139,7 +140,12 @@ def simulate_command(
     from archsim.config.workload import load_workload
 
     options = opt.build_options(
-        SimulateOptions, schedule=schedule, streams=streams, windows=windows, max_windows=max_windows
+        SimulateOptions,
+        schedule=schedule,
+        streams=streams,
+        windows=windows,
+        max_windows=max_windows,
+        engine=engine,
     )
     design = Design(chip=opt.load("--chip", load_chip, chip), rpu=opt.load("--rpu", load_rpu, rpu))
     wl = opt.load("WORKLOAD", load_workload, workload)
@@ -171,7 +177,7 @@ def execute(
     with Phases(err, progress) as phases:
         phases.say(f"simulate {wl.name} on {design.chip.name}, {k} stream(s)")
         with phases.phase("build model"):
-            run = ChipRun(wl, design, options.schedule, k)
+            run = ChipRun(wl, design, options.schedule, k, engine=options.engine)
         windows = phases.start("simulate", None, "windows", "" if options.windows else "until periodic")
 
         def on_round(done: int, rounds: int) -> None:

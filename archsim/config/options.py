@@ -27,6 +27,13 @@ from pydantic_core import ErrorDetails
 from archsim.config.errors import echo
 
 Schedule = Literal["sequential", "dataflow"]
+#: The chip model's event engines: the lean one and SimPy's processes (docs/chip.md); the same records.
+Engine = Literal["lean", "simpy"]
+ENGINE_FIELD = Field(
+    "lean",
+    description="Event engine: lean (the default) or simpy (SimPy's processes themselves; the same "
+    "figures, slower; for validation).",
+)
 
 #: Most streams in flight.
 MAX_STREAMS = 64
@@ -144,6 +151,7 @@ class SimulateOptions(_Options):
 
     schedule: Schedule = Field("dataflow", description="Pipeline schedule.")
     streams: int = Field(1, ge=1, le=MAX_STREAMS, description="Independent sequences in flight.")
+    engine: Engine = ENGINE_FIELD
     windows: int | None = Field(
         None,
         ge=1,
@@ -246,6 +254,7 @@ class CosimOptions(_LearningOptions):
         description="Simulate every window event by event, also the steady-state windows the fast path "
         "skips (the same figures, slower; for validation).",
     )
+    engine: Engine = ENGINE_FIELD
     init: Path | None = Field(
         None,
         strict=False,  # a path may be given as a string (the command line, JSON)

@@ -136,7 +136,9 @@ class Cosimulation:
             window_done,
         )
         evaluate()
-        run = self.chip_run = ChipRun(workload, self.design, options.schedule, k, hook=executor)
+        run = self.chip_run = ChipRun(
+            workload, self.design, options.schedule, k, hook=executor, engine=options.engine
+        )
         fast = not options.exact_timing
         status, message = "completed", ""
         try:
@@ -160,7 +162,7 @@ class Cosimulation:
                 plain = chip_result
             else:
                 plain = (
-                    ChipRun(workload, self.design, options.schedule, k)
+                    ChipRun(workload, self.design, options.schedule, k, engine=options.engine)
                     .run(windows=windows, fast=fast)
                     .result()
                 )

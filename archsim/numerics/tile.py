@@ -248,6 +248,8 @@ class AnalogTile:
         """Pulse-train length (slots) that :meth:`update` gives the rank-1 update of one x and d:
         the chip model charges it (BL management picks it per update)."""
         up = self.rpu.update
+        if not up.bl_management:
+            return int(up.bl)
         xmax = float(np.abs(x).max()) if x.size else 0.0
         dmax = float(np.abs(d).max()) if d.size else 0.0
         return train_length(

@@ -91,7 +91,7 @@ def _execute(config: PointConfig) -> tuple[dict[str, Any], dict[str, Any]]:
 
         run = simulate(
             config.workload, Design(chip=config.chip, rpu=config.rpu), command.schedule, command.streams,
-            windows=command.windows, max_windows=command.max_windows,
+            windows=command.windows, max_windows=command.max_windows, engine=command.engine,
         )  # fmt: skip
         result = run.result()
         return {**chip_figures(result), "test_ce": None, "test_error": None}, result.to_dict()

@@ -110,7 +110,8 @@ def test_random_sampling_is_reproducible_and_in_range(tmp_path):
         ("command.streams: [0]", "command.streams: Input should be greater than or equal to 1"),
         (
             "command.streems: [2]",
-            "streems: unknown key 'streems'; allowed keys: kind, max_windows, schedule, streams, windows",
+            "streems: unknown key 'streems'; allowed keys: engine, kind, max_windows, schedule, streams, "
+            "windows",
         ),
         ("rpu: [rpu-baseline, no-such-rpu]", "rpu: unknown RPU preset 'no-such-rpu'"),
         ("chip.tile.count: []", "axes.chip.tile.count: empty axis"),

@@ -35,6 +35,7 @@ What is reproduced, from SimPy 4.1's source (``simpy/core.py``, ``events.py``,
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from heapq import heappop, heappush
 
@@ -66,31 +67,53 @@ def _stop(_) -> None:
 
 
 class LeanEnvironment:
-    """A clock, a heap of (time, priority, id, callback, argument) and SimPy's event count."""
+    """A clock, the pending events and SimPy's event count.
 
-    __slots__ = ("now", "scheduled_events", "_heap")
+    Events due now are kept in two FIFOs instead of the heap: ``urgent`` (the start of a process)
+    and ``normal`` (everything scheduled without delay). That is SimPy's order: at the current
+    time urgent events go first, in the order scheduled; then the normal events that were
+    scheduled at an earlier time (with a delay, in the heap: their ids are smaller), in id order;
+    then those scheduled now, in the order scheduled. Only delayed events (the end of an
+    operation) enter the heap."""
+
+    __slots__ = ("now", "scheduled_events", "_heap", "_urgent", "_normal")
 
     def __init__(self) -> None:
         self.now = 0
         #: Events scheduled so far, as SimPy counts them (see the module's docstring).
         self.scheduled_events = 0
-        self._heap: list = []
+        self._heap: list = []  # (time, id, callback, argument): events scheduled with a delay
+        self._urgent: deque = deque()  # (callback, argument)
+        self._normal: deque = deque()
 
     def schedule(self, callback: Callable, arg, delay: int = 0, priority: int = NORMAL) -> None:
         """An event with an effect: ``callback(arg)`` when it is processed."""
         self.scheduled_events += 1
-        heappush(self._heap, (self.now + delay, priority, self.scheduled_events, callback, arg))
+        if delay:
+            heappush(self._heap, (self.now + delay, self.scheduled_events, callback, arg))
+        elif priority == URGENT:
+            self._urgent.append((callback, arg))
+        else:
+            self._normal.append((callback, arg))
 
     def event(self) -> LeanEvent:
         return LeanEvent(self)
 
     def run(self, until: LeanEvent) -> None:
         """Process events in order until ``until`` is processed."""
-        heap = self._heap
+        heap, urgent, normal = self._heap, self._urgent, self._normal
         try:
-            while heap:
-                now, _, _, callback, arg = heappop(heap)
-                self.now = now
+            while True:
+                if urgent:
+                    callback, arg = urgent.popleft()
+                elif heap and heap[0][0] == self.now:
+                    _, _, callback, arg = heappop(heap)
+                elif normal:
+                    callback, arg = normal.popleft()
+                elif heap:
+                    self.now, _, callback, arg = heappop(heap)
+                else:
+                    break
                 callback(arg)
         except _Stop:
             # SimPy schedules the stop event once more, for a later run that never comes.

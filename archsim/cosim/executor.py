@@ -16,14 +16,26 @@ stream every tile then sees the same vectors in the same order and batches as in
 (forward t = 0..T-1, backward T-1..0, the window's updates), so the weights after n windows are
 bit-identical to training's, for floating point too.
 
-The softmax's cross-entropy and gradient are taken for the whole window once its last forward MVM
-has run (nothing reads them before: its backward follows), as in training. With one stream the
-softmax tile's backward MVMs of a window run as one batch, as in training:
-the schedule performs them in the order t = T-1 .. 0 with nothing else on that tile in between
-(its forwards of the window are done, its updates and the next window wait for its backward at
-step 0), and the tiles' random draws do not depend on batching; the batch's passes answer each
-step's arrival. With several streams another stream's reads may fall between them, so each runs
-alone.
+With several streams each MVM runs when it arrives, and the softmax's cross-entropy and gradient
+are taken for the whole window once its last forward MVM has run (nothing reads them before: its
+backward follows), as in training.
+
+**With one stream each array's pass of a window runs ahead, as in training.** At the first forward
+MVM of an array in a window the executor runs all T forward steps of that array (the softmax's as
+one batch, with its cross-entropy), at its first backward MVM all T backward steps (t = T-1 .. 0),
+and answers each step's arrival with that step's passes. This is exact: with one stream nothing
+else touches an array between its forward (or backward) steps of a window (its reads of the
+window come after the previous window's last update there, which the chip's carry edges enforce,
+and its updates after its backward), a step needs only the steps before it on its own array and
+the same step of the array below (forward) or above (backward), whose pass has begun earlier (the
+schedule's edges), and the tiles' random draws are indexed per vector, not per call. So every
+tile sees the same vectors in the same order as step by step, and the weights, passes and figures
+are the same (``tests/cosim/test_fast_path.py`` compares both). Running an array's steps back to
+back, as training does, also keeps its weights in the processor's caches (the pipeline's order
+interleaves the arrays). The loss is still reported, and the divergence rule applied, when the
+softmax's last forward MVM arrives. A step that meets NaN/inf ends the run-ahead; it and the later
+steps then run when they arrive, which raises there, as step by step. Arrivals out of the expected
+order are an error, never a silent difference.
 """
 
 from __future__ import annotations
@@ -59,6 +71,8 @@ class _InFlight:
 
     window: Window
     updates_left: int
+    #: Per array, its updates still to run.
+    tile_updates: list[int]
     passes: dict[tuple[str, str, int], int]
     pairs: list[tuple[np.ndarray, np.ndarray]] | None = None
     #: The softmax's logits of each step, its cross-entropy taken once they are all there.
@@ -66,10 +80,9 @@ class _InFlight:
     logits_done: int = 0
     #: Per tile, whether each step's update gradient is finite (with ``pairs``).
     finite: list[np.ndarray] | None = None
-    #: The passes of the softmax's batched backward, step t at [T-1-t]; the next step expected
-    #: (-2: the batch met NaN/inf, the steps run one by one).
-    softmax_back: np.ndarray | None = None
-    softmax_next: int = -1
+    #: One stream: (verb, array index) -> [passes of each step run ahead (0: not run), the next
+    #: step expected], or False: that pass runs step by step.
+    ahead: dict[tuple[str, int], list | bool] | None = None
 
 
 class NumericsExecutor:
@@ -82,6 +95,10 @@ class NumericsExecutor:
     ``on_window_done(stream, window, loss)`` is called when the last update of a window has run
     (the weights then hold that window's updates).
     """
+
+    #: With one stream, run each array's forward and backward pass of a window at its first step
+    #: (module docstring); False: every step when it arrives (the same results; for comparison).
+    run_ahead = True
 
     def __init__(
         self,
@@ -144,15 +161,19 @@ class NumericsExecutor:
                 raise CosimDiverged(f"the gradient of {op.array} became NaN/inf")
             self.pending[a].append((x[t], d[t]))
             run.updates_left -= 1
+            run.tile_updates[a] -= 1
             bl = tile.update_bl(x[t], d[t], self.lr)
             self._count(op.array, "update", bl)
             return bl
         if self.pending[a]:
             self.flush(a)
-        if softmax and op.verb == "backward" and len(self.streams) == 1 and run.softmax_next != -2:
-            passes = self._softmax_backward(run, t)
-            if passes is not None:
-                self._count(op.array, op.verb, passes)
+        if self.run_ahead and len(self.streams) == 1:
+            passes = self._ahead(run, op.verb, a, t)
+            if passes:
+                if softmax and op.verb == "forward" and t == self.steps - 1:
+                    self.on_loss(float(run.window.loss.mean(dtype=np.float64)))
+                if not (op.verb == "backward" and a == 0 and t == 0):  # (no numerics: not counted)
+                    self._count(op.array, op.verb, passes)
                 return passes
         if op.verb == "forward":
             if softmax:
@@ -180,25 +201,56 @@ class NumericsExecutor:
         self._count(op.array, op.verb, passes)
         return passes
 
-    def _softmax_backward(self, run: _InFlight, t: int) -> int | None:
-        """Step ``t`` of the softmax's backward with one stream: the whole window's at the first
-        (t = T-1), as in training; the later steps read their passes from it. None: run this step
-        alone (the batch met NaN/inf, which a failed MVM leaves unconsumed: the step by step run
-        then finds the step that has it)."""
-        last = self.steps - 1
-        if run.softmax_back is None:
-            if t != last:
-                raise RuntimeError(f"co-simulation: the softmax backward began at step {t}, not {last}")
-            try:
-                self.net.softmax_backward(run.window, slice(None))
-            except NonFiniteError:
-                run.softmax_next = -2
-                return None
-            run.softmax_back = self.net.softmax_tile.last_passes.reshape(self.steps, -1).max(axis=1)
-        elif t != run.softmax_next:
-            raise RuntimeError(f"co-simulation: softmax backward step {t} came after step {t + 1} was due")
-        run.softmax_next = t - 1
-        return int(run.softmax_back[last - t])
+    def _ahead(self, run: _InFlight, verb: str, a: int, t: int) -> int:
+        """Step ``t``'s passes from the run-ahead of array ``a``'s ``verb`` pass of the window (run
+        at its first step); 0: run this step alone (the run-ahead met NaN/inf before it)."""
+        if run.ahead is None:
+            run.ahead = {}
+        entry = run.ahead.get((verb, a))
+        if entry is None:
+            first = 0 if verb == "forward" else self.steps - 1
+            if t != first or any(r.tile_updates[a] for r in self.in_flight.values() if r is not run):
+                # An earlier window's update of this array is still to come (the chip's graph
+                # makes only an array's first step wait for them: a softmax's later steps may
+                # run before them): this pass runs step by step.
+                run.ahead[verb, a] = False
+                return 0
+            entry = run.ahead[verb, a] = [self._run_ahead(run.window, verb, a), first]
+        elif entry is False:
+            return 0
+        table, expected = entry
+        if t != expected:
+            raise RuntimeError(f"co-simulation: {verb} step {t} of array {a} came; step {expected} was due")
+        entry[1] = t + 1 if verb == "forward" else t - 1
+        return int(table[t])
+
+    def _run_ahead(self, window: Window, verb: str, a: int) -> np.ndarray:
+        """All steps of array ``a``'s ``verb`` pass of ``window``, as training runs them; the passes
+        of each step (0 from the step that met NaN/inf on: nothing of it was consumed)."""
+        net, steps = self.net, self.steps
+        table = np.zeros(steps, np.int64)
+        tile = net.tiles[a]
+        try:
+            if a == len(net.tiles) - 1:  # the softmax: one batch (B = 1: one row per step)
+                if verb == "forward":
+                    net.softmax_loss(window, slice(None), net.softmax_logits(window, slice(None)))
+                    table[:] = tile.last_passes.reshape(steps, -1).max(axis=1)
+                else:  # (its MVMs run t = T-1 first)
+                    net.softmax_backward(window, slice(None))
+                    table[::-1] = tile.last_passes.reshape(steps, -1).max(axis=1)
+            elif verb == "forward":
+                state = self.streams[0].state
+                for t in range(steps):
+                    net.forward_step(window, a, t, state)
+                    table[t] = tile.last_passes.max()
+            else:
+                for t in range(steps - 1, -1, -1):
+                    net.backward_step(window, a, t)
+                    # (step 0 of the input layer: the chip runs it, but its result is never used)
+                    table[t] = 1 if a == 0 and t == 0 else tile.last_passes.max()
+        except NonFiniteError:
+            pass
+        return table
 
     def _count(self, array: str, verb: str, amount: int) -> None:
         stats = self.pass_stats.get((array, verb))
@@ -229,7 +281,8 @@ class NumericsExecutor:
         s.pos += steps
         masks = self.net.dropout_masks(self.masks_rng, self.dropout, steps) if self.dropout > 0 else None
         window = self.net.start_window(seq[:-1, None], seq[1:, None], masks, fresh=True)
-        run = self.in_flight[stream, index] = _InFlight(window, steps * len(self.net.tiles), {})
+        tiles = len(self.net.tiles)
+        run = self.in_flight[stream, index] = _InFlight(window, steps * tiles, [steps] * tiles, {})
         return run
 
     def _finish(self, stream: int, index: int) -> None:

@@ -144,26 +144,26 @@ def test_the_command_takes_exact_timing_and_records_it(tiny, tmp_path):
     assert json.loads((out / "result.json").read_text())["record"]["options"]["exact_timing"] is True
 
 
-def test_the_softmax_backward_batched_over_a_window_is_the_step_by_step_one(tiny, monkeypatch):
-    """With one stream the executor runs the softmax's backward MVMs of a window as one batch (as
-    training does) and answers each step from it: the same figures, passes and weights as one
-    MVM per step, with MVMs that repeat passes in that backward."""
+def test_one_stream_runs_each_arrays_pass_ahead_with_the_step_by_step_results(tiny, monkeypatch):
+    """With one stream the executor runs each array's forward and backward pass of a window at its
+    first step (the softmax's as one batch), as training does, and answers each step from it: the
+    same figures, passes, trace and weights as one MVM per step when it arrives, with MVMs that
+    repeat passes in the layers' and the softmax's forward and backward."""
     from archsim.cosim.executor import NumericsExecutor
 
     workload, corpus = tiny
-    rpu = load_rpu("rpu-baseline")  # a low backward ADC bound: the softmax's backward repeats
-    rpu = rpu.model_copy(update={"backward": rpu.backward.model_copy(update={"out_bound": 0.2})})
+    rpu = _bound(load_rpu("rpu-baseline"), 0.3)  # low ADC bounds: MVMs repeat everywhere
     options = CosimOptions(chars=200, eval_chars=50, eval_every=100, seed=3)
     runs = []
-    for batched in (True, False):
-        if not batched:  # every step alone, as with several streams
-            monkeypatch.setattr(NumericsExecutor, "_softmax_backward", lambda self, run, t: None)
+    for ahead in (True, False):
+        monkeypatch.setattr(NumericsExecutor, "run_ahead", ahead)
         cosim = Cosimulation(workload, load_chip("paper-ideal"), rpu, corpus, options)
         result, trace = cosim.run()
         runs.append((_figures(result), trace, [t.get_weights() for t in cosim.net.tiles]))
-    (batched, batched_trace, batched_w), (alone, alone_trace, alone_w) = runs
-    softmax = workload.arrays()[-1].name
-    repeats = [p for p in batched["passes"] if p["array"] == softmax and p["verb"] == "backward"]
-    assert repeats and repeats[0]["extra_passes"] > 0
-    assert batched == alone and batched_trace == alone_trace
-    assert all(np.array_equal(a, b) for a, b in zip(batched_w, alone_w, strict=True))
+    (ahead, ahead_trace, ahead_w), (alone, alone_trace, alone_w) = runs
+    repeated = {(p["array"], p["verb"]) for p in ahead["passes"] if p["extra_passes"] > 0}
+    arrays = [a.name for a in workload.arrays()]
+    assert {(arrays[0], "forward"), (arrays[1], "backward"), (arrays[-1], "forward")} <= repeated
+    assert (arrays[-1], "backward") in repeated
+    assert ahead == alone and ahead_trace == alone_trace
+    assert all(np.array_equal(a, b) for a, b in zip(ahead_w, alone_w, strict=True))

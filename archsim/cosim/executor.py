@@ -124,7 +124,8 @@ class NumericsExecutor:
         self.on_loss = on_loss
         self.on_window_done = on_window_done
         self.in_flight: dict[tuple[int, int], _InFlight] = {}
-        self.pending: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in net.tiles]
+        #: Per tile, the held-back updates: (X, D, t) for row t of a window's update pairs.
+        self.pending: list[list[tuple[np.ndarray, np.ndarray, int]]] = [[] for _ in net.tiles]
         #: (array, verb) -> [operations, passes (MVMs) or BL (updates) summed, largest]
         self.pass_stats: dict[tuple[str, str], list[int]] = {}
 
@@ -159,7 +160,7 @@ class NumericsExecutor:
             x, d = run.pairs[a]
             if not run.finite[a][t]:
                 raise CosimDiverged(f"the gradient of {op.array} became NaN/inf")
-            self.pending[a].append((x[t], d[t]))
+            self.pending[a].append((x, d, t))
             run.updates_left -= 1
             run.tile_updates[a] -= 1
             bl = tile.update_bl(x[t], d[t], self.lr)
@@ -262,12 +263,21 @@ class NumericsExecutor:
             stats[2] = amount
 
     def flush(self, tile: int | None = None) -> None:
-        """Apply the held-back updates of one tile (all tiles: None), in schedule order."""
+        """Apply the held-back updates of one tile (all tiles: None), in schedule order: one batch
+        (rows ``t`` of a window's (X, D); consecutive rows of one window are passed as a slice)."""
         for a in range(len(self.pending)) if tile is None else (tile,):
-            if self.pending[a]:
-                xs, ds = zip(*self.pending[a], strict=True)
-                self.net.tiles[a].update(np.stack(xs), np.stack(ds), self.lr)
-                self.pending[a].clear()
+            pending = self.pending[a]
+            if not pending:
+                continue
+            x0, d0, t0 = pending[0]
+            n = len(pending)
+            if all(x is x0 and t == t0 + k for k, (x, _, t) in enumerate(pending)):
+                xs, ds = x0[t0 : t0 + n], d0[t0 : t0 + n]
+            else:
+                xs = np.stack([x[t] for x, _, t in pending])
+                ds = np.stack([d[t] for _, d, t in pending])
+            self.net.tiles[a].update(xs, ds, self.lr)
+            pending.clear()
 
     # -- windows ---------------------------------------------------------------------------------
 

@@ -105,6 +105,13 @@ class CompiledGraph:
         #: The cost of each operation: its cycles, and the unit's state changes (units.py).
         self.cost = [getattr(units[self.unit[i]], f"account_{self.verb[i]}") for i in range(self.n)]
         self.account = [self.cost[i] if self.inline[i] else None for i in range(self.n)]
+        #: The cycles of an operation whose cost is a pure function of its arguments (NLF work,
+        #: transfers); None: computed when it runs (the memory's occupancy changes; an array
+        #: operation's passes). The lean engine reads them.
+        self.cycles_known = [
+            self.cost[i](*self.args[i]) if self.unit_class[i] in ("nlf", "link") else None
+            for i in range(self.n)
+        ]
         #: Without a hook: one pass per MVM, the design's BL per update.
         self.default_amount = [
             units[self.unit[i]].timing.bl if self.verb[i] == "update" else 1 for i in range(self.n)
@@ -344,13 +351,16 @@ class Scheduler:
     def _lean_request(self, op: tuple[WindowRecord, int, int]) -> None:
         rec, j, priority = op
         cg = self.cg
-        args = (*cg.args[j], self._passes(rec, j)) if cg.is_tile[j] else cg.args[j]
-        cycles = cg.cost[j](*args)
+        cycles = cg.cycles_known[j]
+        if cycles is None:
+            args = (*cg.args[j], self._passes(rec, j)) if cg.is_tile[j] else cg.args[j]
+            cycles = cg.cost[j](*args)
         self._units[cg.unit[j]].request(priority, self._lean_granted, (rec, j, cycles))
 
     def _lean_granted(self, op: tuple[WindowRecord, int, int]) -> None:
         rec, j, cycles = op
-        self.env.schedule(self._lean_done, (rec, j, self.env.now), cycles)
+        env = self.env
+        env.schedule(self._lean_done, (rec, j, env.now), cycles)
 
     def _lean_done(self, op: tuple[WindowRecord, int, int]) -> None:
         rec, j, start = op

@@ -26,8 +26,11 @@ def cosim_command(
     chip: Annotated[str, typer.Option("--chip", help="Chip preset name or YAML path.")],
     rpu: opt.Rpu,
     chars: Annotated[
-        int, typer.Option("--chars", help="Training characters over all streams (whole windows).")
-    ] = 10_000,
+        int | None,
+        typer.Option("--chars", help="Training characters over all streams (whole windows; default 10,000)."),
+    ] = None,
+    samples: opt.Samples = None,
+    eval_samples: opt.EvalSamples = None,
     streams: Annotated[int, typer.Option("--streams", help="Independent sequences in flight.")] = 1,
     schedule: Annotated[str, typer.Option("--schedule", help="sequential or dataflow.")] = "dataflow",
     seed: opt.Seed = 0,
@@ -66,9 +69,10 @@ def cosim_command(
     from archsim.train.data import load_workload_corpus
 
     console = Console(stderr=True)
+    chars, eval_chars = opt.samples_as_chars(samples, chars, eval_samples, eval_chars)
     options = opt.build_options(
         CosimOptions,
-        chars=chars,
+        chars=10_000 if chars is None else chars,
         seed=seed,
         streams=streams,
         schedule=schedule,

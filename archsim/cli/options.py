@@ -20,6 +20,35 @@ L = TypeVar("L")
 #: The command-line option of a run option's field, where it is not ``--field-name``.
 FLAGS = {"learning_rate": "--lr"}
 
+Samples = Annotated[
+    int | None,
+    typer.Option("--samples", help="Training samples in total: images (image networks) or characters."),
+]
+EvalSamples = Annotated[
+    int | None,
+    typer.Option(
+        "--eval-samples", help="Evaluate on this prefix of the test split, in samples (default: all)."
+    ),
+]
+
+
+def samples_as_chars(
+    samples: int | None, chars: int | None, eval_samples: int | None, eval_chars: int | None
+) -> tuple[int | None, int | None]:
+    """A sample is an image of an image network and a character of an LSTM: --samples and --chars,
+    --eval-samples and --eval-chars, are one option each under two names. Returns (chars,
+    eval_chars)."""
+    for given, other in ((samples, chars), (eval_samples, eval_chars)):
+        if given is not None and other is not None:
+            raise InputError(
+                "--samples/--chars, --eval-samples/--eval-chars: give one of each pair, not both"
+            )
+    return (
+        samples if samples is not None else chars,
+        eval_samples if eval_samples is not None else eval_chars,
+    )
+
+
 EngineOption = Annotated[
     str,
     typer.Option(

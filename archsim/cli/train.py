@@ -10,7 +10,7 @@ from rich.console import Console
 
 from archsim.cli import app
 from archsim.cli import options as opt
-from archsim.cli.errors import EXIT_DIVERGED, EXIT_INTERRUPTED, InputError
+from archsim.cli.errors import EXIT_DIVERGED, EXIT_INTERRUPTED
 from archsim.cli.outputs import check_file, check_folder
 from archsim.config import load_rpu
 from archsim.paths import report_folder
@@ -23,16 +23,8 @@ def train_command(
     chars: Annotated[
         int | None, typer.Option("--chars", help="Training characters in total (whole windows).")
     ] = None,
-    samples: Annotated[
-        int | None,
-        typer.Option("--samples", help="Training samples in total: images (image networks) or characters."),
-    ] = None,
-    eval_samples: Annotated[
-        int | None,
-        typer.Option(
-            "--eval-samples", help="Evaluate on this prefix of the test split, in samples (default: all)."
-        ),
-    ] = None,
+    samples: opt.Samples = None,
+    eval_samples: opt.EvalSamples = None,
     epochs: Annotated[
         float | None, typer.Option("--epochs", help="Epochs over the train split (default 1).")
     ] = None,
@@ -61,15 +53,7 @@ def train_command(
     from archsim.train.data import load_workload_corpus
 
     console = Console(stderr=True)
-    # A sample is an image of an image network and a character of an LSTM: --samples and --chars,
-    # --eval-samples and --eval-chars, are one option each under two names.
-    for given, other in ((samples, chars), (eval_samples, eval_chars)):
-        if given is not None and other is not None:
-            raise InputError(
-                "--samples/--chars, --eval-samples/--eval-chars: give one of each pair, not both"
-            )
-    chars = samples if samples is not None else chars
-    eval_chars = eval_samples if eval_samples is not None else eval_chars
+    chars, eval_chars = opt.samples_as_chars(samples, chars, eval_samples, eval_chars)
     options = opt.build_options(
         TrainOptions,
         chars=chars,

@@ -198,7 +198,8 @@ def train(
             status, message = "diverged", str(err)
     if status == "diverged":
         message += (
-            f"; training stopped, the last good checkpoint ({saved_chars} chars) is kept at {ckpt_path}; "
+            f"; training stopped, the last good checkpoint ({saved_chars} {session.sample_unit}) is kept at "
+            f"{ckpt_path}; "
             f"try a lower learning rate (now {session.learning_rate:g})"
         )
     return TrainResult(

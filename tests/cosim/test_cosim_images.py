@@ -47,3 +47,23 @@ def test_cosim_of_an_image_network_takes_one_stream():
     wl, data = load_workload_corpus("cnn2-fmnist")
     with pytest.raises(ConfigError, match="streams: image networks train one image at a time"):
         cosimulate(wl, load_chip("paper-ideal"), load_rpu("fp"), data, CosimOptions(chars=2, streams=2))
+
+
+def test_the_cosim_command_counts_images_by_samples(tmp_path):
+    """`archsim cosim` takes --samples/--eval-samples as `archsim train` does (one option under two
+    names with --chars/--eval-chars; both of a pair is an error)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from archsim.cli import app
+
+    base = ["cosim", "cnn2-fmnist", "--chip", "paper-ideal", "--rpu", "fp", "--no-progress"]
+    out = tmp_path / "run"
+    ok = CliRunner().invoke(app, [*base, "--samples", "2", "--eval-samples", "5", "--out", str(out)])
+    assert ok.exit_code == 0, ok.output
+    result = json.loads((out / "result.json").read_text())
+    assert result["record"]["options"]["chars"] == 2 and result["record"]["options"]["eval_chars"] == 5
+    both = CliRunner().invoke(app, [*base, "--samples", "2", "--chars", "2"])
+    assert both.exit_code == 2
+    assert "--samples/--chars, --eval-samples/--eval-chars: give one of each pair, not both" in both.output

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from archsim.cli import app
-from archsim.config import WorkloadConfig, load_rpu, load_workload
+from archsim.config import FloatingPointRPUConfig, WorkloadConfig, load_rpu, load_workload
 from archsim.config.corpus import BUILTIN_DATASETS, DATA_DIR
 from archsim.config.options import TrainOptions
 from archsim.numerics import FloatingPointTile
@@ -301,3 +301,15 @@ def test_the_cli_trains_an_image_network_by_samples(tmp_path):
     assert "images" in " ".join(res.output.split())
     res = CliRunner().invoke(app, [*args, "--samples", "12", "--chars", "12"])
     assert res.exit_code == 2 and "give one of each pair" in " ".join(res.output.split())
+
+
+def test_divergence_of_an_image_network_names_the_checkpoint_in_images(tmp_path):
+    """A learning rate that overflows the weights: diverged, and the kept checkpoint is counted in
+    images (not characters)."""
+    wl = _learning_workload(str(_dataset(tmp_path / "data")))
+    data = load_workload_data(wl, "tiny")
+    options = TrainOptions(chars=20, eval_every=10, eval_chars=12, learning_rate=1e300)
+    result = train(wl, FloatingPointRPUConfig(), data, options, tmp_path / "run")
+    assert result.status == "diverged"
+    kept = tmp_path / "run" / CHECKPOINT_NAME
+    assert f"the last good checkpoint (0 images) is kept at {kept}" in result.message

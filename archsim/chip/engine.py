@@ -4,8 +4,9 @@ The chip model is defined by its SimPy processes (:meth:`archsim.chip.schedule.S
 one process per timed operation that requests its unit, a ``simpy.PriorityResource``, holds it for
 the operation's cycles and releases it). Those processes use a small, fixed part of SimPy, and
 this module executes exactly that part with one heap of plain tuples: no generator, event or
-request object per operation, about ten times fewer Python calls. It is the default engine
-(``engine="lean"``); ``engine="simpy"`` runs the processes themselves, and
+request object per operation, and about a third of the time per simulated window
+(docs/performance.md). It is the default engine (``engine="lean"``); ``engine="simpy"`` runs the
+processes themselves, and
 ``tests/chip/test_chip_engine.py`` checks that both give the same records, cycle for cycle,
 the same event counts and the same figures.
 

@@ -41,7 +41,11 @@ def test_options_dump_to_json_and_rebuild(options):
         (CosimOptions, {}, "chars: required"),
         (CosimOptions, {"chars": 10, "streams": 65}, "streams: expected >= 1 and <= 64, got 65"),
         (SimulateOptions, {"schedule": "eager"}, "schedule: unknown 'eager'; allowed: sequential, dataflow"),
-        (SimulateOptions, {"stream": 2}, "stream: unknown option; allowed: max_windows, schedule, streams"),
+        (
+            SimulateOptions,
+            {"stream": 2},
+            "stream: unknown option; allowed: engine, max_windows, schedule, streams",
+        ),
     ],
 )
 def test_values_out_of_limits_name_the_field(model, values, expected):

@@ -313,7 +313,7 @@ def test_the_page_says_what_ran(chip_dir, tmp_path):
     assert rows["chip"].startswith("baseline: 16 tiles of 4096 x 4096")
     assert rows["RPU"].startswith("rpu-baseline: DAC forward 5 bits (nearest), backward 5 bits (nearest)")
     assert "ADC 9 / 9 bits; BL 10" in rows["RPU"]
-    assert rows["simulate options"] == "schedule dataflow, streams 2"
+    assert rows["simulate options"] == "schedule dataflow, streams 2, engine lean"
     assert rows["produced by"].startswith("archsim ")
     page = (tmp_path / "index.html").read_text()
     assert "What ran" in page and "rpu-baseline: DAC forward 5 bits" in page

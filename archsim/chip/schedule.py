@@ -321,16 +321,10 @@ class Scheduler:
         return passes
 
     def _finish(self, rec: WindowRecord, j: int, start: int) -> None:
-        now = rec.end[j] = self.env.now
         rec.start[j] = start
-        inline = self.cg.inline
+        rec.end[j] = self.env.now
         for r, k, c in self._completed(rec, j):
-            if inline[k]:
-                self._launch(r, [k], c)
-            else:  # (what _launch does for it)
-                r.ready[k] = now
-                r.crit[k] = c
-                self._spawn(r, k)
+            self._launch(r, [k], c)
 
     def _spawn(self, rec: WindowRecord, j: int) -> None:
         """Start the process of timed operation ``j`` of ``rec``."""

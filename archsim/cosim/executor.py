@@ -70,7 +70,6 @@ class _InFlight:
     of its operations (every tile of a split array reports those of its logical operation)."""
 
     window: Window
-    updates_left: int
     #: Per array, its updates still to run.
     tile_updates: list[int]
     passes: dict[tuple[str, str, int], int]
@@ -144,7 +143,7 @@ class NumericsExecutor:
                 raise CosimDiverged(
                     f"the numbers overflowed to NaN/inf in the {op.verb} of {op.array} at step {op.step}"
                 ) from None
-            if op.verb == "update" and run.updates_left == 0:
+            if op.verb == "update" and not any(run.tile_updates):
                 self._finish(op.stream, op.window)
         return passes
 
@@ -161,7 +160,6 @@ class NumericsExecutor:
             if not run.finite[a][t]:
                 raise CosimDiverged(f"the gradient of {op.array} became NaN/inf")
             self.pending[a].append((x, d, t))
-            run.updates_left -= 1
             run.tile_updates[a] -= 1
             bl = tile.update_bl(x[t], d[t], self.lr)
             self._count(op.array, "update", bl)
@@ -292,7 +290,7 @@ class NumericsExecutor:
         masks = self.net.dropout_masks(self.masks_rng, self.dropout, steps) if self.dropout > 0 else None
         window = self.net.start_window(seq[:-1, None], seq[1:, None], masks, fresh=True)
         tiles = len(self.net.tiles)
-        run = self.in_flight[stream, index] = _InFlight(window, steps * tiles, [steps] * tiles, {})
+        run = self.in_flight[stream, index] = _InFlight(window, [steps] * tiles, {})
         return run
 
     def _finish(self, stream: int, index: int) -> None:

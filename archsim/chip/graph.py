@@ -119,6 +119,44 @@ class _Nodes:
             keys.append(self.node(key, tile_unit(s.tile), verb, (s.rows, s.cols), cycles, preds_of(s), ops))
         return keys
 
+    def tiki_taka_transfer(self, algorithm, a, t, n, last_fast, last_write, bpv, tile_cols):
+        """Tiki-Taka's n-th transfer of the window, after A's update at step (or position) t: per
+        column, a one-hot read of A's tiles that hold it, out over the link, TTv2's buffer work,
+        back over the link, a rank-1 update of C's tiles that hold it. ``last_fast`` (A's tile ->
+        its last operation) and ``last_write`` (C's tile -> its last transfer update) are advanced:
+        A's next update waits for the reads, C's writes follow each other."""
+        uc, link = self.uc, array_link(a)
+        for i, col in enumerate(tikitaka.transfer_columns(algorithm, n, a.cols)):
+            block = col // tile_cols
+            reads = []
+            for s in a.fast_slices:
+                if s.col_block == block:
+                    key = (tikitaka.READ, a.name, t, i, s.tile)
+                    cycles = uc.tile.mvm_cycles(0, s.rows)
+                    preds = [last_fast[s.tile]] if s.tile in last_fast else []
+                    reads.append(
+                        self.node(key, tile_unit(s.tile), "forward", (s.rows, 1), cycles, preds, 2 * s.rows)
+                    )
+                    last_fast[s.tile] = key
+            src = self.transfer((tikitaka.READ_OUT, a.name, t, i), link, uc.tile_link, a.rows * bpv, reads)
+            work = tikitaka.buffer_work(algorithm, a.rows)
+            if work:
+                src = self.nlf((tikitaka.BUFFER, a.name, t, i), a, work, [src])
+            src = self.transfer((tikitaka.WRITE_IN, a.name, t, i), link, uc.tile_link, a.rows * bpv, [src])
+            for s in a.slices:
+                if s.col_block == block:
+                    key = (tikitaka.WRITE, a.name, t, i, s.tile)
+                    preds = [src] + ([last_write[s.tile]] if s.tile in last_write else [])
+                    last_write[s.tile] = self.node(
+                        key,
+                        tile_unit(s.tile),
+                        "update",
+                        (s.rows, 1),
+                        uc.tile.update_cycles(),
+                        preds,
+                        2 * s.rows,
+                    )
+
 
 def build_window_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
     """The DAG of one training window (one sequence) on the mapped chip of ``design``; an image
@@ -143,46 +181,8 @@ def build_window_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
 
     store = {a.name: costs.bptt_bytes(a.kind, a.rows, a.cols, bpv) for a in arrays}
     algorithm = tikitaka.algorithm_of(design.rpu)
-    transfers = (
-        {} if algorithm is None else {t: n for n, t in enumerate(tikitaka.transfer_steps(algorithm, steps))}
-    )
-    last_write: dict[int, tuple] = {}  # C's tile -> its last transfer update
-
-    def transfer_nodes(a, t, n, prev_tiles):
-        """Tiki-Taka's n-th transfer of the window, after the update of step t: per column, a
-        one-hot read of A's tiles that hold it, out over the link, TTv2's buffer work, back over
-        the link, a rank-1 update of C's tiles that hold it. A's next update waits for the reads."""
-        for i, col in enumerate(tikitaka.transfer_columns(algorithm, n, a.cols)):
-            block = col // chip.tile.cols
-            reads = []
-            for s in a.fast_slices:
-                if s.col_block == block:
-                    key = (tikitaka.READ, a.name, t, i, s.tile)
-                    cycles = uc.tile.mvm_cycles(0, s.rows)
-                    pred = prev_tiles[s.row_block, s.col_block]
-                    reads.append(
-                        node(key, tile_unit(s.tile), "forward", (s.rows, 1), cycles, [pred], 2 * s.rows)
-                    )
-                    prev_tiles[s.row_block, s.col_block] = key
-            src = transfer(
-                (tikitaka.READ_OUT, a.name, t, i), array_link(a), uc.tile_link, a.rows * bpv, reads
-            )
-            work = tikitaka.buffer_work(algorithm, a.rows)
-            if work:
-                key = (tikitaka.BUFFER, a.name, t, i)
-                src = node(key, nlf_unit(a.nlf_unit), "activate", (work,), uc.nlf.cycles(work), [src])
-            src = transfer(
-                (tikitaka.WRITE_IN, a.name, t, i), array_link(a), uc.tile_link, a.rows * bpv, [src]
-            )
-            for s in a.slices:
-                if s.col_block == block:
-                    key = (tikitaka.WRITE, a.name, t, i, s.tile)
-                    preds = [src] + ([last_write[s.tile]] if s.tile in last_write else [])
-                    cycles = uc.tile.update_cycles()
-                    last_write[s.tile] = node(
-                        key, tile_unit(s.tile), "update", (s.rows, 1), cycles, preds, 2 * s.rows
-                    )
-
+    transfers = {a.name: tikitaka.window_transfers(algorithm, mapping, a) for a in arrays}
+    first_forward: dict[str, list] = {}  # array -> its forward on each of its tiles at step 0
     f_nlf: dict[tuple[int, int], tuple] = {}
     # Forward, step by step, layer by layer.
     for t in range(steps):
@@ -197,10 +197,7 @@ def build_window_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
                 carry.append((("f_nlf", a.name, steps - 1), fin))
             tiles = mvm("f", "forward", a, t, lambda s, fin=fin: [fin])
             if t == 0:
-                carry.extend(
-                    (("u_mvm", a.name, steps - 1, s.tile), k)
-                    for s, k in zip(a.update_slices, tiles, strict=True)
-                )
+                first_forward[a.name] = tiles
             out = transfer(
                 ("f_out", a.name, t), array_link(a), uc.tile_link, a.rows * a.col_blocks * bpv, tiles
             )
@@ -273,7 +270,9 @@ def build_window_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
         prev_in = None
         # The tile operation each update of a tile block waits for: the backward at step 0, then
         # the update (or Tiki-Taka's last read of A) of the step before.
-        prev_tiles = {(s.row_block, s.col_block): k for s, k in zip(a.slices, b_mvm[ai, 0], strict=True)}
+        after_backward = {(s.row_block, s.col_block): k for s, k in zip(a.slices, b_mvm[ai, 0], strict=True)}
+        last_fast: dict[int, tuple] = {}  # tile that takes the updates -> its last operation
+        last_write: dict[int, tuple] = {}  # Tiki-Taka: C's tile -> its last transfer update
         for t in range(steps):
             preds = [("b_store", a.name, t) if a.kind == "lstm" else ("f_store", a.name, t)]
             if prev_in is None:
@@ -289,14 +288,27 @@ def build_window_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
                 ("u_in", a.name, t), array_link(a), uc.tile_link, (a.rows + a.cols) * bpv, [ml]
             )
             tiles = mvm(
-                "u", "update", a, t, lambda s, fin=prev_in, bt=prev_tiles: [fin, bt[s.row_block, s.col_block]]
+                "u",
+                "update",
+                a,
+                t,
+                lambda s, fin=prev_in, lf=last_fast, ab=after_backward: [
+                    fin,
+                    lf.get(s.tile) or ab[s.row_block, s.col_block],
+                ],
             )
-            prev_tiles = {(s.row_block, s.col_block): k for s, k in zip(a.update_slices, tiles, strict=True)}
+            last_fast.update((s.tile, k) for s, k in zip(a.update_slices, tiles, strict=True))
             bias = measures.update_work(design.rpu, a.rows)
             if bias:
                 nlf(("u_bias", a.name, t), a, bias, [prev_in])
-            if algorithm is not None and t in transfers:
-                transfer_nodes(a, t, transfers[t], prev_tiles)
+            if t in transfers[a.name]:
+                n = transfers[a.name][t]
+                nodes.tiki_taka_transfer(algorithm, a, t, n, last_fast, last_write, bpv, chip.tile.cols)
+        # The next window's first forward on each tile waits for the window's last write of the
+        # weights there: the last update, with Tiki-Taka the last transfer into C where there is one.
+        fast = {(s.row_block, s.col_block): s.tile for s in a.update_slices}
+        for s, k in zip(a.slices, first_forward[a.name], strict=True):
+            carry.append((last_write.get(s.tile) or last_fast[fast[s.row_block, s.col_block]], k))
     g.graph["carry"] = carry
     return g
 
@@ -340,6 +352,7 @@ def build_image_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
     mvm = nodes.mvm
 
     replicas = {a.name: [a.replica_slices(r) for r in range(a.replicas)] for a in arrays}
+    algorithm = tikitaka.algorithm_of(design.rpu)  # with Tiki-Taka no layer is replicated (mapping)
 
     def chained(src, phase, a, p, s):
         """The inputs of position p's MVM on tile s: its vector, and the copy's previous position."""
@@ -454,7 +467,9 @@ def build_image_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
         if ai > 0 and a.backward_mvms > 0:
             after.append(("b_dload", arrays[ai - 1].name, 0))  # the map below is read before it is freed
         prev = None
-        last_on_tile: dict[int, tuple] = {}
+        last_on_tile: dict[int, tuple] = {}  # tile that takes the updates -> its last operation
+        last_write: dict[int, tuple] = {}  # Tiki-Taka: C's tile -> its last transfer update
+        transfers = tikitaka.window_transfers(algorithm, mapping, a)
         for p in range(a.updates):
             r = p % a.replicas
             last = p == a.updates - 1
@@ -462,20 +477,28 @@ def build_image_graph(mapping: Mapping, design: Design) -> nx.DiGraph:
             prev = ld
             ml = transfer(("u_mlink", a.name, p), MEMORY_LINK, uc.memory_link, nbytes, [ld])
             uin = transfer(("u_in", a.name, p), array_link(a, r), uc.tile_link, nbytes + bpv, [ml])
+            slices = a.fast_slices or replicas[a.name][r]  # Tiki-Taka's updates go to A
             tiles = mvm(
                 "u",
                 "update",
                 a,
                 p,
-                replicas[a.name][r],
+                slices,
                 lambda s, u=uin, lt=dict(last_on_tile): [u] + ([lt[s.tile]] if s.tile in lt else []),
             )
-            for s, k in zip(replicas[a.name][r], tiles, strict=True):
+            for s, k in zip(slices, tiles, strict=True):
                 last_on_tile[s.tile] = k
-        # The next image's first forward on each tile waits for this image's last update there.
+            if p in transfers:
+                nodes.tiki_taka_transfer(
+                    algorithm, a, p, transfers[p], last_on_tile, last_write, bpv, chip.tile.cols
+                )
+        # The next image's first forward on each tile waits for this image's last write of the
+        # weights there: the last update, with Tiki-Taka the last transfer into C where there is one.
+        fast = {(s.row_block, s.col_block): s.tile for s in a.fast_slices}
         for r, slices in enumerate(replicas[a.name]):
             for s in slices:
-                carry.append((last_on_tile[s.tile], ("f_mvm", a.name, r, s.tile)))
+                src = last_write.get(s.tile) or last_on_tile[fast.get((s.row_block, s.col_block), s.tile)]
+                carry.append((src, ("f_mvm", a.name, r, s.tile)))
     g.graph["carry"] = carry
     return g
 

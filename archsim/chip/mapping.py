@@ -141,11 +141,6 @@ def map_workload(
     shapes = workload.arrays()
     copies = arrays_per_weight
     shapes = [dataclasses.replace(s, cols=s.cols - 1) if digital_bias else s for s in shapes]
-    if copies > 1 and workload.is_image:
-        raise MappingError(
-            f"workload '{workload.name}': algorithm: the chip cost of Tiki-Taka (two arrays per weight) "
-            "is modelled for LSTM workloads only so far; simulate an image network with plain SGD"
-        )
     if copies > 1 and any(s.replicas > 1 for s in shapes):
         raise MappingError(
             f"workload '{workload.name}': replicas: a replicated layer with Tiki-Taka (two arrays per "

@@ -19,7 +19,10 @@ is not a multiple of transfer_every is charged floor(T / transfer_every) transfe
 
 from __future__ import annotations
 
+import math
+
 from archsim.chip import costs
+from archsim.chip.mapping import MappedArray, Mapping, MappingError
 from archsim.config.rpu import AlgorithmConfig, FloatingPointRPUConfig, RPUConfig
 
 #: Phase names (the first element of a graph node's key) of the transfer operations.
@@ -43,6 +46,35 @@ def transfer_steps(algorithm: AlgorithmConfig, steps: int) -> list[int]:
     """The steps of a window after whose update a transfer runs: (t + 1) % transfer_every == 0."""
     every = algorithm.transfer_every
     return [t for t in range(steps) if (t + 1) % every == 0]
+
+
+def updates_per_window(mapping: Mapping, array: MappedArray) -> int:
+    """Rank-1 updates of ``array`` in one window: the BPTT steps of an LSTM window, the output
+    positions of an image layer (one per position, as the numerics update)."""
+    return array.updates if mapping.image else mapping.bptt_steps
+
+
+def window_transfers(
+    algorithm: AlgorithmConfig | None, mapping: Mapping, array: MappedArray
+) -> dict[int, int]:
+    """Step (or position) -> index of the transfer after its update, for ``array`` in one window;
+    empty with plain SGD. Raises MappingError naming ``algorithm.transfer_every`` unless it divides
+    the array's updates per window: the window graph is the same every window, so only then is it
+    charged exactly the transfers the numerics do."""
+    if algorithm is None:
+        return {}
+    updates = updates_per_window(mapping, array)
+    if updates % algorithm.transfer_every:
+        common = math.gcd(*(updates_per_window(mapping, a) for a in mapping.arrays))
+        allowed = [d for d in range(1, common + 1) if common % d == 0]
+        raise MappingError(
+            f"workload '{mapping.workload}': algorithm.transfer_every: {algorithm.transfer_every} does "
+            f"not divide the {updates} rank-1 updates per window of array '{array.name}', so the "
+            f"chip model cannot charge its transfers per window; allowed: "
+            + ", ".join(map(str, allowed[:12]))
+            + (", ..." if len(allowed) > 12 else "")
+        )
+    return {t: n for n, t in enumerate(transfer_steps(algorithm, updates))}
 
 
 def transfer_columns(algorithm: AlgorithmConfig, transfer: int, cols: int) -> list[int]:

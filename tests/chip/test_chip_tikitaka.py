@@ -15,8 +15,10 @@ from archsim.chip import (
     tikitaka,
 )
 from archsim.chip.simulation import simulate
-from archsim.config import load_chip, load_workload
+from archsim.config import load_chip, load_rpu, load_workload
 from archsim.config.design import Design
+from archsim.config.errors import validate
+from archsim.config.workload import WorkloadConfig
 
 
 def _design(kind: str, every: int, columns: int, **tile) -> Design:
@@ -97,10 +99,81 @@ def test_one_step_critical_path_adds_a_read_and_a_write():
     assert sum(len(a.tiles) for a in tt.arrays) == 2 * sum(len(a.tiles) for a in sgd.arrays)
 
 
-def test_tiki_taka_is_refused_where_its_chip_cost_is_not_modelled():
+def _tt(design: Design, kind: str = "tiki-taka", every: int = 1, columns: int = 1) -> Design:
+    algorithm = {"kind": kind, "transfer_every": every, "columns_per_transfer": columns}
+    rpu = design.rpu.model_copy(update={"algorithm": design.rpu.algorithm.model_validate(algorithm)})
+    return Design(chip=design.chip, rpu=rpu)
+
+
+def test_an_image_network_transfers_after_every_position_by_hand():
+    """cnn2-fmnist on paper-ideal, one operation at a time (every array cycle 80 ns, the rest free):
+    SGD takes 1,350 array cycles per image (tests/chip/test_chip_images.py); Tiki-Taka with a
+    transfer of one column after every rank-1 update adds, per update, a read of A and a write of
+    C: 576 + 64 + 1 + 1 = 642 updates, (1,350 + 2 x 642) x 80 = 210,720 ns per image."""
+    w = load_workload("cnn2-fmnist")
+    design = _tt(Design(chip=load_chip("paper-ideal"), rpu=load_rpu("rpu-baseline")))
+    run = simulate(w, design, schedule="sequential", windows=1)
+    r = run.result()
+    assert r.ns_per_sample == (1350 + 2 * 642) * 80 == 210_720
+    # Each read and each write drives one column: 2 r operations on r x 1 devices.
+    extra = 2 * 2 * (16 * 576 + 32 * 64 + 128 + 10)
+    assert r.operations_per_window == 6_287_676 + extra == 6_333_284
+    g = run.graph
+    k1 = run.mapping.arrays[0]
+    (c,), (a,) = k1.slices, k1.fast_slices
+    # K1 (16 x 26): the p-th transfer reads column p mod 26 of A and writes it into C.
+    assert g.nodes["u_mvm", "K1", 575, a.tile]["unit"] == f"tile{a.tile}"
+    assert g.nodes[tikitaka.READ, "K1", 575, 0, a.tile]["args"] == (16, 1)
+    assert g.nodes[tikitaka.WRITE, "K1", 575, 0, c.tile]["unit"] == f"tile{c.tile}"
+    assert tikitaka.transfer_columns(design.rpu.algorithm, 575, k1.cols) == [575 % 26]
+    # A's next update waits for the read; the next image's forward on C waits for the last write.
+    assert g.has_edge((tikitaka.READ, "K1", 574, 0, a.tile), ("u_mvm", "K1", 575, a.tile))
+    assert ((tikitaka.WRITE, "K1", 575, 0, c.tile), ("f_mvm", "K1", 0, c.tile)) in g.graph["carry"]
+
+
+def test_an_lstm_window_waits_for_the_last_transfer_into_c():
+    # 2 steps, a transfer after each: the next window's first forward on C's tile follows the
+    # write of the transfer after step 1, not A's update.
+    w = make_workload(hidden=2, layers=1, vocab=3, steps=2)
+    design = _design("tiki-taka", 1, 1)
+    g = build_window_graph(map_workload(w, design.chip, arrays_per_weight=2), design)
+    (c,) = map_workload(w, design.chip, arrays_per_weight=2).arrays[0].slices
+    assert ((tikitaka.WRITE, "lstm1", 1, 0, c.tile), ("f_mvm", "lstm1", 0, c.tile)) in g.graph["carry"]
+
+
+@pytest.mark.parametrize(
+    ("workload", "every", "message"),
+    [
+        (
+            "cnn2-fmnist",
+            2,
+            "algorithm.transfer_every: 2 does not divide the 1 rank-1 updates per window of array "
+            "'W3', so the chip model cannot charge its transfers per window; allowed: 1",
+        ),
+        (
+            "lstm-steps-4",
+            3,
+            "does not divide the 4 rank-1 updates per window of array 'lstm1'.*allowed: 1, 2, 4$",
+        ),
+    ],
+)
+def test_a_transfer_period_that_does_not_divide_the_window_is_refused(workload, every, message):
+    if workload == "lstm-steps-4":
+        w, design = make_workload(hidden=2, layers=1, vocab=3, steps=4), _design("ttv2", every, 1)
+    else:
+        w = load_workload(workload)
+        design = _tt(Design(chip=load_chip("baseline"), rpu=load_rpu("rpu-baseline")), every=every)
+    with pytest.raises(MappingError, match=message):
+        simulate(w, design, windows=1)
+
+
+def test_a_replicated_layer_with_tiki_taka_is_refused():
     chip = load_chip("baseline")
-    with pytest.raises(MappingError, match=r"'cnn2-fmnist': algorithm: the chip cost of Tiki-Taka"):
-        map_workload(load_workload("cnn2-fmnist"), chip, arrays_per_weight=2)
-    assert map_workload(load_workload("cnn2-fmnist"), chip).tiles_used > 0  # plain SGD maps
-    lstm = load_workload("lstm1-64-wp")
-    assert len(map_workload(lstm, chip, arrays_per_weight=2).arrays[0].fast_slices) > 0
+    data = load_workload("cnn2-fmnist").model_dump()
+    data["model"]["layers"][0]["replicas"] = 2
+    w = validate(WorkloadConfig, data, "cnn2 with replicas")
+    with pytest.raises(MappingError, match=r"'cnn2-fmnist': replicas: a replicated layer with Tiki-Taka"):
+        map_workload(w, chip, arrays_per_weight=2)
+    assert (
+        len(map_workload(load_workload("cnn2-fmnist"), chip, arrays_per_weight=2).arrays[0].fast_slices) == 1
+    )
